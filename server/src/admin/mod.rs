@@ -1,0 +1,50 @@
+//! Console and CLI use-cases: provisioning users and clients, and the first
+//! administrator. The CLI (`tessera user …`, `tessera client …`) and the
+//! server share this code and the store behind it.
+
+pub mod bootstrap;
+pub mod clients;
+pub mod users;
+
+use thiserror::Error;
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+
+#[derive(Debug, Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(#[from] DomainError),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl AdminError {
+    fn from_store(err: StoreError, what: impl Into<String>) -> Self {
+        match err {
+            StoreError::NotFound => AdminError::NotFound(what.into()),
+            StoreError::Conflict => AdminError::Conflict(what.into()),
+            other => AdminError::Store(other),
+        }
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(err: StoreError) -> Self {
+        AdminError::Store(err)
+    }
+}
+
+/// Hash a password on the blocking pool (argon2id is CPU-bound).
+async fn hash_password(
+    password: crate::domain::Secret,
+) -> Result<crate::domain::PasswordHash, AdminError> {
+    tokio::task::spawn_blocking(move || crate::domain::PasswordHash::create(&password))
+        .await
+        .map_err(|_| AdminError::Invalid(DomainError::PasswordHashing))?
+        .map_err(AdminError::Invalid)
+}

@@ -1,0 +1,455 @@
+//! Settings: built-in defaults, overridden by `tessera.toml`, overridden by
+//! `TESSERA_*` environment variables. Loaded once and passed down as a value.
+//! An invalid value stops start-up with a message naming the setting.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use thiserror::Error;
+use url::Url;
+
+use crate::domain::Secret;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("invalid setting `{setting}` (env TESSERA_{env}): {message}", env = .setting.to_uppercase())]
+    Invalid { setting: String, message: String },
+    #[error("cannot read {path}: {message}")]
+    File { path: String, message: String },
+    #[error("{path}: {message}")]
+    Syntax { path: String, message: String },
+}
+
+fn invalid(setting: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Validated settings. Lifetimes are whole seconds.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The issuer identifier, without a trailing slash; every endpoint hangs off it.
+    pub issuer: String,
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub redis_url: Option<String>,
+    pub redis_prefix: String,
+    /// Parent domain for the SSO cookie, e.g. `example.com`; host-only when unset.
+    pub cookie_domain: Option<String>,
+    /// Key for client-secret hashes, CSRF tokens and sealing signing keys.
+    pub pepper: Option<Secret>,
+    /// Where the pepper is kept when `pepper` is unset (SQLite only).
+    pub pepper_file: PathBuf,
+    pub session_idle_lifetime: Duration,
+    pub session_absolute_lifetime: Duration,
+    pub code_lifetime: Duration,
+    pub access_token_lifetime: Duration,
+    pub id_token_lifetime: Duration,
+    pub refresh_token_lifetime: Duration,
+    pub login_max_failures_per_account: u64,
+    pub login_max_failures_per_ip: u64,
+    pub login_failure_window: Duration,
+    pub bootstrap_admin_password: Option<Secret>,
+    /// Directory of the stylesheets and icons served under `/static`.
+    pub static_dir: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            issuer: "http://localhost:8080".into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: "sqlite://./data/tessera.db?mode=rwc".into(),
+            redis_url: None,
+            redis_prefix: "tessera:".into(),
+            cookie_domain: None,
+            pepper: None,
+            pepper_file: PathBuf::from("./data/pepper"),
+            session_idle_lifetime: Duration::from_secs(8 * 3600),
+            session_absolute_lifetime: Duration::from_secs(7 * 24 * 3600),
+            code_lifetime: Duration::from_secs(60),
+            access_token_lifetime: Duration::from_secs(600),
+            id_token_lifetime: Duration::from_secs(3600),
+            refresh_token_lifetime: Duration::from_secs(30 * 24 * 3600),
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 50,
+            login_failure_window: Duration::from_secs(15 * 60),
+            bootstrap_admin_password: None,
+            static_dir: default_static_dir(),
+        }
+    }
+}
+
+/// `static/` next to the working directory, else the one in the source tree.
+fn default_static_dir() -> PathBuf {
+    let local = PathBuf::from("static");
+    if local.is_dir() {
+        local
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../static")
+    }
+}
+
+/// One setting as written in the file or the environment.
+#[derive(Clone, Debug)]
+enum RawValue {
+    Text(String),
+    Integer(i64),
+    Bool(bool),
+}
+
+impl RawValue {
+    fn text(&self) -> String {
+        match self {
+            RawValue::Text(s) => s.clone(),
+            RawValue::Integer(i) => i.to_string(),
+            RawValue::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+const KNOWN: &[&str] = &[
+    "issuer",
+    "bind",
+    "database_url",
+    "redis_url",
+    "redis_prefix",
+    "cookie_domain",
+    "pepper",
+    "pepper_file",
+    "session_idle_lifetime",
+    "session_absolute_lifetime",
+    "code_lifetime",
+    "access_token_lifetime",
+    "id_token_lifetime",
+    "refresh_token_lifetime",
+    "login_max_failures_per_account",
+    "login_max_failures_per_ip",
+    "login_failure_window",
+    "bootstrap_admin_password",
+    "static_dir",
+];
+
+impl Settings {
+    /// Load from `config_file` (or `./tessera.toml` if it exists) and the
+    /// process environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut raw = BTreeMap::new();
+        let default_file = Path::new("tessera.toml");
+        let file = config_file.or(default_file.exists().then_some(default_file));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            raw.extend(parse_toml(&text).map_err(|message| ConfigError::Syntax {
+                path: path.display().to_string(),
+                message,
+            })?);
+        }
+        raw.extend(env_overrides(std::env::vars()));
+        Self::from_values(raw)
+    }
+
+    fn from_values(raw: BTreeMap<String, RawValue>) -> Result<Self, ConfigError> {
+        let mut s = Settings::default();
+        for (name, value) in &raw {
+            let text = value.text();
+            match name.as_str() {
+                "issuer" => s.issuer = parse_issuer(&text)?,
+                "bind" => {
+                    s.bind = text
+                        .parse()
+                        .map_err(|_| invalid(name, "expected an address like 0.0.0.0:8080"))?
+                }
+                "database_url" => s.database_url = parse_database_url(&text)?,
+                "redis_url" => s.redis_url = parse_redis_url(&text)?,
+                "redis_prefix" => s.redis_prefix = text,
+                "cookie_domain" => {
+                    let domain = text.trim().trim_start_matches('.').to_ascii_lowercase();
+                    s.cookie_domain = (!domain.is_empty()).then_some(domain);
+                }
+                "pepper" => {
+                    if text.len() < 32 {
+                        return Err(invalid(
+                            name,
+                            "must be at least 32 characters of random data",
+                        ));
+                    }
+                    s.pepper = Some(Secret::new(text));
+                }
+                "pepper_file" => s.pepper_file = PathBuf::from(text),
+                "session_idle_lifetime" => s.session_idle_lifetime = parse_duration(name, &text)?,
+                "session_absolute_lifetime" => {
+                    s.session_absolute_lifetime = parse_duration(name, &text)?
+                }
+                "code_lifetime" => s.code_lifetime = parse_duration(name, &text)?,
+                "access_token_lifetime" => s.access_token_lifetime = parse_duration(name, &text)?,
+                "id_token_lifetime" => s.id_token_lifetime = parse_duration(name, &text)?,
+                "refresh_token_lifetime" => s.refresh_token_lifetime = parse_duration(name, &text)?,
+                "login_max_failures_per_account" => {
+                    s.login_max_failures_per_account = parse_count(name, &text)?
+                }
+                "login_max_failures_per_ip" => {
+                    s.login_max_failures_per_ip = parse_count(name, &text)?
+                }
+                "login_failure_window" => s.login_failure_window = parse_duration(name, &text)?,
+                "bootstrap_admin_password" => s.bootstrap_admin_password = Some(Secret::new(text)),
+                "static_dir" => s.static_dir = PathBuf::from(text),
+                other => {
+                    return Err(invalid(
+                        other,
+                        format!("unknown setting; known: {}", KNOWN.join(", ")),
+                    ));
+                }
+            }
+        }
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Cross-setting rules; also run on settings built in code.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        parse_issuer(&self.issuer)?;
+        if self.code_lifetime > Duration::from_secs(60) {
+            return Err(invalid("code_lifetime", "must be at most 60 seconds"));
+        }
+        if self.session_idle_lifetime > self.session_absolute_lifetime {
+            return Err(invalid(
+                "session_idle_lifetime",
+                "must not exceed session_absolute_lifetime",
+            ));
+        }
+        if let Some(domain) = &self.cookie_domain {
+            let host = Url::parse(&self.issuer)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+                .unwrap_or_default();
+            if host != *domain && !host.ends_with(&format!(".{domain}")) {
+                return Err(invalid(
+                    "cookie_domain",
+                    format!("the issuer host {host} is not within {domain}"),
+                ));
+            }
+        }
+        if self.pepper.is_none() && !self.database_url.starts_with("sqlite:") {
+            return Err(invalid(
+                "pepper",
+                "required with PostgreSQL: every replica must share it",
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn issuer_is_https(&self) -> bool {
+        self.issuer.starts_with("https://")
+    }
+}
+
+fn parse_toml(text: &str) -> Result<BTreeMap<String, RawValue>, String> {
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
+    table
+        .into_iter()
+        .map(|(key, value)| {
+            let raw = match value {
+                toml::Value::String(s) => RawValue::Text(s),
+                toml::Value::Integer(i) => RawValue::Integer(i),
+                toml::Value::Boolean(b) => RawValue::Bool(b),
+                _ => {
+                    return Err(format!(
+                        "`{key}`: expected a string, an integer or a boolean"
+                    ));
+                }
+            };
+            Ok((key, raw))
+        })
+        .collect()
+}
+
+/// `TESSERA_FOO_BAR=x` sets `foo_bar`. Variables for the CLI and tests are skipped.
+fn env_overrides(
+    vars: impl Iterator<Item = (String, String)>,
+) -> impl Iterator<Item = (String, RawValue)> {
+    vars.filter_map(|(key, value)| {
+        let name = key.strip_prefix("TESSERA_")?.to_ascii_lowercase();
+        KNOWN
+            .contains(&name.as_str())
+            .then_some((name, RawValue::Text(value)))
+    })
+}
+
+fn parse_issuer(text: &str) -> Result<String, ConfigError> {
+    let url = Url::parse(text).map_err(|_| invalid("issuer", "expected an absolute URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid(
+            "issuer",
+            "expected an http or https URL with a host",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(invalid(
+            "issuer",
+            "must not have a query, fragment or credentials",
+        ));
+    }
+    Ok(text.trim_end_matches('/').to_string())
+}
+
+fn parse_database_url(text: &str) -> Result<String, ConfigError> {
+    if text.starts_with("sqlite:")
+        || text.starts_with("postgres://")
+        || text.starts_with("postgresql://")
+    {
+        Ok(text.to_string())
+    } else {
+        Err(invalid(
+            "database_url",
+            "expected sqlite://PATH or postgres://…",
+        ))
+    }
+}
+
+fn parse_redis_url(text: &str) -> Result<Option<String>, ConfigError> {
+    if text.is_empty() {
+        Ok(None)
+    } else if text.starts_with("redis://") || text.starts_with("rediss://") {
+        Ok(Some(text.to_string()))
+    } else {
+        Err(invalid("redis_url", "expected redis://HOST:PORT"))
+    }
+}
+
+/// Seconds, or a number with a unit: `90`, `90s`, `15m`, `8h`, `30d`.
+fn parse_duration(name: &str, text: &str) -> Result<Duration, ConfigError> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| invalid(name, "expected a duration like 90, 15m, 8h or 30d"))?;
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(invalid(name, "expected a duration like 90, 15m, 8h or 30d")),
+    };
+    if value == 0 {
+        return Err(invalid(name, "must be greater than zero"));
+    }
+    Ok(Duration::from_secs(value.saturating_mul(factor)))
+}
+
+fn parse_count(name: &str, text: &str) -> Result<u64, ConfigError> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(invalid(name, "expected a positive whole number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_values(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), RawValue::Text(v.to_string())))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = load(&[]).expect("defaults");
+        assert_eq!(s.issuer, "http://localhost:8080");
+        assert_eq!(s.code_lifetime, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn durations_take_units() {
+        let s = load(&[
+            ("session_idle_lifetime", "15m"),
+            ("access_token_lifetime", "90"),
+        ])
+        .expect("valid");
+        assert_eq!(s.session_idle_lifetime, Duration::from_secs(900));
+        assert_eq!(s.access_token_lifetime, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let err = load(&[("access_token_lifetime", "soon")]).expect_err("invalid");
+        assert!(err.to_string().contains("`access_token_lifetime`"), "{err}");
+        assert!(
+            err.to_string().contains("TESSERA_ACCESS_TOKEN_LIFETIME"),
+            "{err}"
+        );
+        let err = load(&[("issuer", "not a url")]).expect_err("invalid");
+        assert!(err.to_string().contains("`issuer`"));
+        let err = load(&[("code_lifetime", "2m")]).expect_err("invalid");
+        assert!(err.to_string().contains("`code_lifetime`"));
+        let err = load(&[("colour", "blue")]).expect_err("unknown");
+        assert!(err.to_string().contains("`colour`"));
+    }
+
+    #[test]
+    fn the_issuer_loses_its_trailing_slash() {
+        let s = load(&[("issuer", "https://auth.example.com/")]).expect("valid");
+        assert_eq!(s.issuer, "https://auth.example.com");
+    }
+
+    #[test]
+    fn the_cookie_domain_must_contain_the_issuer() {
+        assert!(
+            load(&[
+                ("issuer", "https://auth.example.com"),
+                ("cookie_domain", ".example.com")
+            ])
+            .is_ok()
+        );
+        assert!(
+            load(&[
+                ("issuer", "https://auth.example.com"),
+                ("cookie_domain", "other.com")
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn postgres_needs_an_explicit_pepper() {
+        let err = load(&[("database_url", "postgres://localhost/tessera")]).expect_err("no pepper");
+        assert!(err.to_string().contains("`pepper`"));
+    }
+
+    #[test]
+    fn toml_values_are_read() {
+        let raw =
+            parse_toml("issuer = \"https://id.example.com\"\ncode_lifetime = 30\n").expect("toml");
+        let s = Settings::from_values(raw).expect("valid");
+        assert_eq!(s.code_lifetime, Duration::from_secs(30));
+        assert!(parse_toml("issuer = [1]").is_err());
+    }
+
+    #[test]
+    fn only_known_environment_variables_apply() {
+        let vars = vec![
+            (
+                "TESSERA_ISSUER".to_string(),
+                "https://x.example".to_string(),
+            ),
+            ("TESSERA_TEST_DATABASE".to_string(), "postgres".to_string()),
+            ("HOME".to_string(), "/root".to_string()),
+        ];
+        let names: Vec<String> = env_overrides(vars.into_iter()).map(|(k, _)| k).collect();
+        assert_eq!(names, ["issuer"]);
+    }
+}

@@ -1,0 +1,323 @@
+//! Registered OAuth clients (RFC 6749 §2) and the enumerations that describe
+//! them. A client is public exactly when it authenticates with `none`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::crypto::{Pepper, constant_time_eq};
+use super::{DomainError, RedirectUri, Secret};
+
+/// A `client_id`: 1 to 128 characters of `A-Z a-z 0-9 . _ ~ -`, so it survives
+/// URLs, form encoding and HTTP Basic credentials unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn parse(value: &str) -> Result<Self, DomainError> {
+        if value.is_empty() || value.len() > 128 {
+            return Err(DomainError::InvalidClientId(
+                "it must be 1 to 128 characters long",
+            ));
+        }
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '~' | '-');
+        if !value.chars().all(allowed) {
+            return Err(DomainError::InvalidClientId("use A-Z a-z 0-9 . _ ~ - only"));
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    pub fn generate() -> Self {
+        Self(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ClientId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Declares a string-backed enum with `as_str`, `FromStr`, `Display` and a
+/// list of all values, so wire names live in exactly one place.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire),+
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = DomainError;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                match value {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(DomainError::UnknownValue { kind: $kind, value: value.to_string() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// The grants a client may use at the token endpoint.
+    GrantType, "grant type" {
+        AuthorizationCode => "authorization_code",
+        RefreshToken => "refresh_token",
+    }
+);
+
+wire_enum!(
+    /// How a client authenticates at the token endpoint (OIDC Core §9).
+    AuthMethod, "token endpoint auth method" {
+        ClientSecretBasic => "client_secret_basic",
+        ClientSecretPost => "client_secret_post",
+        None => "none",
+    }
+);
+
+wire_enum!(
+    /// JWS algorithms Tessera signs with (RFC 7518 §3.1, RFC 8037).
+    SigningAlg, "signing algorithm" {
+        RS256 => "RS256",
+        ES256 => "ES256",
+        EdDSA => "EdDSA",
+    }
+);
+
+/// The keyed hash of a client secret: HMAC-SHA-256 under the server's pepper.
+/// Secrets have 256 random bits, so a fast keyed hash is as strong as a slow
+/// one and keeps argon2 off the token endpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecretHash(String);
+
+impl ClientSecretHash {
+    const LABEL: &'static str = "client-secret";
+
+    pub fn compute(pepper: &Pepper, secret: &Secret) -> Self {
+        Self(pepper.keyed_hash(Self::LABEL, secret.expose().as_bytes()))
+    }
+
+    /// Does `secret` hash to this value? Compared in constant time.
+    pub fn matches(&self, pepper: &Pepper, secret: &Secret) -> bool {
+        let candidate = Self::compute(pepper, secret);
+        constant_time_eq(self.0.as_bytes(), candidate.0.as_bytes())
+    }
+
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ClientSecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientSecretHash(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Client {
+    pub id: ClientId,
+    pub name: String,
+    secret_hash: Option<ClientSecretHash>,
+    auth_method: AuthMethod,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub grant_types: Vec<GrantType>,
+    /// First-party clients are the operator's own apps: no consent screen.
+    pub first_party: bool,
+    pub id_token_alg: SigningAlg,
+    pub created_at: i64,
+}
+
+/// Everything needed to build a [`Client`]; checked by [`Client::new`].
+#[derive(Clone, Debug)]
+pub struct ClientSpec {
+    pub id: ClientId,
+    pub name: String,
+    pub secret_hash: Option<ClientSecretHash>,
+    pub auth_method: AuthMethod,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub grant_types: Vec<GrantType>,
+    pub first_party: bool,
+    pub id_token_alg: SigningAlg,
+    pub created_at: i64,
+}
+
+impl Client {
+    pub fn new(spec: ClientSpec) -> Result<Self, DomainError> {
+        match (spec.auth_method, &spec.secret_hash) {
+            (AuthMethod::None, Some(_)) => {
+                return Err(DomainError::InvalidClient("a public client has no secret"));
+            }
+            (AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost, None) => {
+                return Err(DomainError::InvalidClient(
+                    "a confidential client needs a secret",
+                ));
+            }
+            _ => {}
+        }
+        if spec.name.trim().is_empty() || spec.name.chars().count() > 200 {
+            return Err(DomainError::InvalidClient(
+                "the name must be 1 to 200 characters long",
+            ));
+        }
+        if spec.grant_types.is_empty() {
+            return Err(DomainError::InvalidClient(
+                "at least one grant type is required",
+            ));
+        }
+        if spec.grant_types.contains(&GrantType::AuthorizationCode) && spec.redirect_uris.is_empty()
+        {
+            return Err(DomainError::InvalidClient(
+                "the authorization_code grant needs at least one redirect URI",
+            ));
+        }
+        if spec.grant_types.contains(&GrantType::RefreshToken)
+            && !spec.grant_types.contains(&GrantType::AuthorizationCode)
+        {
+            return Err(DomainError::InvalidClient(
+                "the refresh_token grant needs the authorization_code grant",
+            ));
+        }
+        let mut grant_types = spec.grant_types;
+        grant_types.dedup();
+        Ok(Self {
+            id: spec.id,
+            name: spec.name.trim().to_string(),
+            secret_hash: spec.secret_hash,
+            auth_method: spec.auth_method,
+            redirect_uris: spec.redirect_uris,
+            grant_types,
+            first_party: spec.first_party,
+            id_token_alg: spec.id_token_alg,
+            created_at: spec.created_at,
+        })
+    }
+
+    pub fn is_public(&self) -> bool {
+        self.auth_method == AuthMethod::None
+    }
+
+    pub fn auth_method(&self) -> AuthMethod {
+        self.auth_method
+    }
+
+    pub fn secret_hash(&self) -> Option<&ClientSecretHash> {
+        self.secret_hash.as_ref()
+    }
+
+    pub fn allows(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    /// The registered URI equal to `candidate`, byte for byte.
+    pub fn registered_redirect_uri(&self, candidate: &str) -> Option<&RedirectUri> {
+        self.redirect_uris
+            .iter()
+            .find(|uri| uri.as_str() == candidate)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::RedirectUriPolicy;
+
+    fn spec(auth_method: AuthMethod, secret: Option<&str>) -> ClientSpec {
+        ClientSpec {
+            id: ClientId::generate(),
+            name: "App".into(),
+            secret_hash: secret.map(|s| ClientSecretHash::from_trusted(s.into())),
+            auth_method,
+            redirect_uris: vec![
+                RedirectUri::parse("https://app.example.com/cb", RedirectUriPolicy::default())
+                    .expect("valid"),
+            ],
+            grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+            first_party: false,
+            id_token_alg: SigningAlg::RS256,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn public_clients_have_no_secret_and_confidential_ones_need_one() {
+        assert!(Client::new(spec(AuthMethod::None, None)).is_ok_and(|c| c.is_public()));
+        assert!(Client::new(spec(AuthMethod::None, Some("h"))).is_err());
+        assert!(Client::new(spec(AuthMethod::ClientSecretBasic, None)).is_err());
+        assert!(Client::new(spec(AuthMethod::ClientSecretPost, Some("h"))).is_ok());
+    }
+
+    #[test]
+    fn redirect_uris_match_exactly() {
+        let client = Client::new(spec(AuthMethod::None, None)).expect("valid");
+        assert!(
+            client
+                .registered_redirect_uri("https://app.example.com/cb")
+                .is_some()
+        );
+        assert!(
+            client
+                .registered_redirect_uri("https://app.example.com/cb/")
+                .is_none()
+        );
+        assert!(
+            client
+                .registered_redirect_uri("https://APP.example.com/cb")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn client_ids_are_url_safe() {
+        assert!(ClientId::parse("my-app_1.0~x").is_ok());
+        assert!(ClientId::parse("my app").is_err());
+        assert!(ClientId::parse("a:b").is_err());
+        assert!(ClientId::parse("").is_err());
+    }
+
+    #[test]
+    fn secret_hashes_are_keyed() {
+        let pepper = Pepper::new(vec![1; 32]).expect("pepper");
+        let other = Pepper::new(vec![2; 32]).expect("pepper");
+        let hash = ClientSecretHash::compute(&pepper, &Secret::new("s3cret"));
+        assert!(hash.matches(&pepper, &Secret::new("s3cret")));
+        assert!(!hash.matches(&pepper, &Secret::new("s3cret!")));
+        assert!(!hash.matches(&other, &Secret::new("s3cret")));
+    }
+
+    #[test]
+    fn wire_names_round_trip() {
+        for alg in SigningAlg::ALL {
+            assert_eq!(alg.as_str().parse::<SigningAlg>(), Ok(*alg));
+        }
+        assert!("plain".parse::<GrantType>().is_err());
+    }
+}

@@ -1,0 +1,30 @@
+//! Types with invariants and no I/O: users, clients, sessions, grants and the
+//! small value types (`Username`, `RedirectUri`, `Scopes`, …) that wire strings
+//! are parsed into at the edge. Nothing here imports another Tessera module.
+
+pub mod authorization;
+pub mod client;
+pub mod crypto;
+pub mod error;
+pub mod grant;
+pub mod password;
+pub mod redirect_uri;
+pub mod scope;
+pub mod secret;
+pub mod session;
+pub mod signing_key;
+pub mod user;
+
+pub use authorization::{AuthorizationCode, AuthorizationRequest, PendingAuthorization, Prompt};
+pub use client::{
+    AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, GrantType, SigningAlg,
+};
+pub use error::DomainError;
+pub use grant::{Grant, RefreshTokenRecord};
+pub use password::PasswordHash;
+pub use redirect_uri::{RedirectUri, RedirectUriPolicy};
+pub use scope::Scopes;
+pub use secret::Secret;
+pub use session::{Session, SessionLifetimes};
+pub use signing_key::SigningKeyMaterial;
+pub use user::{Email, Profile, User, UserId, Username};

@@ -1,0 +1,81 @@
+//! The server-side SSO session (OIDC Core §3.1.2.3). The browser holds only
+//! an opaque random token; what the token means lives here.
+
+use serde::{Deserialize, Serialize};
+
+use super::UserId;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 of the cookie token; the token itself is never stored.
+    pub id_hash: String,
+    /// The public session id placed in ID tokens as `sid` (OIDC Back-Channel Logout §2.1).
+    pub sid: String,
+    pub user_id: UserId,
+    pub auth_time: i64,
+    pub amr: Vec<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub idle_expires_at: i64,
+    pub absolute_expires_at: i64,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    pub fn is_active(&self, now: i64) -> bool {
+        now < self.idle_expires_at && now < self.absolute_expires_at
+    }
+}
+
+/// Lifetimes that govern a session, from configuration.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct SessionLifetimes {
+    pub idle_secs: i64,
+    pub absolute_secs: i64,
+}
+
+impl SessionLifetimes {
+    /// The idle expiry after activity at `now`, never past the absolute one.
+    pub fn idle_expiry(&self, now: i64, absolute_expires_at: i64) -> i64 {
+        (now + self.idle_secs).min(absolute_expires_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(idle: i64, absolute: i64) -> Session {
+        Session {
+            id_hash: "h".into(),
+            sid: "s".into(),
+            user_id: UserId::from_trusted("u".into()),
+            auth_time: 0,
+            amr: vec!["pwd".into()],
+            created_at: 0,
+            last_seen_at: 0,
+            idle_expires_at: idle,
+            absolute_expires_at: absolute,
+            ip: None,
+            user_agent: None,
+        }
+    }
+
+    #[test]
+    fn a_session_ends_at_whichever_expiry_comes_first() {
+        assert!(session(100, 200).is_active(99));
+        assert!(!session(100, 200).is_active(100));
+        assert!(!session(300, 200).is_active(250));
+    }
+
+    #[test]
+    fn idle_expiry_is_capped_by_the_absolute_one() {
+        let lifetimes = SessionLifetimes {
+            idle_secs: 50,
+            absolute_secs: 1000,
+        };
+        assert_eq!(lifetimes.idle_expiry(10, 1000), 60);
+        assert_eq!(lifetimes.idle_expiry(990, 1000), 1000);
+    }
+}

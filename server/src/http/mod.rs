@@ -1,0 +1,57 @@
+//! Thin actix-web handlers, one module per endpoint group: extract, make one
+//! call into `oauth`, map the answer to a response.
+
+pub mod authorize;
+pub mod consent;
+pub mod cookies;
+pub mod csrf;
+pub mod discovery;
+pub mod error;
+pub mod health;
+pub mod home;
+pub mod login;
+pub mod routes;
+pub mod token;
+pub mod userinfo;
+
+use actix_web::cookie::Cookie;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CACHE_CONTROL, SET_COOKIE};
+use actix_web::{HttpRequest, HttpResponse, Responder};
+
+pub use error::HttpError;
+
+/// A rendered page (an askama `WebTemplate`) with a status, `no-store`, and
+/// optionally a cookie to set.
+pub fn page(
+    req: &HttpRequest,
+    template: impl Responder,
+    status: StatusCode,
+    cookie: Option<Cookie<'static>>,
+) -> HttpResponse {
+    let mut response = template
+        .customize()
+        .with_status(status)
+        .insert_header((CACHE_CONTROL, "no-store"));
+    if let Some(cookie) = cookie {
+        response = response.append_header((SET_COOKIE, cookie.to_string()));
+    }
+    response.respond_to(req).map_into_boxed_body()
+}
+
+/// The client's address as seen by this server.
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
+/// Does the request carry a form body?
+pub fn is_form(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}

@@ -1,0 +1,318 @@
+//! The authorization endpoint (RFC 6749 §4.1.1-4.1.2, OIDC Core §3.1.2).
+//!
+//! A request is checked in two stages. Until the client and its redirect URI
+//! are known to match, every failure is an error page: redirecting to an
+//! unverified URI would make Tessera an open redirector (RFC 9700 §4.11).
+//! After that, failures go back to the client with `error`, `state` and
+//! `iss` (RFC 9207). A request that needs the user parks itself in the
+//! ephemeral store and sends the browser to the login or consent page, which
+//! resume it.
+
+use super::{ErrorCode, OAuthError, Params, Provider, request};
+use crate::domain::crypto::random_token;
+use crate::domain::{
+    AuthorizationCode, AuthorizationRequest, PendingAuthorization, RedirectUri, Session, User,
+};
+
+/// What the browser should see next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuthorizeStep {
+    /// An HTML error page; the client cannot be trusted with a redirect.
+    ErrorPage(String),
+    /// Redirect to the client (a code or an error).
+    Redirect(String),
+    /// Show the login page for the parked request.
+    Login { request_id: String },
+    /// Show the consent page for the parked request.
+    Consent { request_id: String },
+}
+
+/// Why the user has to be involved.
+enum Decision {
+    Login,
+    Consent,
+    Issue,
+    Fail(OAuthError),
+}
+
+impl Provider {
+    /// Handle a fresh authorization request (GET query or POST form).
+    pub async fn authorize(
+        &self,
+        params: &Params,
+        session_token: Option<&str>,
+        now: i64,
+    ) -> Result<AuthorizeStep, OAuthError> {
+        if params.is_repeated("client_id") || params.is_repeated("redirect_uri") {
+            return Ok(page("The client_id or redirect_uri parameter is repeated."));
+        }
+        let Some(client_id) = params.get("client_id") else {
+            return Ok(page("The request has no client_id."));
+        };
+        let Some(client) = self.store.client_by_id(client_id).await? else {
+            return Ok(page(
+                "The application that sent you here is not registered.",
+            ));
+        };
+        let Some(redirect_param) = params.get("redirect_uri") else {
+            return Ok(page("The request has no redirect_uri."));
+        };
+        let Some(redirect_uri) = client.registered_redirect_uri(redirect_param).cloned() else {
+            return Ok(page(
+                "The redirect_uri of this request is not registered for the application.",
+            ));
+        };
+        let state = if params.is_repeated("state") {
+            None
+        } else {
+            params.get("state")
+        };
+        let request = match request::authorization_request(
+            params,
+            &client,
+            &redirect_uri,
+            &self.keys,
+            &self.config.issuer,
+        ) {
+            Ok(request) => request,
+            Err(error) => {
+                return Ok(AuthorizeStep::Redirect(self.error_redirect(
+                    &redirect_uri,
+                    state,
+                    &error,
+                )));
+            }
+        };
+        let pending = PendingAuthorization {
+            request,
+            created_at: now,
+            consent_given: false,
+        };
+        self.proceed(pending, None, session_token, now).await
+    }
+
+    /// Continue a parked request after the login or consent page.
+    pub async fn resume_authorization(
+        &self,
+        request_id: &str,
+        session_token: Option<&str>,
+        now: i64,
+    ) -> Result<AuthorizeStep, OAuthError> {
+        match self.store.pending(request_id).await? {
+            Some(pending) => {
+                self.proceed(pending, Some(request_id), session_token, now)
+                    .await
+            }
+            None => Ok(expired_page()),
+        }
+    }
+
+    /// The parked request `request_id`, if it is still waiting.
+    pub async fn pending_authorization(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<PendingAuthorization>, OAuthError> {
+        Ok(self.store.pending(request_id).await?)
+    }
+
+    pub(super) async fn proceed(
+        &self,
+        pending: PendingAuthorization,
+        request_id: Option<&str>,
+        session_token: Option<&str>,
+        now: i64,
+    ) -> Result<AuthorizeStep, OAuthError> {
+        let current = self.current_session(session_token, now).await?;
+        let request = &pending.request;
+        let decision = match &current {
+            None => Decision::Login,
+            Some((session, user)) => self.decide(&pending, session, user, now).await?,
+        };
+        let decision = match decision {
+            Decision::Login if request.prompt.none => Decision::Fail(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the user is not signed in",
+            )),
+            Decision::Consent if request.prompt.none => Decision::Fail(OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "the user has not granted these scopes to this client",
+            )),
+            other => other,
+        };
+        match decision {
+            Decision::Fail(error) => {
+                self.forget(request_id).await?;
+                let state = request.state.as_deref();
+                Ok(AuthorizeStep::Redirect(self.error_redirect(
+                    &request.redirect_uri,
+                    state,
+                    &error,
+                )))
+            }
+            Decision::Login => {
+                let request_id = self.park(&pending, request_id).await?;
+                Ok(AuthorizeStep::Login { request_id })
+            }
+            Decision::Consent => {
+                let request_id = self.park(&pending, request_id).await?;
+                Ok(AuthorizeStep::Consent { request_id })
+            }
+            Decision::Issue => {
+                self.forget(request_id).await?;
+                let Some((session, _)) = current else {
+                    return Err(OAuthError::internal(
+                        "authorize",
+                        "issuing without a session",
+                    ));
+                };
+                let code = self.issue_code(request, &session, now).await?;
+                let mut params = vec![("code", code.as_str())];
+                if let Some(state) = request.state.as_deref() {
+                    params.push(("state", state));
+                }
+                params.push(("iss", self.config.issuer.as_str()));
+                Ok(AuthorizeStep::Redirect(
+                    request.redirect_uri.with_params(params),
+                ))
+            }
+        }
+    }
+
+    /// Given a live session, does this request need a (new) login, consent,
+    /// or neither? A login that happened after the request was made counts
+    /// as fresh, so `prompt=login` and `max_age` are satisfied by it.
+    async fn decide(
+        &self,
+        pending: &PendingAuthorization,
+        session: &Session,
+        user: &User,
+        now: i64,
+    ) -> Result<Decision, OAuthError> {
+        let request = &pending.request;
+        let fresh = session.auth_time >= pending.created_at;
+        let too_old = request
+            .max_age
+            .is_some_and(|max_age| now - session.auth_time > max_age);
+        let other_user = request
+            .id_token_hint_sub
+            .as_deref()
+            .is_some_and(|sub| sub != user.id.as_str());
+        if !fresh && (request.prompt.login || too_old || other_user) {
+            return Ok(Decision::Login);
+        }
+        if other_user {
+            return Ok(Decision::Fail(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the signed-in user is not the one named by id_token_hint",
+            )));
+        }
+        Ok(
+            if self
+                .needs_consent(request, user, pending.consent_given)
+                .await?
+            {
+                Decision::Consent
+            } else {
+                Decision::Issue
+            },
+        )
+    }
+
+    async fn needs_consent(
+        &self,
+        request: &AuthorizationRequest,
+        user: &User,
+        consent_given: bool,
+    ) -> Result<bool, OAuthError> {
+        if consent_given {
+            return Ok(false);
+        }
+        let Some(client) = self.store.client_by_id(request.client_id.as_str()).await? else {
+            return Err(OAuthError::invalid_request("the client no longer exists"));
+        };
+        if client.first_party {
+            return Ok(false);
+        }
+        if request.prompt.consent {
+            return Ok(true);
+        }
+        let granted = self.store.consent(&user.id, &client.id).await?;
+        Ok(!granted.is_some_and(|granted| request.scope.is_subset(&granted)))
+    }
+
+    async fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        session: &Session,
+        now: i64,
+    ) -> Result<String, OAuthError> {
+        let code = random_token(32);
+        let record = AuthorizationCode {
+            grant_id: uuid::Uuid::new_v4().to_string(),
+            client_id: request.client_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            scope: request.scope.clone(),
+            nonce: request.nonce.clone(),
+            code_challenge: request.code_challenge.clone(),
+            user_id: session.user_id.clone(),
+            session_sid: session.sid.clone(),
+            auth_time: session.auth_time,
+            amr: session.amr.clone(),
+            issued_at: now,
+            expires_at: now + self.config.code_lifetime,
+        };
+        self.store
+            .save_code(&code, &record, Self::secs(self.config.code_lifetime))
+            .await?;
+        Ok(code)
+    }
+
+    /// Store the request under a new random id, or update it under its own.
+    pub(super) async fn park(
+        &self,
+        pending: &PendingAuthorization,
+        request_id: Option<&str>,
+    ) -> Result<String, OAuthError> {
+        let id = request_id.map_or_else(|| random_token(24), str::to_string);
+        self.store
+            .save_pending(&id, pending, Self::secs(self.config.pending_lifetime))
+            .await?;
+        Ok(id)
+    }
+
+    async fn forget(&self, request_id: Option<&str>) -> Result<(), OAuthError> {
+        if let Some(id) = request_id {
+            self.store.delete_pending(id).await?;
+        }
+        Ok(())
+    }
+
+    /// The client's redirect URI with `error`, `error_description`, `state`
+    /// and `iss` (RFC 6749 §4.1.2.1, RFC 9207 §2).
+    pub fn error_redirect(
+        &self,
+        redirect_uri: &RedirectUri,
+        state: Option<&str>,
+        error: &OAuthError,
+    ) -> String {
+        let mut params = vec![
+            ("error", error.code.as_str()),
+            ("error_description", &*error.description),
+        ];
+        if let Some(state) = state {
+            params.push(("state", state));
+        }
+        params.push(("iss", self.config.issuer.as_str()));
+        redirect_uri.with_params(params)
+    }
+}
+
+fn page(message: &str) -> AuthorizeStep {
+    AuthorizeStep::ErrorPage(message.to_string())
+}
+
+pub(super) fn expired_page() -> AuthorizeStep {
+    page(
+        "This sign-in request has expired or was already completed. Go back to the application and try again.",
+    )
+}

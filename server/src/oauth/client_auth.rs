@@ -1,0 +1,114 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3.1, OIDC Core §9):
+//! `client_secret_basic`, `client_secret_post`, or `none` for public clients.
+//! A client must use the method it registered, and only one per request.
+
+use super::{OAuthError, Params, Provider};
+use crate::domain::{AuthMethod, Client, ClientSecretHash, Secret};
+
+/// The credentials a token request carried, and how.
+#[derive(Debug)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: Option<Secret>,
+    pub method: AuthMethod,
+}
+
+impl ClientCredentials {
+    /// From an HTTP Basic header (already split and form-decoded) and the body.
+    pub fn extract(basic: Option<(String, Secret)>, params: &Params) -> Result<Self, OAuthError> {
+        let body_id = params.get("client_id");
+        let body_secret = params.get("client_secret");
+        match basic {
+            Some((client_id, secret)) => {
+                if body_secret.is_some() {
+                    return Err(OAuthError::invalid_request(
+                        "use one client authentication method, not both Basic and client_secret",
+                    ));
+                }
+                if body_id.is_some_and(|id| id != client_id) {
+                    return Err(OAuthError::invalid_request(
+                        "client_id in the body differs from the Basic credentials",
+                    ));
+                }
+                Ok(Self {
+                    client_id,
+                    secret: Some(secret),
+                    method: AuthMethod::ClientSecretBasic,
+                })
+            }
+            None => {
+                let client_id = body_id.ok_or_else(|| {
+                    OAuthError::invalid_client("client authentication is required")
+                })?;
+                Ok(match body_secret {
+                    Some(secret) => Self {
+                        client_id: client_id.to_string(),
+                        secret: Some(Secret::new(secret)),
+                        method: AuthMethod::ClientSecretPost,
+                    },
+                    None => Self {
+                        client_id: client_id.to_string(),
+                        secret: None,
+                        method: AuthMethod::None,
+                    },
+                })
+            }
+        }
+    }
+}
+
+impl Provider {
+    /// Authenticate the client; every failure is `invalid_client` (401).
+    pub(super) async fn authenticate_client(
+        &self,
+        credentials: &ClientCredentials,
+    ) -> Result<Client, OAuthError> {
+        let Some(client) = self.store.client_by_id(&credentials.client_id).await? else {
+            // Hash anyway, so timing does not tell unknown clients apart.
+            if let Some(secret) = &credentials.secret {
+                let _ = ClientSecretHash::compute(&self.pepper, secret);
+            }
+            return Err(OAuthError::invalid_client("client authentication failed"));
+        };
+        if client.auth_method() != credentials.method {
+            return Err(OAuthError::invalid_client(match client.auth_method() {
+                AuthMethod::None => "this public client must not send a client secret",
+                AuthMethod::ClientSecretBasic => {
+                    "this client authenticates with client_secret_basic"
+                }
+                AuthMethod::ClientSecretPost => "this client authenticates with client_secret_post",
+            }));
+        }
+        match (client.secret_hash(), &credentials.secret) {
+            (None, None) => Ok(client),
+            (Some(stored), Some(secret)) if stored.matches(&self.pepper, secret) => Ok(client),
+            _ => Err(OAuthError::invalid_client("client authentication failed")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_and_post_are_exclusive() {
+        let params = Params::from_urlencoded(b"client_secret=s");
+        let basic = Some(("app".to_string(), Secret::new("s")));
+        assert!(ClientCredentials::extract(basic, &params).is_err());
+    }
+
+    #[test]
+    fn the_method_follows_what_was_sent() {
+        let post = ClientCredentials::extract(
+            None,
+            &Params::from_urlencoded(b"client_id=a&client_secret=s"),
+        )
+        .expect("post");
+        assert_eq!(post.method, AuthMethod::ClientSecretPost);
+        let public = ClientCredentials::extract(None, &Params::from_urlencoded(b"client_id=a"))
+            .expect("none");
+        assert_eq!(public.method, AuthMethod::None);
+        assert!(ClientCredentials::extract(None, &Params::default()).is_err());
+    }
+}

@@ -1,0 +1,145 @@
+//! The authorization code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636
+//! §4.6). A code is single use; presenting it again revokes every token the
+//! first redemption produced (RFC 6749 §4.1.2, RFC 9700 §4.2.4).
+
+use std::time::Duration;
+
+use super::super::tokens::TokenResponse;
+use super::super::{OAuthError, Provider, pkce};
+use crate::domain::crypto::sha256_hex;
+use crate::domain::scope::OPENID;
+use crate::domain::{AuthorizationCode, Client, Grant, GrantType, RefreshTokenRecord, Secret};
+use crate::store::{CodeRedemption, StoreError};
+
+/// A redeemed code's tombstone outlives the code, so a replay minutes later
+/// still revokes the tokens.
+const TOMBSTONE_TTL: Duration = Duration::from_secs(15 * 60);
+
+impl Provider {
+    pub(super) async fn exchange_code(
+        &self,
+        client: &Client,
+        code: &Secret,
+        redirect_uri: &str,
+        code_verifier: Option<&Secret>,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let record = match self.store.redeem_code(code.expose(), TOMBSTONE_TTL).await? {
+            CodeRedemption::Fresh(record) => record,
+            CodeRedemption::Replayed(record) => {
+                self.store
+                    .revoke_grant(&grant_of(&record, now), now)
+                    .await?;
+                tracing::warn!(grant_id = %record.grant_id, client_id = %record.client_id,
+                    "authorization code replayed; its grant is revoked");
+                return Err(OAuthError::invalid_grant(
+                    "the authorization code was already used",
+                ));
+            }
+            CodeRedemption::Unknown => {
+                return Err(OAuthError::invalid_grant(
+                    "the authorization code is invalid or expired",
+                ));
+            }
+        };
+        check_code(&record, client, redirect_uri, code_verifier, now)?;
+        let user = self.store.user_by_id(&record.user_id).await?;
+        if !user.is_some_and(|u| u.can_sign_in()) {
+            return Err(OAuthError::invalid_grant("the user can no longer sign in"));
+        }
+
+        let grant = grant_of(&record, now);
+        let access_token = self.access_token(&grant, &grant.scope, now)?;
+        let refresh_token = client
+            .allows(GrantType::RefreshToken)
+            .then(Self::new_refresh_token);
+        let refresh_record = refresh_token.as_ref().map(|token| RefreshTokenRecord {
+            token_hash: sha256_hex(token.as_bytes()),
+            grant_id: grant.id.clone(),
+            client_id: client.id.clone(),
+            scope: grant.scope.clone(),
+            issued_at: now,
+            expires_at: now + self.config.refresh_token_lifetime,
+            used_at: None,
+        });
+        match self
+            .store
+            .create_grant(&grant, refresh_record.as_ref())
+            .await
+        {
+            Ok(()) => {}
+            // A replay got there first and stored the grant revoked.
+            Err(StoreError::Conflict) => {
+                return Err(OAuthError::invalid_grant(
+                    "the authorization code was already used",
+                ));
+            }
+            Err(other) => return Err(other.into()),
+        }
+        let id_token = if grant.scope.contains(OPENID) {
+            Some(self.id_token(client, &grant, record.nonce.as_deref(), &access_token, now)?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.config.access_token_lifetime,
+            refresh_token,
+            id_token,
+            scope: grant.scope.to_string(),
+        })
+    }
+}
+
+/// The grant a code turns into.
+fn grant_of(record: &AuthorizationCode, now: i64) -> Grant {
+    Grant {
+        id: record.grant_id.clone(),
+        client_id: record.client_id.clone(),
+        user_id: record.user_id.clone(),
+        session_sid: Some(record.session_sid.clone()),
+        scope: record.scope.clone(),
+        auth_time: record.auth_time,
+        amr: record.amr.clone(),
+        created_at: now,
+        revoked_at: None,
+    }
+}
+
+/// Each rule of RFC 6749 §4.1.3 and RFC 7636 §4.6, with its own message.
+fn check_code(
+    record: &AuthorizationCode,
+    client: &Client,
+    redirect_uri: &str,
+    code_verifier: Option<&Secret>,
+    now: i64,
+) -> Result<(), OAuthError> {
+    if record.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code was issued to another client",
+        ));
+    }
+    if record.is_expired(now) {
+        return Err(OAuthError::invalid_grant(
+            "the authorization code has expired",
+        ));
+    }
+    if record.redirect_uri.as_str() != redirect_uri {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+    match (&record.code_challenge, code_verifier) {
+        (Some(challenge), Some(verifier)) => pkce::verify(challenge, verifier.expose()),
+        (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is required")),
+        // RFC 9700 §4.8.2: a verifier without a challenge is a downgrade attempt.
+        (None, Some(_)) => Err(OAuthError::invalid_grant(
+            "code_verifier was sent but the authorization request had no code_challenge",
+        )),
+        (None, None) if client.is_public() => {
+            Err(OAuthError::invalid_grant("public clients must use PKCE"))
+        }
+        (None, None) => Ok(()),
+    }
+}

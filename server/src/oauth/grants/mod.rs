@@ -1,0 +1,47 @@
+//! The token endpoint (RFC 6749 §3.2): authenticate the client, then hand the
+//! request to the module of its grant type.
+
+mod authorization_code;
+mod refresh_token;
+
+use super::request::TokenRequest;
+use super::tokens::TokenResponse;
+use super::{ClientCredentials, OAuthError, Params, Provider};
+use crate::domain::Secret;
+
+impl Provider {
+    /// Answer a token request. `basic` is the decoded HTTP Basic credentials.
+    pub async fn token(
+        &self,
+        basic: Option<(String, Secret)>,
+        params: &Params,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let credentials = ClientCredentials::extract(basic, params)?;
+        let request = TokenRequest::parse(params)?;
+        let client = self.authenticate_client(&credentials).await?;
+        if !client.allows(request.grant_type()) {
+            return Err(OAuthError::unauthorized_client(format!(
+                "this client may not use the {} grant",
+                request.grant_type()
+            )));
+        }
+        match request {
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            } => {
+                self.exchange_code(&client, &code, &redirect_uri, code_verifier.as_ref(), now)
+                    .await
+            }
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => {
+                self.refresh(&client, &refresh_token, scope.as_ref(), now)
+                    .await
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The refresh token grant (RFC 6749 §6, OIDC Core §12, RFC 9700 §4.14.2).
+//! Every use rotates the token. Presenting a token that was already used means
+//! it leaked: the whole grant (every access and refresh token) is revoked.
+
+use super::super::tokens::TokenResponse;
+use super::super::{OAuthError, Provider};
+use crate::domain::crypto::sha256_hex;
+use crate::domain::scope::OPENID;
+use crate::domain::{Client, RefreshTokenRecord, Scopes, Secret};
+use crate::store::RotateOutcome;
+
+impl Provider {
+    pub(super) async fn refresh(
+        &self,
+        client: &Client,
+        refresh_token: &Secret,
+        scope: Option<&Scopes>,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        let invalid =
+            || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+        let token_hash = sha256_hex(refresh_token.expose().as_bytes());
+        let Some(record) = self.store.refresh_token_by_hash(&token_hash).await? else {
+            return Err(invalid());
+        };
+        if record.client_id != client.id {
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was issued to another client",
+            ));
+        }
+        let Some(grant) = self.store.grant_by_id(&record.grant_id).await? else {
+            return Err(invalid());
+        };
+        if grant.is_revoked() || record.is_expired(now) {
+            return Err(invalid());
+        }
+        if record.used_at.is_some() {
+            self.revoke_family(&grant, now).await?;
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used",
+            ));
+        }
+        let scope = match scope {
+            None => record.scope.clone(),
+            Some(requested) if requested.is_subset(&record.scope) => requested.clone(),
+            Some(_) => {
+                return Err(OAuthError::invalid_scope(
+                    "the requested scope exceeds the scope originally granted",
+                ));
+            }
+        };
+        let user = self.store.user_by_id(&grant.user_id).await?;
+        if !user.is_some_and(|u| u.can_sign_in()) {
+            return Err(invalid());
+        }
+
+        let new_token = Self::new_refresh_token();
+        let successor = RefreshTokenRecord {
+            token_hash: sha256_hex(new_token.as_bytes()),
+            grant_id: grant.id.clone(),
+            client_id: client.id.clone(),
+            // The successor keeps the grant's full scope: narrowing applies
+            // to this access token, not to the rights of the grant.
+            scope: record.scope.clone(),
+            issued_at: now,
+            expires_at: record.expires_at,
+            used_at: None,
+        };
+        if self
+            .store
+            .rotate_refresh_token(&token_hash, &successor, now)
+            .await?
+            == RotateOutcome::AlreadyUsed
+        {
+            // A concurrent request used it first: the same as reuse.
+            self.revoke_family(&grant, now).await?;
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used",
+            ));
+        }
+
+        let access_token = self.access_token(&grant, &scope, now)?;
+        let id_token = if scope.contains(OPENID) {
+            // OIDC Core §12.2: same iss, sub, aud and auth_time; no nonce.
+            Some(self.id_token(client, &grant, None, &access_token, now)?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.config.access_token_lifetime,
+            refresh_token: Some(new_token),
+            id_token,
+            scope: scope.to_string(),
+        })
+    }
+
+    async fn revoke_family(
+        &self,
+        grant: &crate::domain::Grant,
+        now: i64,
+    ) -> Result<(), OAuthError> {
+        self.store.revoke_grant(grant, now).await?;
+        tracing::warn!(grant_id = %grant.id, client_id = %grant.client_id,
+            "refresh token reused; its grant is revoked");
+        Ok(())
+    }
+}

@@ -1,0 +1,478 @@
+//! Signing keys: generation (RSA-2048, P-256, Ed25519 via aws-lc-rs), sealing
+//! at rest, the public JWK set (RFC 7517) and JWS signing and verification.
+//!
+//! Verification picks the key by `kid` and then demands that the header's
+//! `alg` is exactly that key's algorithm, so `alg: none`, HMAC-with-the-public-
+//! key and any other algorithm confusion fail by construction (RFC 8725 §3.1).
+
+use std::str::FromStr;
+
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+use crate::domain::crypto::{Pepper, random_token};
+use crate::domain::{SigningAlg, SigningKeyMaterial};
+
+#[derive(Debug, Error)]
+pub enum KeyError {
+    #[error("key generation failed")]
+    Generation,
+    #[error("key {kid} cannot be unsealed: wrong pepper or corrupt data")]
+    Unseal { kid: String },
+    #[error("key {kid} is unusable: {reason}")]
+    Unusable { kid: String, reason: String },
+    #[error("no active {0} key")]
+    NoActiveKey(SigningAlg),
+    #[error("signing failed: {0}")]
+    Signing(String),
+    #[error("self-test of key {kid} failed: {reason}")]
+    SelfTest { kid: String, reason: String },
+}
+
+/// Why a presented JWT was refused. Never shown in detail to clients.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum VerifyError {
+    #[error("the token is not a well-formed JWS")]
+    Malformed,
+    #[error("the token names no key of this issuer")]
+    UnknownKey,
+    #[error("the token's algorithm does not match its key")]
+    AlgorithmMismatch,
+    #[error("the token has the wrong type")]
+    WrongType,
+    #[error("the token's signature or claims are invalid")]
+    Invalid,
+}
+
+pub fn jwt_algorithm(alg: SigningAlg) -> Algorithm {
+    match alg {
+        SigningAlg::RS256 => Algorithm::RS256,
+        SigningAlg::ES256 => Algorithm::ES256,
+        SigningAlg::EdDSA => Algorithm::EdDSA,
+    }
+}
+
+/// Seals private keys with AES-256-GCM under a key derived from the pepper.
+/// The kid is the associated data, so a sealed key cannot be moved to another row.
+#[derive(Clone, Debug)]
+pub struct KeySealer {
+    pepper: Pepper,
+}
+
+impl KeySealer {
+    pub fn new(pepper: Pepper) -> Self {
+        Self { pepper }
+    }
+
+    fn key(&self) -> Result<LessSafeKey, KeyError> {
+        let bytes = self.pepper.mac("signing-key-seal", b"");
+        UnboundKey::new(&AES_256_GCM, &bytes)
+            .map(LessSafeKey::new)
+            .map_err(|_| KeyError::Generation)
+    }
+
+    fn seal(&self, kid: &str, der: &[u8]) -> Result<String, KeyError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| KeyError::Generation)?;
+        let mut data = der.to_vec();
+        self.key()?
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(kid.as_bytes()),
+                &mut data,
+            )
+            .map_err(|_| KeyError::Generation)?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&data);
+        Ok(format!("v1:{}", STANDARD.encode(out)))
+    }
+
+    fn unseal(&self, kid: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
+        let fail = || KeyError::Unseal {
+            kid: kid.to_string(),
+        };
+        let payload = sealed.strip_prefix("v1:").ok_or_else(fail)?;
+        let bytes = STANDARD.decode(payload).map_err(|_| fail())?;
+        if bytes.len() <= NONCE_LEN {
+            return Err(fail());
+        }
+        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
+        let mut data = ciphertext.to_vec();
+        let plain = self
+            .key()?
+            .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut data)
+            .map_err(|_| fail())?;
+        Ok(plain.to_vec())
+    }
+}
+
+/// Generate a fresh key pair for `alg`, sealed for storage.
+pub fn generate(
+    alg: SigningAlg,
+    now: i64,
+    sealer: &KeySealer,
+) -> Result<SigningKeyMaterial, KeyError> {
+    let der: Vec<u8> = match alg {
+        SigningAlg::RS256 => aws_lc_rs::rsa::KeyPair::generate(KeySize::Rsa2048)
+            .and_then(|pair| pair.as_der())
+            .map(|der| der.as_ref().to_vec())
+            .map_err(|_| KeyError::Generation)?,
+        SigningAlg::ES256 => {
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+                .map(|doc| doc.as_ref().to_vec())
+                .map_err(|_| KeyError::Generation)?
+        }
+        SigningAlg::EdDSA => Ed25519KeyPair::generate_pkcs8v1(&SystemRandom::new())
+            .map(|doc| doc.as_ref().to_vec())
+            .map_err(|_| KeyError::Generation)?,
+    };
+    let kid = format!("{}-{}", alg.as_str().to_ascii_lowercase(), random_token(12));
+    Ok(SigningKeyMaterial {
+        sealed_private_key: sealer.seal(&kid, &der)?,
+        kid,
+        alg,
+        active: true,
+        created_at: now,
+    })
+}
+
+/// PKCS#8 DER as a PEM "PRIVATE KEY" block, which is how jsonwebtoken takes RSA keys.
+fn pkcs8_pem(der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|chunk| std::str::from_utf8(chunk).unwrap_or_default())
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+struct LoadedKey {
+    kid: String,
+    alg: SigningAlg,
+    active: bool,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    jwk: Jwk,
+}
+
+/// All keys, ready to sign and verify. Built once from storage; cheap to share
+/// behind an `Arc`.
+pub struct KeySet {
+    /// Newest first, so the first active key of an algorithm is the one that signs.
+    keys: Vec<LoadedKey>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.keys.iter().map(|k| &k.kid))
+            .finish()
+    }
+}
+
+impl KeySet {
+    pub fn load(materials: &[SigningKeyMaterial], sealer: &KeySealer) -> Result<Self, KeyError> {
+        let mut newest_first: Vec<&SigningKeyMaterial> = materials.iter().collect();
+        newest_first.sort_by(|a, b| (b.created_at, &b.kid).cmp(&(a.created_at, &a.kid)));
+        let keys = newest_first
+            .into_iter()
+            .map(|material| load_key(material, sealer))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { keys })
+    }
+
+    /// Algorithms that have no active key yet.
+    pub fn missing_algorithms(materials: &[SigningKeyMaterial]) -> Vec<SigningAlg> {
+        SigningAlg::ALL
+            .iter()
+            .copied()
+            .filter(|alg| !materials.iter().any(|m| m.alg == *alg && m.active))
+            .collect()
+    }
+
+    fn signer(&self, alg: SigningAlg) -> Result<&LoadedKey, KeyError> {
+        self.keys
+            .iter()
+            .find(|k| k.alg == alg && k.active)
+            .ok_or(KeyError::NoActiveKey(alg))
+    }
+
+    /// Sign `claims` as a compact JWS with the newest active key for `alg`,
+    /// naming it in `kid` and setting `typ`.
+    pub fn sign<T: Serialize>(
+        &self,
+        alg: SigningAlg,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, KeyError> {
+        let key = self.signer(alg)?;
+        let mut header = Header::new(jwt_algorithm(alg));
+        header.kid = Some(key.kid.clone());
+        header.typ = Some(typ.to_string());
+        jsonwebtoken::encode(&header, claims, &key.encoding)
+            .map_err(|e| KeyError::Signing(e.to_string()))
+    }
+
+    /// Verify a JWS signed by one of our keys and return its claims. `typ`
+    /// lists the accepted `typ` header values (compared case-insensitively).
+    /// Expiry and audience are left to the caller, who knows the clock and
+    /// the rules.
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: &[&str],
+        issuer: &str,
+    ) -> Result<T, VerifyError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
+        let kid = header.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or(VerifyError::UnknownKey)?;
+        let alg = jwt_algorithm(key.alg);
+        if header.alg != alg {
+            return Err(VerifyError::AlgorithmMismatch);
+        }
+        let header_typ = header.typ.as_deref().unwrap_or_default();
+        if !typ.iter().any(|t| t.eq_ignore_ascii_case(header_typ)) {
+            return Err(VerifyError::WrongType);
+        }
+        let mut validation = Validation::new(alg);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        validation.required_spec_claims.clear();
+        validation.set_issuer(&[issuer]);
+        jsonwebtoken::decode::<T>(token, &key.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| VerifyError::Invalid)
+    }
+
+    /// The public keys, each with `kid`, `alg` and `use: sig`.
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self.keys.iter().map(|k| k.jwk.clone()).collect(),
+        }
+    }
+
+    /// Sign and verify a token with every key: a wrong crypto backend or a
+    /// damaged key stops start-up instead of the first login.
+    pub fn self_test(&self, issuer: &str) -> Result<(), KeyError> {
+        #[derive(Serialize, serde::Deserialize)]
+        struct Probe {
+            iss: String,
+            nonce: String,
+        }
+        for key in &self.keys {
+            let fail = |reason: String| KeyError::SelfTest {
+                kid: key.kid.clone(),
+                reason,
+            };
+            let probe = Probe {
+                iss: issuer.to_string(),
+                nonce: random_token(8),
+            };
+            let mut header = Header::new(jwt_algorithm(key.alg));
+            header.kid = Some(key.kid.clone());
+            header.typ = Some("JWT".into());
+            let token = jsonwebtoken::encode(&header, &probe, &key.encoding)
+                .map_err(|e| fail(e.to_string()))?;
+            let back: Probe = self
+                .verify(&token, &["JWT"], issuer)
+                .map_err(|e| fail(e.to_string()))?;
+            if back.nonce != probe.nonce {
+                return Err(fail("round trip changed the claims".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn load_key(material: &SigningKeyMaterial, sealer: &KeySealer) -> Result<LoadedKey, KeyError> {
+    let unusable = |reason: String| KeyError::Unusable {
+        kid: material.kid.clone(),
+        reason,
+    };
+    let der = sealer.unseal(&material.kid, &material.sealed_private_key)?;
+    let encoding = match material.alg {
+        SigningAlg::RS256 => EncodingKey::from_rsa_pem(pkcs8_pem(&der).as_bytes())
+            .map_err(|e| unusable(e.to_string()))?,
+        SigningAlg::ES256 => EncodingKey::from_ec_der(&der),
+        SigningAlg::EdDSA => EncodingKey::from_ed_der(&der),
+    };
+    let mut jwk = Jwk::from_encoding_key(&encoding, jwt_algorithm(material.alg))
+        .map_err(|e| unusable(e.to_string()))?;
+    jwk.common.key_id = Some(material.kid.clone());
+    jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+    let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unusable(e.to_string()))?;
+    Ok(LoadedKey {
+        kid: material.kid.clone(),
+        alg: material.alg,
+        active: material.active,
+        encoding,
+        decoding,
+        jwk,
+    })
+}
+
+/// Parse an algorithm name from a JWT header or configuration.
+pub fn signing_alg(name: &str) -> Option<SigningAlg> {
+    SigningAlg::from_str(name).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    fn sealer() -> KeySealer {
+        KeySealer::new(Pepper::new(vec![7; 32]).expect("pepper"))
+    }
+
+    fn keyset() -> KeySet {
+        let sealer = sealer();
+        let materials: Vec<_> = SigningAlg::ALL
+            .iter()
+            .map(|alg| generate(*alg, 1, &sealer).expect("generate"))
+            .collect();
+        KeySet::load(&materials, &sealer).expect("load")
+    }
+
+    #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    struct Claims {
+        iss: String,
+        sub: String,
+    }
+
+    fn claims() -> Claims {
+        Claims {
+            iss: "https://id.example".into(),
+            sub: "u1".into(),
+        }
+    }
+
+    #[test]
+    fn every_algorithm_signs_and_verifies() {
+        let keys = keyset();
+        keys.self_test("https://id.example").expect("self test");
+        for alg in SigningAlg::ALL {
+            let token = keys.sign(*alg, "JWT", &claims()).expect("sign");
+            let back: Claims = keys
+                .verify(&token, &["JWT"], "https://id.example")
+                .expect("verify");
+            assert_eq!(back, claims());
+        }
+    }
+
+    #[test]
+    fn the_jwks_holds_public_keys_only() {
+        let json = serde_json::to_value(keyset().jwks()).expect("json");
+        let keys = json["keys"].as_array().expect("keys");
+        assert_eq!(keys.len(), 3);
+        for key in keys {
+            assert!(key["kid"].is_string());
+            assert_eq!(key["use"], "sig");
+            for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
+                assert!(key.get(private).is_none(), "{private} leaked");
+            }
+        }
+    }
+
+    #[test]
+    fn alg_none_and_wrong_algorithms_are_refused() {
+        let keys = keyset();
+        let token = keys
+            .sign(SigningAlg::RS256, "JWT", &claims())
+            .expect("sign");
+        let parts: Vec<&str> = token.split('.').collect();
+        let header: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(parts[0])
+                .expect("b64"),
+        )
+        .expect("json");
+        let kid = header["kid"].as_str().expect("kid");
+        let b64 = |v: serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let none = format!(
+            "{}.{}.",
+            b64(serde_json::json!({"alg": "none", "kid": kid, "typ": "JWT"})),
+            parts[1]
+        );
+        assert_eq!(
+            keys.verify::<Claims>(&none, &["JWT"], "https://id.example"),
+            Err(VerifyError::Malformed)
+        );
+        let hs = format!(
+            "{}.{}.{}",
+            b64(serde_json::json!({"alg": "HS256", "kid": kid, "typ": "JWT"})),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(
+            keys.verify::<Claims>(&hs, &["JWT"], "https://id.example"),
+            Err(VerifyError::AlgorithmMismatch)
+        );
+        let es = format!(
+            "{}.{}.{}",
+            b64(serde_json::json!({"alg": "ES256", "kid": kid, "typ": "JWT"})),
+            parts[1],
+            parts[2]
+        );
+        assert_eq!(
+            keys.verify::<Claims>(&es, &["JWT"], "https://id.example"),
+            Err(VerifyError::AlgorithmMismatch)
+        );
+    }
+
+    #[test]
+    fn tampering_issuer_and_type_are_checked() {
+        let keys = keyset();
+        let token = keys
+            .sign(SigningAlg::ES256, "at+jwt", &claims())
+            .expect("sign");
+        assert_eq!(
+            keys.verify::<Claims>(&token, &["JWT"], "https://id.example"),
+            Err(VerifyError::WrongType)
+        );
+        assert_eq!(
+            keys.verify::<Claims>(&token, &["at+jwt"], "https://other.example"),
+            Err(VerifyError::Invalid)
+        );
+        let parts: Vec<&str> = token.split('.').collect();
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"iss":"https://id.example","sub":"admin"}"#);
+        let tampered = format!("{}.{}.{}", parts[0], forged, parts[2]);
+        assert_eq!(
+            keys.verify::<Claims>(&tampered, &["at+jwt"], "https://id.example"),
+            Err(VerifyError::Invalid)
+        );
+    }
+
+    #[test]
+    fn sealed_keys_need_the_same_pepper() {
+        let material = generate(SigningAlg::EdDSA, 1, &sealer()).expect("generate");
+        let other = KeySealer::new(Pepper::new(vec![8; 32]).expect("pepper"));
+        assert!(matches!(
+            KeySet::load(&[material], &other),
+            Err(KeyError::Unseal { .. })
+        ));
+    }
+}

@@ -1,0 +1,121 @@
+//! Password sign-in on the hosted login page. Unknown users cost the same
+//! argon2id work as known ones and get the same answer; failures are counted
+//! per account and per client IP, and past the limit the password is not even
+//! checked until the window passes.
+
+use super::session::ClientInfo;
+use super::{OAuthError, Provider};
+use crate::domain::{Secret, Username};
+
+#[derive(Debug)]
+pub struct LoginAttempt {
+    pub username: String,
+    pub password: Secret,
+    pub client: ClientInfo,
+}
+
+#[derive(Debug)]
+pub enum LoginError {
+    /// Wrong username or password, or a disabled account: one answer for all.
+    InvalidCredentials,
+    /// Too many failures for this account or address.
+    Throttled,
+    Internal(OAuthError),
+}
+
+impl From<OAuthError> for LoginError {
+    fn from(err: OAuthError) -> Self {
+        LoginError::Internal(err)
+    }
+}
+
+impl From<crate::store::StoreError> for LoginError {
+    fn from(err: crate::store::StoreError) -> Self {
+        LoginError::Internal(err.into())
+    }
+}
+
+/// What a login page shows about the request it serves.
+#[derive(Debug, Clone)]
+pub struct LoginContext {
+    pub client_name: String,
+    pub login_hint: Option<String>,
+}
+
+impl Provider {
+    /// Verify a username and password and start a session. Returns the new
+    /// session cookie token.
+    pub async fn login(
+        &self,
+        attempt: LoginAttempt,
+        current_session_token: Option<&str>,
+        now: i64,
+    ) -> Result<String, LoginError> {
+        let throttle = self.config.login_throttle;
+        let account_key = format!("acct:{}", attempt.username.trim().to_lowercase());
+        let ip_key = attempt.client.ip.as_ref().map(|ip| format!("ip:{ip}"));
+        if self.store.failure_count(&account_key).await? >= throttle.max_failures_per_account {
+            return Err(LoginError::Throttled);
+        }
+        if let Some(ip_key) = &ip_key
+            && self.store.failure_count(ip_key).await? >= throttle.max_failures_per_ip
+        {
+            return Err(LoginError::Throttled);
+        }
+
+        let user = match Username::parse(&attempt.username) {
+            Ok(username) => self.store.user_by_username(&username).await?,
+            Err(_) => None,
+        };
+        let hash = user.as_ref().map(|u| u.password_hash.clone());
+        let verified = self.passwords.verify(hash, attempt.password).await;
+        let user = match user {
+            Some(user) if verified && user.can_sign_in() => user,
+            _ => {
+                self.store
+                    .record_failure(&account_key, throttle.window)
+                    .await?;
+                if let Some(ip_key) = &ip_key {
+                    self.store.record_failure(ip_key, throttle.window).await?;
+                }
+                tracing::info!(outcome = "failure", "sign-in attempt");
+                return Err(LoginError::InvalidCredentials);
+            }
+        };
+        self.store.clear_failures(&account_key).await?;
+
+        let previous = self
+            .current_session(current_session_token, now)
+            .await?
+            .map(|(s, _)| s);
+        let token = self
+            .start_session(
+                &user,
+                vec!["pwd".to_string()],
+                previous,
+                &attempt.client,
+                now,
+            )
+            .await?;
+        tracing::info!(outcome = "success", user_id = %user.id, "sign-in attempt");
+        Ok(token)
+    }
+
+    /// The client name and login hint of a parked request, for the login page.
+    pub async fn login_context(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<LoginContext>, OAuthError> {
+        let Some(pending) = self.store.pending(request_id).await? else {
+            return Ok(None);
+        };
+        let client = self
+            .store
+            .client_by_id(pending.request.client_id.as_str())
+            .await?;
+        Ok(client.map(|client| LoginContext {
+            client_name: client.name,
+            login_hint: pending.request.login_hint,
+        }))
+    }
+}

@@ -1,0 +1,129 @@
+//! OpenID Provider metadata (OIDC Discovery 1.0 §3, RFC 8414 §2), built from
+//! the endpoints the router actually serves and the features actually
+//! implemented: nothing is advertised that is not offered.
+
+use openidconnect::core::{
+    CoreClaimName, CoreClientAuthMethod, CoreGrantType, CoreJwsSigningAlgorithm, CoreResponseMode,
+    CoreResponseType, CoreSubjectIdentifierType,
+};
+use openidconnect::{
+    AdditionalProviderMetadata, AuthUrl, IssuerUrl, JsonWebKeySetUrl, ProviderMetadata,
+    ResponseTypes, Scope, TokenUrl, UserInfoUrl,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::scope::SUPPORTED;
+use crate::domain::{AuthMethod, GrantType, SigningAlg};
+
+/// Absolute URLs of the endpoints, from the router.
+#[derive(Clone, Debug)]
+pub struct Endpoints {
+    pub authorization: String,
+    pub token: String,
+    pub userinfo: String,
+    pub jwks: String,
+}
+
+/// Members that `openidconnect` has no field for.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TesseraMetadata {
+    pub code_challenge_methods_supported: Vec<String>,
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl AdditionalProviderMetadata for TesseraMetadata {}
+
+pub type Metadata = ProviderMetadata<
+    TesseraMetadata,
+    openidconnect::core::CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    openidconnect::core::CoreClaimType,
+    CoreGrantType,
+    openidconnect::core::CoreJweContentEncryptionAlgorithm,
+    openidconnect::core::CoreJweKeyManagementAlgorithm,
+    openidconnect::core::CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
+
+fn signing_alg(alg: SigningAlg) -> CoreJwsSigningAlgorithm {
+    match alg {
+        SigningAlg::RS256 => CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        SigningAlg::ES256 => CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        SigningAlg::EdDSA => CoreJwsSigningAlgorithm::EdDsa,
+    }
+}
+
+/// The discovery document for `issuer`.
+pub fn discovery(issuer: &str, endpoints: &Endpoints) -> Result<Metadata, url::ParseError> {
+    let metadata = Metadata::new(
+        IssuerUrl::new(issuer.to_string())?,
+        AuthUrl::new(endpoints.authorization.clone())?,
+        JsonWebKeySetUrl::new(endpoints.jwks.clone())?,
+        vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+        vec![CoreSubjectIdentifierType::Public],
+        SigningAlg::ALL.iter().copied().map(signing_alg).collect(),
+        TesseraMetadata {
+            code_challenge_methods_supported: vec!["S256".into()],
+            authorization_response_iss_parameter_supported: true,
+        },
+    )
+    .set_token_endpoint(Some(TokenUrl::new(endpoints.token.clone())?))
+    .set_userinfo_endpoint(Some(UserInfoUrl::new(endpoints.userinfo.clone())?))
+    .set_scopes_supported(Some(
+        SUPPORTED
+            .iter()
+            .map(|s| Scope::new(s.to_string()))
+            .collect(),
+    ))
+    .set_response_modes_supported(Some(vec![CoreResponseMode::Query]))
+    .set_grant_types_supported(Some(
+        GrantType::ALL
+            .iter()
+            .map(|g| match g {
+                GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
+                GrantType::RefreshToken => CoreGrantType::RefreshToken,
+            })
+            .collect(),
+    ))
+    .set_token_endpoint_auth_methods_supported(Some(
+        AuthMethod::ALL
+            .iter()
+            .map(|m| match m {
+                AuthMethod::ClientSecretBasic => CoreClientAuthMethod::ClientSecretBasic,
+                AuthMethod::ClientSecretPost => CoreClientAuthMethod::ClientSecretPost,
+                AuthMethod::None => CoreClientAuthMethod::None,
+            })
+            .collect(),
+    ))
+    .set_claims_supported(Some(
+        [
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "at_hash",
+            "sid",
+            "amr",
+            "name",
+            "given_name",
+            "family_name",
+            "preferred_username",
+            "updated_at",
+            "email",
+            "email_verified",
+        ]
+        .iter()
+        .map(|c| CoreClaimName::new(c.to_string()))
+        .collect(),
+    ))
+    .set_claims_parameter_supported(Some(false))
+    .set_request_parameter_supported(Some(false))
+    .set_request_uri_parameter_supported(Some(false));
+    Ok(metadata)
+}

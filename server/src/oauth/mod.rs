@@ -1,0 +1,107 @@
+//! The protocol core: OpenID Connect Core 1.0 and OAuth 2.0 (RFC 6749, 7636,
+//! 9068, 9207, 9700) without a web framework. Handlers hand it parsed
+//! parameters and the current time; it answers with what to send back.
+//!
+//! - [`authorize`]: the authorization endpoint and its login/consent detours
+//! - [`login`], [`session`], [`consent`]: the hosted pages' use-cases
+//! - [`grants`]: the token endpoint, one module per grant type
+//! - [`tokens`]: ID token and JWT access token claims
+//! - [`userinfo`], [`metadata`], [`keys`]: the resource and discovery side
+
+pub mod authorize;
+mod client_auth;
+pub mod consent;
+pub mod error;
+pub mod grants;
+pub mod keys;
+pub mod login;
+pub mod metadata;
+pub mod params;
+pub mod passwords;
+pub mod pkce;
+pub mod request;
+pub mod session;
+pub mod tokens;
+pub mod userinfo;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use authorize::AuthorizeStep;
+pub use client_auth::ClientCredentials;
+pub use error::{ErrorCode, OAuthError};
+pub use params::Params;
+
+use crate::domain::SessionLifetimes;
+use crate::domain::crypto::Pepper;
+use crate::store::Store;
+use keys::KeySet;
+use passwords::PasswordService;
+
+/// Protocol settings, in seconds.
+#[derive(Clone, Debug)]
+pub struct ProviderConfig {
+    pub issuer: String,
+    pub code_lifetime: i64,
+    pub access_token_lifetime: i64,
+    pub id_token_lifetime: i64,
+    pub refresh_token_lifetime: i64,
+    pub sessions: SessionLifetimes,
+    /// How long a sign-in may take before its parked request is forgotten.
+    pub pending_lifetime: i64,
+    pub login_throttle: LoginThrottle,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct LoginThrottle {
+    pub max_failures_per_account: u64,
+    pub max_failures_per_ip: u64,
+    pub window: Duration,
+}
+
+/// Everything the protocol needs, shared by all workers.
+pub struct Provider {
+    store: Store,
+    keys: Arc<KeySet>,
+    config: ProviderConfig,
+    pepper: Pepper,
+    passwords: PasswordService,
+}
+
+impl Provider {
+    pub fn new(
+        store: Store,
+        keys: Arc<KeySet>,
+        config: ProviderConfig,
+        pepper: Pepper,
+        passwords: PasswordService,
+    ) -> Self {
+        Self {
+            store,
+            keys,
+            config,
+            pepper,
+            passwords,
+        }
+    }
+
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
+    pub fn keys(&self) -> &KeySet {
+        &self.keys
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn pepper(&self) -> &Pepper {
+        &self.pepper
+    }
+
+    fn secs(value: i64) -> Duration {
+        Duration::from_secs(u64::try_from(value).unwrap_or(0))
+    }
+}

@@ -1,0 +1,107 @@
+//! SSO sessions (OIDC Core §3.1.2.3). The browser carries a random 256-bit
+//! token; the store keeps only its SHA-256, with the user, auth_time, amr,
+//! client IP, user agent and both expiries.
+
+use super::{OAuthError, Provider};
+use crate::domain::crypto::{random_token, sha256_hex};
+use crate::domain::{Session, User};
+
+/// Activity is written back at most this often, so busy sessions do not turn
+/// every request into a database write.
+const TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// Where a new session is being started from.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    fn clamped(&self) -> (Option<String>, Option<String>) {
+        let clamp = |v: &Option<String>, max: usize| {
+            v.as_ref().map(|s| s.chars().take(max).collect::<String>())
+        };
+        (clamp(&self.ip, 64), clamp(&self.user_agent, 512))
+    }
+}
+
+impl Provider {
+    /// The live session behind a cookie token, with its user; `None` when the
+    /// token is unknown, the session expired or the user was disabled.
+    pub async fn current_session(
+        &self,
+        token: Option<&str>,
+        now: i64,
+    ) -> Result<Option<(Session, User)>, OAuthError> {
+        let Some(token) = token.filter(|t| !t.is_empty() && t.len() <= 128) else {
+            return Ok(None);
+        };
+        let id_hash = sha256_hex(token.as_bytes());
+        let Some(session) = self.store.session_by_id_hash(&id_hash).await? else {
+            return Ok(None);
+        };
+        if !session.is_active(now) {
+            self.store.delete_session(&id_hash).await?;
+            return Ok(None);
+        }
+        let Some(user) = self.store.user_by_id(&session.user_id).await? else {
+            return Ok(None);
+        };
+        if !user.can_sign_in() {
+            return Ok(None);
+        }
+        if now - session.last_seen_at >= TOUCH_INTERVAL_SECS {
+            let idle = self
+                .config
+                .sessions
+                .idle_expiry(now, session.absolute_expires_at);
+            self.store.touch_session(&id_hash, now, idle).await?;
+        }
+        Ok(Some((session, user)))
+    }
+
+    /// Start a session for `user` who just authenticated with `amr`. A previous
+    /// session of the same user keeps its `sid` (so relying parties still
+    /// recognise it) but gets a new token; any other previous session ends.
+    /// Returns the new cookie token.
+    pub(super) async fn start_session(
+        &self,
+        user: &User,
+        amr: Vec<String>,
+        previous: Option<Session>,
+        client: &ClientInfo,
+        now: i64,
+    ) -> Result<String, OAuthError> {
+        let token = random_token(32);
+        let (ip, user_agent) = client.clamped();
+        let lifetimes = self.config.sessions;
+        let absolute_expires_at = now + lifetimes.absolute_secs;
+        let mut session = Session {
+            id_hash: sha256_hex(token.as_bytes()),
+            sid: random_token(16),
+            user_id: user.id.clone(),
+            auth_time: now,
+            amr,
+            created_at: now,
+            last_seen_at: now,
+            idle_expires_at: lifetimes.idle_expiry(now, absolute_expires_at),
+            absolute_expires_at,
+            ip,
+            user_agent,
+        };
+        match previous {
+            Some(old) if old.user_id == user.id => {
+                session.sid = old.sid.clone();
+                session.created_at = old.created_at;
+                self.store.replace_session(&old.id_hash, &session).await?;
+            }
+            Some(old) => {
+                self.store.delete_session(&old.id_hash).await?;
+                self.store.insert_session(&session).await?;
+            }
+            None => self.store.insert_session(&session).await?,
+        }
+        Ok(token)
+    }
+}

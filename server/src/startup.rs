@@ -1,0 +1,262 @@
+//! Assembling the application: configuration in, a bound server out. Port 0
+//! works (tests use it), and everything the server needs is built here once.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::cookie::time::Duration as CookieDuration;
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use tracing_actix_web::TracingLogger;
+
+use crate::admin::bootstrap::{self, Bootstrap};
+use crate::config::Settings;
+use crate::domain::crypto::{Pepper, random_token};
+use crate::domain::{Secret, SessionLifetimes};
+use crate::http::routes;
+use crate::oauth::keys::{self, KeySealer, KeySet};
+use crate::oauth::metadata;
+use crate::oauth::passwords::PasswordService;
+use crate::oauth::{LoginThrottle, Provider, ProviderConfig};
+use crate::state::{AppState, Clock, CookieSettings, WebSettings};
+use crate::store::{Ephemeral, Store, connect_database};
+use crate::telemetry::RequestSpan;
+
+/// The stores and the pepper: what both the server and the CLI need.
+pub struct Services {
+    pub store: Store,
+    pub pepper: Pepper,
+}
+
+/// Connect to the database (running pending migrations) and the ephemeral store.
+pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
+    let pepper = resolve_pepper(settings)?;
+    let db = connect_database(&settings.database_url)
+        .await
+        .with_context(|| "cannot open the database (setting `database_url`)")?;
+    Migrator::up(&db, None)
+        .await
+        .context("database migration failed")?;
+    let ephemeral = match &settings.redis_url {
+        Some(url) => Ephemeral::redis(url, &settings.redis_prefix)
+            .await
+            .with_context(|| "cannot connect to Redis (setting `redis_url`)")?,
+        None => Ephemeral::memory(),
+    };
+    Ok(Services {
+        store: Store::new(db, ephemeral),
+        pepper,
+    })
+}
+
+/// The configured pepper, or the one kept in `pepper_file` (created on first
+/// start with 256 random bits, readable by the owner only).
+fn resolve_pepper(settings: &Settings) -> anyhow::Result<Pepper> {
+    let text = match &settings.pepper {
+        Some(secret) => secret.expose().to_string(),
+        None => {
+            let path = &settings.pepper_file;
+            if path.exists() {
+                std::fs::read_to_string(path)
+                    .with_context(|| {
+                        format!("cannot read {} (setting `pepper_file`)", path.display())
+                    })?
+                    .trim()
+                    .to_string()
+            } else {
+                let value = random_token(32);
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)?;
+                }
+                write_private(path, &value).with_context(|| {
+                    format!("cannot write {} (setting `pepper_file`)", path.display())
+                })?;
+                value
+            }
+        }
+    };
+    Pepper::new(text.into_bytes())
+        .context("invalid setting `pepper`: at least 32 bytes are required")
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, value: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(value.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, value: &str) -> std::io::Result<()> {
+    std::fs::write(path, value)
+}
+
+/// Load the signing keys, generating one per algorithm that has none.
+pub async fn load_keys(store: &Store, sealer: &KeySealer, now: i64) -> anyhow::Result<KeySet> {
+    let mut materials = store.signing_keys().await?;
+    let missing = KeySet::missing_algorithms(&materials);
+    if !missing.is_empty() {
+        let generated = tokio::task::spawn_blocking({
+            let sealer = sealer.clone();
+            move || {
+                missing
+                    .into_iter()
+                    .map(|alg| keys::generate(alg, now, &sealer))
+                    .collect::<Result<Vec<_>, _>>()
+            }
+        })
+        .await??;
+        store.insert_signing_keys(&generated).await?;
+        tracing::info!(count = generated.len(), "generated signing keys");
+        materials = store.signing_keys().await?;
+    }
+    Ok(KeySet::load(&materials, sealer)?)
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let started = Instant::now();
+        settings.validate()?;
+        let Services { store, pepper } = open_services(&settings).await?;
+        let clock = Clock;
+        let now = clock.now();
+
+        let keys = load_keys(&store, &KeySealer::new(pepper.clone()), now).await?;
+        keys.self_test(&settings.issuer)
+            .context("signing self-test failed")?;
+        announce_bootstrap(
+            bootstrap::ensure_admin(&store, settings.bootstrap_admin_password.clone(), now).await?,
+        );
+        let passwords =
+            tokio::task::spawn_blocking(|| PasswordService::new(num_hashers())).await??;
+
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        let config = ProviderConfig {
+            issuer: settings.issuer.clone(),
+            code_lifetime: secs(settings.code_lifetime),
+            access_token_lifetime: secs(settings.access_token_lifetime),
+            id_token_lifetime: secs(settings.id_token_lifetime),
+            refresh_token_lifetime: secs(settings.refresh_token_lifetime),
+            sessions: SessionLifetimes {
+                idle_secs: secs(settings.session_idle_lifetime),
+                absolute_secs: secs(settings.session_absolute_lifetime),
+            },
+            pending_lifetime: 15 * 60,
+            login_throttle: LoginThrottle {
+                max_failures_per_account: settings.login_max_failures_per_account,
+                max_failures_per_ip: settings.login_max_failures_per_ip,
+                window: settings.login_failure_window,
+            },
+        };
+        let endpoints = routes::endpoints(&settings.issuer);
+        let discovery_json =
+            serde_json::to_string(&metadata::discovery(&settings.issuer, &endpoints)?)?;
+        let jwks_json = serde_json::to_string(&keys.jwks())?;
+        let web = WebSettings {
+            issuer: settings.issuer.clone(),
+            endpoints,
+            cookies: CookieSettings {
+                secure: settings.issuer_is_https(),
+                domain: settings.cookie_domain.clone(),
+                session_max_age: CookieDuration::seconds(config.sessions.absolute_secs),
+            },
+            discovery_json,
+            jwks_json,
+        };
+        let provider = Provider::new(store, Arc::new(keys), config, pepper, passwords);
+        let state = web::Data::new(AppState {
+            provider,
+            web,
+            clock,
+        });
+
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {} (setting `bind`)", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        let static_dir = settings.static_dir.clone();
+        let server = HttpServer::new(move || {
+            let static_dir = static_dir.clone();
+            App::new()
+                .wrap(security_headers())
+                .wrap(NormalizePath::new(TrailingSlash::Trim))
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .app_data(state.clone())
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .configure(move |cfg| routes::configure(cfg, &static_dir))
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(
+            issuer = %settings.issuer,
+            port,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "Tessera is ready"
+        );
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Clickjacking and content-sniffing protection on every response
+/// (RFC 9700 §4.16).
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("X-Frame-Options", "DENY"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "no-referrer"))
+}
+
+/// How many argon2 hashes may run at once (each needs ~19 MiB).
+fn num_hashers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .max(2)
+}
+
+/// Print the generated first-admin password, once, to the console (not the log).
+fn announce_bootstrap(outcome: Bootstrap) {
+    match outcome {
+        Bootstrap::NotNeeded => {}
+        Bootstrap::Created => {
+            tracing::info!(
+                username = bootstrap::BOOTSTRAP_USERNAME,
+                "created the first administrator"
+            );
+        }
+        Bootstrap::CreatedWithPassword(password) => print_password_banner(&password),
+    }
+}
+
+fn print_password_banner(password: &Secret) {
+    println!();
+    println!("  First administrator created. This password is shown once; store it now.");
+    println!("    username: {}", bootstrap::BOOTSTRAP_USERNAME);
+    println!("    password: {}", password.expose());
+    println!();
+}

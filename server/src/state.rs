@@ -1,0 +1,66 @@
+//! What every handler receives: the protocol core and the web settings.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::cookie::time::Duration as CookieDuration;
+
+use crate::oauth::Provider;
+use crate::oauth::metadata::Endpoints;
+
+pub struct AppState {
+    pub provider: Provider,
+    pub web: WebSettings,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// Settings of the web layer, derived once at start-up.
+pub struct WebSettings {
+    pub issuer: String,
+    pub endpoints: Endpoints,
+    pub cookies: CookieSettings,
+    /// The discovery document and JWK set, serialised once.
+    pub discovery_json: String,
+    pub jwks_json: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct CookieSettings {
+    /// Set `Secure` (and use the `__Host-` prefix where allowed): the issuer is https.
+    pub secure: bool,
+    /// Parent domain shared by the SSO cookie, e.g. `example.com`.
+    pub domain: Option<String>,
+    pub session_max_age: CookieDuration,
+}
+
+impl CookieSettings {
+    pub const SESSION: &'static str = "tessera_session";
+
+    /// `__Host-` pins the CSRF cookie to this exact host over https, so a
+    /// sibling subdomain cannot plant one.
+    pub fn csrf_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-tessera_csrf"
+        } else {
+            "tessera_csrf"
+        }
+    }
+}
+
+/// Wall-clock time in Unix seconds; the protocol core gets it as a parameter.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Clock;
+
+impl Clock {
+    pub fn now(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}

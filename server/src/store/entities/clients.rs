@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "clients")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub auth_method: String,
+    /// JSON array of strings.
+    pub redirect_uris: String,
+    /// JSON array of grant type names.
+    pub grant_types: String,
+    pub first_party: bool,
+    pub id_token_alg: String,
+    pub created_at: i64,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

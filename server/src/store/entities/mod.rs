@@ -1,0 +1,10 @@
+//! sea-orm entities: row shapes only. Nothing outside `store` sees them.
+
+pub mod clients;
+pub mod consents;
+pub mod grants;
+pub mod refresh_tokens;
+pub mod sessions;
+pub mod signing_keys;
+pub mod token_denylist;
+pub mod users;

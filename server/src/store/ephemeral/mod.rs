@@ -1,0 +1,95 @@
+//! Short-lived shared state with per-key expiry. In-process for a single
+//! instance; Redis when several replicas must see the same codes, pending
+//! requests and counters. Both offer the same atomic operations.
+
+mod memory;
+mod redis_store;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use memory::MemoryStore;
+pub use redis_store::RedisStore;
+
+use super::StoreError;
+
+#[derive(Clone, Debug)]
+pub enum Ephemeral {
+    Memory(Arc<MemoryStore>),
+    Redis(RedisStore),
+}
+
+impl Ephemeral {
+    pub fn memory() -> Self {
+        Ephemeral::Memory(Arc::new(MemoryStore::default()))
+    }
+
+    /// Connect to Redis; every key is prefixed with `prefix`.
+    pub async fn redis(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Ok(Ephemeral::Redis(RedisStore::connect(url, prefix).await?))
+    }
+
+    pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        match self {
+            Ephemeral::Memory(store) => {
+                store.put(key, value, ttl);
+                Ok(())
+            }
+            Ephemeral::Redis(store) => store.put(key, value, ttl).await,
+        }
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            Ephemeral::Memory(store) => Ok(store.get(key)),
+            Ephemeral::Redis(store) => store.get(key).await,
+        }
+    }
+
+    /// Get and delete in one step: of two concurrent callers, one gets the value.
+    pub async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            Ephemeral::Memory(store) => Ok(store.take(key)),
+            Ephemeral::Redis(store) => store.take(key).await,
+        }
+    }
+
+    /// If `key` exists, replace its value (new `ttl`) and return the old one,
+    /// atomically; otherwise change nothing and return `None`.
+    pub async fn replace_existing(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        match self {
+            Ephemeral::Memory(store) => Ok(store.replace_existing(key, value, ttl)),
+            Ephemeral::Redis(store) => store.replace_existing(key, value, ttl).await,
+        }
+    }
+
+    /// Increment a counter that expires `window` after its first increment.
+    pub async fn incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+        match self {
+            Ephemeral::Memory(store) => Ok(store.incr(key, window)),
+            Ephemeral::Redis(store) => store.incr(key, window).await,
+        }
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Ephemeral::Memory(store) => {
+                store.delete(key);
+                Ok(())
+            }
+            Ephemeral::Redis(store) => store.delete(key).await,
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Ephemeral::Memory(_) => Ok(()),
+            Ephemeral::Redis(store) => store.ping().await,
+        }
+    }
+}

@@ -1,0 +1,112 @@
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use redis::{AsyncCommands, Script};
+
+use crate::store::StoreError;
+
+/// Redis-backed ephemeral store. `ConnectionManager` is one multiplexed,
+/// auto-reconnecting connection; cloning it is cheap.
+#[derive(Clone)]
+pub struct RedisStore {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisStore")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// INCR that starts the window on the first increment only.
+const INCR_WITH_WINDOW: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+";
+
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisStore {
+    pub async fn connect(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        let client = redis::Client::open(url)?;
+        let conn = ConnectionManager::new(client).await?;
+        Ok(Self {
+            conn,
+            prefix: prefix.to_string(),
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+
+    pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: () = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(conn.get(self.key(key)).await?)
+    }
+
+    pub async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(redis::cmd("GETDEL")
+            .arg(self.key(key))
+            .query_async(&mut conn)
+            .await?)
+    }
+
+    pub async fn replace_existing(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("XX")
+            .arg("GET")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await?)
+    }
+
+    pub async fn incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        Ok(Script::new(INCR_WITH_WINDOW)
+            .key(self.key(key))
+            .arg(millis(window))
+            .invoke_async(&mut conn)
+            .await?)
+    }
+
+    pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: () = conn.del(self.key(key)).await?;
+        Ok(())
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+}

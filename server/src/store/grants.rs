@@ -1,0 +1,182 @@
+//! Grants and their refresh tokens. A refresh token is rotated by marking it
+//! used with a conditional UPDATE, so of two concurrent refreshes with the
+//! same token exactly one succeeds and the other is seen as reuse.
+
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use super::entities::{grants, refresh_tokens};
+use super::{Store, StoreError, from_json, to_json};
+use crate::domain::{ClientId, Grant, RefreshTokenRecord, Scopes, UserId};
+
+fn corrupt(column: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{column}: {err}"))
+}
+
+impl TryFrom<grants::Model> for Grant {
+    type Error = StoreError;
+
+    fn try_from(row: grants::Model) -> Result<Self, Self::Error> {
+        Ok(Grant {
+            client_id: ClientId::parse(&row.client_id)
+                .map_err(|e| corrupt("grants.client_id", e))?,
+            scope: Scopes::parse(&row.scope).map_err(|e| corrupt("grants.scope", e))?,
+            amr: from_json("grants.amr", &row.amr)?,
+            id: row.id,
+            user_id: UserId::from_trusted(row.user_id),
+            session_sid: row.session_sid,
+            auth_time: row.auth_time,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        })
+    }
+}
+
+impl TryFrom<refresh_tokens::Model> for RefreshTokenRecord {
+    type Error = StoreError;
+
+    fn try_from(row: refresh_tokens::Model) -> Result<Self, Self::Error> {
+        Ok(RefreshTokenRecord {
+            client_id: ClientId::parse(&row.client_id)
+                .map_err(|e| corrupt("refresh_tokens.client_id", e))?,
+            scope: Scopes::parse(&row.scope).map_err(|e| corrupt("refresh_tokens.scope", e))?,
+            token_hash: row.token_hash,
+            grant_id: row.grant_id,
+            issued_at: row.issued_at,
+            expires_at: row.expires_at,
+            used_at: row.used_at,
+        })
+    }
+}
+
+fn grant_model(grant: &Grant) -> Result<grants::ActiveModel, StoreError> {
+    Ok(grants::ActiveModel {
+        id: Set(grant.id.clone()),
+        client_id: Set(grant.client_id.as_str().to_string()),
+        user_id: Set(grant.user_id.as_str().to_string()),
+        session_sid: Set(grant.session_sid.clone()),
+        scope: Set(grant.scope.to_string()),
+        auth_time: Set(grant.auth_time),
+        amr: Set(to_json(&grant.amr)?),
+        created_at: Set(grant.created_at),
+        revoked_at: Set(grant.revoked_at),
+    })
+}
+
+fn refresh_model(token: &RefreshTokenRecord) -> refresh_tokens::ActiveModel {
+    refresh_tokens::ActiveModel {
+        token_hash: Set(token.token_hash.clone()),
+        grant_id: Set(token.grant_id.clone()),
+        client_id: Set(token.client_id.as_str().to_string()),
+        scope: Set(token.scope.to_string()),
+        issued_at: Set(token.issued_at),
+        expires_at: Set(token.expires_at),
+        used_at: Set(token.used_at),
+    }
+}
+
+/// The result of trying to rotate a refresh token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RotateOutcome {
+    Rotated,
+    /// Someone used the token first: reuse.
+    AlreadyUsed,
+}
+
+impl Store {
+    /// Record a new grant and its first refresh token together. `Conflict`
+    /// means the grant id exists already: a replayed code revoked it first.
+    pub async fn create_grant(
+        &self,
+        grant: &Grant,
+        refresh: Option<&RefreshTokenRecord>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        grant_model(grant)?.insert(&txn).await?;
+        if let Some(token) = refresh {
+            refresh_model(token).insert(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn grant_by_id(&self, id: &str) -> Result<Option<Grant>, StoreError> {
+        grants::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .map(Grant::try_from)
+            .transpose()
+    }
+
+    /// Revoke a grant and so every token issued under it. If the grant is not
+    /// stored yet (its code is being redeemed right now), store it revoked so
+    /// that redemption fails.
+    pub async fn revoke_grant(&self, grant: &Grant, now: i64) -> Result<(), StoreError> {
+        for _ in 0..2 {
+            let updated = grants::Entity::update_many()
+                .set(grants::ActiveModel {
+                    revoked_at: Set(Some(now)),
+                    ..Default::default()
+                })
+                .filter(grants::Column::Id.eq(grant.id.as_str()))
+                .filter(grants::Column::RevokedAt.is_null())
+                .exec(&self.db)
+                .await?;
+            if updated.rows_affected > 0 || self.grant_by_id(&grant.id).await?.is_some() {
+                return Ok(());
+            }
+            let revoked = Grant {
+                revoked_at: Some(now),
+                ..grant.clone()
+            };
+            match grant_model(&revoked)?.insert(&self.db).await {
+                Ok(_) => return Ok(()),
+                // Inserted concurrently by the redemption: revoke that row.
+                Err(err) => match StoreError::from(err) {
+                    StoreError::Conflict => continue,
+                    other => return Err(other),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn refresh_token_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError> {
+        refresh_tokens::Entity::find_by_id(token_hash)
+            .one(&self.db)
+            .await?
+            .map(RefreshTokenRecord::try_from)
+            .transpose()
+    }
+
+    /// Mark `old_hash` used and store its successor, in one transaction whose
+    /// first statement is the conditional write.
+    pub async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        successor: &RefreshTokenRecord,
+        now: i64,
+    ) -> Result<RotateOutcome, StoreError> {
+        let txn = self.db.begin().await?;
+        let marked = refresh_tokens::Entity::update_many()
+            .set(refresh_tokens::ActiveModel {
+                used_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .filter(refresh_tokens::Column::TokenHash.eq(old_hash))
+            .filter(refresh_tokens::Column::UsedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if marked.rows_affected == 0 {
+            txn.rollback().await?;
+            return Ok(RotateOutcome::AlreadyUsed);
+        }
+        refresh_model(successor).insert(&txn).await?;
+        txn.commit().await?;
+        Ok(RotateOutcome::Rotated)
+    }
+}

@@ -1,0 +1,126 @@
+//! The only code that knows SQL or Redis. Repositories are `impl Store` blocks,
+//! one file per aggregate, taking and returning domain types.
+//!
+//! Durable state (users, clients, keys, sessions, consents, grants, refresh
+//! tokens) lives in the relational database; short-lived state (authorization
+//! codes, pending authorization requests, login throttling) lives in the
+//! [`Ephemeral`] store: in-process by default, Redis when configured, so
+//! several replicas can share it.
+
+mod clients;
+mod codes;
+mod consents;
+pub mod entities;
+pub mod ephemeral;
+mod error;
+mod grants;
+mod keys;
+mod pending;
+mod sessions;
+mod throttle;
+mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+
+pub use codes::CodeRedemption;
+pub use ephemeral::Ephemeral;
+pub use error::StoreError;
+pub use grants::RotateOutcome;
+
+/// Handle to both stores; cloning is shallow (pools inside).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    ephemeral: Ephemeral,
+}
+
+impl Store {
+    pub fn new(db: DatabaseConnection, ephemeral: Ephemeral) -> Self {
+        Self { db, ephemeral }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Ask both stores whether they answer.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        self.ephemeral.ping().await
+    }
+}
+
+/// Open the database named by `url` (`sqlite://…` or `postgres://…`). For a
+/// SQLite file, the parent directory is created and WAL journaling enabled.
+pub async fn connect_database(url: &str) -> Result<DatabaseConnection, StoreError> {
+    if let Some(path) = sqlite_file_path(url)
+        && let Some(parent) = Path::new(&path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+        })?;
+    }
+    let mut options = ConnectOptions::new(url);
+    options
+        .sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        });
+    if url.starts_with("sqlite:") {
+        options.max_connections(8);
+    } else {
+        options.max_connections(20);
+    }
+    Database::connect(options).await.map_err(StoreError::from)
+}
+
+/// The file behind a `sqlite:` URL, if it names one (not `:memory:`).
+fn sqlite_file_path(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.to_string())
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, value: &str) -> Result<T, StoreError> {
+    serde_json::from_str(value).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        assert_eq!(
+            sqlite_file_path("sqlite://./data/t.db?mode=rwc").as_deref(),
+            Some("./data/t.db")
+        );
+        assert_eq!(
+            sqlite_file_path("sqlite:data.db").as_deref(),
+            Some("data.db")
+        );
+        assert_eq!(sqlite_file_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_file_path("postgres://localhost/x"), None);
+    }
+}

@@ -1,0 +1,137 @@
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
+
+use super::entities::users;
+use super::{Store, StoreError};
+use crate::domain::{Email, PasswordHash, Profile, User, UserId, Username};
+
+impl TryFrom<users::Model> for User {
+    type Error = StoreError;
+
+    fn try_from(row: users::Model) -> Result<Self, Self::Error> {
+        Ok(User {
+            id: UserId::from_trusted(row.id),
+            username: Username::parse(&row.username)
+                .map_err(|e| StoreError::Corrupt(format!("users.username: {e}")))?,
+            email: row
+                .email
+                .map(|e| Email::parse(&e))
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("users.email: {e}")))?,
+            email_verified: row.email_verified,
+            profile: Profile {
+                name: row.name,
+                given_name: row.given_name,
+                family_name: row.family_name,
+            },
+            password_hash: PasswordHash::from_trusted(row.password_hash),
+            is_admin: row.is_admin,
+            disabled: row.disabled,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+impl Store {
+    /// Fails with `Conflict` when the username is taken.
+    pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
+        users::ActiveModel {
+            id: Set(user.id.as_str().to_string()),
+            username: Set(user.username.as_str().to_string()),
+            email: Set(user.email.as_ref().map(|e| e.as_str().to_string())),
+            email_verified: Set(user.email_verified),
+            name: Set(user.profile.name.clone()),
+            given_name: Set(user.profile.given_name.clone()),
+            family_name: Set(user.profile.family_name.clone()),
+            password_hash: Set(user.password_hash.as_str().to_string()),
+            is_admin: Set(user.is_admin),
+            disabled: Set(user.disabled),
+            created_at: Set(user.created_at),
+            updated_at: Set(user.updated_at),
+        }
+        .insert(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, StoreError> {
+        users::Entity::find_by_id(id.as_str())
+            .one(&self.db)
+            .await?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
+        users::Entity::find()
+            .filter(users::Column::Username.eq(username.as_str()))
+            .one(&self.db)
+            .await?
+            .map(User::try_from)
+            .transpose()
+    }
+
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        users::Entity::find()
+            .order_by_asc(users::Column::Username)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(User::try_from)
+            .collect()
+    }
+
+    pub async fn count_users(&self) -> Result<u64, StoreError> {
+        Ok(users::Entity::find().count(&self.db).await?)
+    }
+
+    pub async fn set_password_hash(
+        &self,
+        id: &UserId,
+        hash: &PasswordHash,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.update_user(id, |row| {
+            row.password_hash = Set(hash.as_str().to_string());
+            row.updated_at = Set(now);
+        })
+        .await
+    }
+
+    pub async fn set_user_disabled(
+        &self,
+        id: &UserId,
+        disabled: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.update_user(id, |row| {
+            row.disabled = Set(disabled);
+            row.updated_at = Set(now);
+        })
+        .await
+    }
+
+    async fn update_user(
+        &self,
+        id: &UserId,
+        change: impl FnOnce(&mut users::ActiveModel),
+    ) -> Result<(), StoreError> {
+        let mut row = users::ActiveModel {
+            id: Set(id.as_str().to_string()),
+            ..Default::default()
+        };
+        change(&mut row);
+        let result = users::Entity::update_many()
+            .set(row)
+            .filter(users::Column::Id.eq(id.as_str()))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
