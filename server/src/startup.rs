@@ -128,7 +128,19 @@ pub struct Application {
 }
 
 impl Application {
+    /// Build the server listening on `settings.bind`.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)
+            .with_context(|| format!("cannot listen on {} (setting `bind`)", settings.bind))?;
+        Self::build_with_listener(settings, listener).await
+    }
+
+    /// Build the server on an already bound listener (tests bind port 0 first,
+    /// so the issuer URL can name the port).
+    pub async fn build_with_listener(
+        settings: Settings,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
         let started = Instant::now();
         settings.validate()?;
         let Services { store, pepper } = open_services(&settings).await?;
@@ -184,8 +196,6 @@ impl Application {
             clock,
         });
 
-        let listener = TcpListener::bind(settings.bind)
-            .with_context(|| format!("cannot listen on {} (setting `bind`)", settings.bind))?;
         let port = listener.local_addr()?.port();
         let static_dir = settings.static_dir.clone();
         let server = HttpServer::new(move || {

@@ -1,1 +1,16 @@
+//! Tessera's API tests: one binary, a real server per test (port 0, fresh
+//! database), driven by real clients. See `helpers` for the harness.
 
+// A failed expectation in a test or its harness is a test failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod authorize;
+mod cli;
+mod consent;
+mod discovery;
+mod helpers;
+mod login;
+mod refresh;
+mod relying_party;
+mod token;
+mod userinfo;

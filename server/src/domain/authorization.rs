@@ -38,6 +38,9 @@ pub struct AuthorizationRequest {
 pub struct PendingAuthorization {
     pub request: AuthorizationRequest,
     pub created_at: i64,
+    /// The user signed in on the login page during this request, which
+    /// satisfies `prompt=login`, `max_age` and `id_token_hint`.
+    pub signed_in_here: bool,
     /// The user approved the consent page during this request.
     pub consent_given: bool,
 }

@@ -160,7 +160,7 @@ pub async fn login_post(
         Some(id) => {
             let step = state
                 .provider
-                .resume_authorization(id, Some(&token), now)
+                .resume_after_login(id, &token, now)
                 .await
                 .map_err(HttpError::page_from)?;
             step_response(step, StatusCode::SEE_OTHER)

@@ -38,23 +38,34 @@ pub fn with_request(path: &str, request_id: &str) -> String {
     format!("{path}?{query}")
 }
 
+/// Register every endpoint. Each path is one resource, so a method it does
+/// not offer gets 405 with an `Allow` header rather than 404.
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
-    cfg.route(DISCOVERY, web::get().to(discovery::discovery_get))
-        .route(JWKS, web::get().to(discovery::jwks_get))
-        .route(AUTHORIZE, web::get().to(authorize::authorize_get))
-        .route(AUTHORIZE, web::post().to(authorize::authorize_post))
-        .route(
-            AUTHORIZE_RESUME,
-            web::get().to(authorize::authorize_resume_get),
+    cfg.service(web::resource(DISCOVERY).get(discovery::discovery_get))
+        .service(web::resource(JWKS).get(discovery::jwks_get))
+        .service(
+            web::resource(AUTHORIZE)
+                .get(authorize::authorize_get)
+                .post(authorize::authorize_post),
         )
-        .route(LOGIN, web::get().to(login::login_get))
-        .route(LOGIN, web::post().to(login::login_post))
-        .route(CONSENT, web::get().to(consent::consent_get))
-        .route(CONSENT, web::post().to(consent::consent_post))
-        .route(TOKEN, web::post().to(token::token_post))
-        .route(USERINFO, web::get().to(userinfo::userinfo_get))
-        .route(USERINFO, web::post().to(userinfo::userinfo_post))
-        .route(HEALTH, web::get().to(health::health_get))
-        .route(HOME, web::get().to(home::home_get))
+        .service(web::resource(AUTHORIZE_RESUME).get(authorize::authorize_resume_get))
+        .service(
+            web::resource(LOGIN)
+                .get(login::login_get)
+                .post(login::login_post),
+        )
+        .service(
+            web::resource(CONSENT)
+                .get(consent::consent_get)
+                .post(consent::consent_post),
+        )
+        .service(web::resource(TOKEN).post(token::token_post))
+        .service(
+            web::resource(USERINFO)
+                .get(userinfo::userinfo_get)
+                .post(userinfo::userinfo_post),
+        )
+        .service(web::resource(HEALTH).get(health::health_get))
+        .service(web::resource(HOME).get(home::home_get))
         .service(actix_files::Files::new(STATIC, static_dir));
 }

@@ -86,6 +86,7 @@ impl Provider {
         let pending = PendingAuthorization {
             request,
             created_at: now,
+            signed_in_here: false,
             consent_given: false,
         };
         self.proceed(pending, None, session_token, now).await
@@ -101,6 +102,26 @@ impl Provider {
         match self.store.pending(request_id).await? {
             Some(pending) => {
                 self.proceed(pending, Some(request_id), session_token, now)
+                    .await
+            }
+            None => Ok(expired_page()),
+        }
+    }
+
+    /// Continue a parked request right after the user signed in for it.
+    pub async fn resume_after_login(
+        &self,
+        request_id: &str,
+        session_token: &str,
+        now: i64,
+    ) -> Result<AuthorizeStep, OAuthError> {
+        match self.store.pending(request_id).await? {
+            Some(pending) => {
+                let pending = PendingAuthorization {
+                    signed_in_here: true,
+                    ..pending
+                };
+                self.proceed(pending, Some(request_id), Some(session_token), now)
                     .await
             }
             None => Ok(expired_page()),
@@ -179,8 +200,8 @@ impl Provider {
     }
 
     /// Given a live session, does this request need a (new) login, consent,
-    /// or neither? A login that happened after the request was made counts
-    /// as fresh, so `prompt=login` and `max_age` are satisfied by it.
+    /// or neither? A sign-in on this request's own login page counts as
+    /// fresh, so `prompt=login` and `max_age` are satisfied by it.
     async fn decide(
         &self,
         pending: &PendingAuthorization,
@@ -189,10 +210,10 @@ impl Provider {
         now: i64,
     ) -> Result<Decision, OAuthError> {
         let request = &pending.request;
-        let fresh = session.auth_time >= pending.created_at;
+        let fresh = pending.signed_in_here;
         let too_old = request
             .max_age
-            .is_some_and(|max_age| now - session.auth_time > max_age);
+            .is_some_and(|max_age| max_age == 0 || now - session.auth_time > max_age);
         let other_user = request
             .id_token_hint_sub
             .as_deref()

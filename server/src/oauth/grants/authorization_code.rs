@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::super::tokens::TokenResponse;
 use super::super::{OAuthError, Provider, pkce};
 use crate::domain::crypto::sha256_hex;
-use crate::domain::scope::OPENID;
+use crate::domain::scope::{OFFLINE_ACCESS, OPENID};
 use crate::domain::{AuthorizationCode, Client, Grant, GrantType, RefreshTokenRecord, Secret};
 use crate::store::{CodeRedemption, StoreError};
 
@@ -50,9 +50,11 @@ impl Provider {
 
         let grant = grant_of(&record, now);
         let access_token = self.access_token(&grant, &grant.scope, now)?;
-        let refresh_token = client
-            .allows(GrantType::RefreshToken)
-            .then(Self::new_refresh_token);
+        // A refresh token only when the user granted offline_access (OIDC
+        // Core §11) to a client allowed to use it.
+        let refresh_token = (client.allows(GrantType::RefreshToken)
+            && grant.scope.contains(OFFLINE_ACCESS))
+        .then(Self::new_refresh_token);
         let refresh_record = refresh_token.as_ref().map(|token| RefreshTokenRecord {
             token_hash: sha256_hex(token.as_bytes()),
             grant_id: grant.id.clone(),

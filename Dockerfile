@@ -1,0 +1,26 @@
+# Tessera: build the release binary, then ship it on a slim Debian image.
+FROM rust:1.95-slim-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends cmake clang pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY server server
+COPY migration migration
+COPY templates templates
+RUN cargo build --release --locked -p tessera
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /var/lib/tessera --create-home tessera
+COPY --from=build /src/target/release/tessera /usr/local/bin/tessera
+COPY static /usr/share/tessera/static
+USER tessera
+WORKDIR /var/lib/tessera
+ENV TESSERA_BIND=0.0.0.0:8080 \
+    TESSERA_STATIC_DIR=/usr/share/tessera/static \
+    TESSERA_DATABASE_URL=sqlite:///var/lib/tessera/tessera.db?mode=rwc \
+    TESSERA_PEPPER_FILE=/var/lib/tessera/pepper
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+ENTRYPOINT ["tessera"]

@@ -1,0 +1,113 @@
+//! Discovery and JWKS: what an OIDC library reads before anything else.
+
+use openidconnect::IssuerUrl;
+use openidconnect::core::CoreProviderMetadata;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn discovery_lists_exactly_what_is_offered() {
+    let app = spawn_app().await;
+    let metadata = CoreProviderMetadata::discover_async(
+        IssuerUrl::new(app.issuer.clone()).expect("issuer"),
+        &app.http(),
+    )
+    .await
+    .expect("openidconnect accepts the document");
+    assert_eq!(metadata.issuer().as_str(), app.issuer);
+
+    let doc: serde_json::Value = app
+        .http()
+        .get(app.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .expect("discovery")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(doc["authorization_endpoint"], app.url("/authorize"));
+    assert_eq!(doc["token_endpoint"], app.url("/token"));
+    assert_eq!(doc["userinfo_endpoint"], app.url("/userinfo"));
+    assert_eq!(doc["jwks_uri"], app.url("/jwks"));
+    assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
+    assert_eq!(
+        doc["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(
+        doc["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        doc["scopes_supported"],
+        serde_json::json!(["openid", "profile", "email", "offline_access"])
+    );
+    assert_eq!(
+        doc["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(
+        doc["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256", "ES256", "EdDSA"])
+    );
+    assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(doc["request_parameter_supported"], false);
+    assert_eq!(doc["request_uri_parameter_supported"], false);
+
+    // Every advertised endpoint answers.
+    for endpoint in ["authorization_endpoint", "jwks_uri"] {
+        let url = doc[endpoint].as_str().expect("url");
+        let status = app.http().get(url).send().await.expect("endpoint").status();
+        assert_ne!(status, 404, "{endpoint}");
+    }
+}
+
+#[tokio::test]
+async fn the_jwks_holds_public_keys_only_each_with_a_kid() {
+    let app = spawn_app().await;
+    let response = app.http().get(app.url("/jwks")).send().await.expect("jwks");
+    assert_eq!(response.status(), 200);
+    let jwks: serde_json::Value = response.json().await.expect("json");
+    let keys = jwks["keys"].as_array().expect("keys");
+    let mut algs: Vec<&str> = keys
+        .iter()
+        .map(|k| k["alg"].as_str().expect("alg"))
+        .collect();
+    algs.sort_unstable();
+    assert_eq!(algs, vec!["ES256", "EdDSA", "RS256"]);
+    for key in keys {
+        assert!(key["kid"].as_str().is_some_and(|k| !k.is_empty()), "{key}");
+        assert_eq!(key["use"], "sig");
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(key[private].is_null(), "private member {private} in {key}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn signing_keys_persist_across_restarts() {
+    let app = spawn_app().await;
+    let before: serde_json::Value = app
+        .http()
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let restarted =
+        tessera::startup::Application::build_with_listener(app.settings.clone(), listener)
+            .await
+            .expect("restart");
+    tokio::spawn(restarted.run_until_stopped());
+    let after: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/jwks"))
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(before, after);
+}

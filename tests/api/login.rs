@@ -1,0 +1,275 @@
+//! The hosted login page: CSRF, one generic error, throttling, the session
+//! cookie's attributes, and a session that outlives a restart.
+
+use tessera::admin::users::set_disabled;
+use tessera::startup::Application;
+use tessera::state::Clock;
+
+use crate::helpers::*;
+
+/// Start an authorization request and return the login page URL.
+async fn login_url(app: &TestApp, browser: &Browser, client: &TestClient) -> String {
+    let (_, challenge) = pkce_pair();
+    let redirect = redirect_of(
+        &browser
+            .authorize(&code_params(client, &challenge, "s", "n"))
+            .await,
+        &app.issuer,
+    );
+    assert_eq!(redirect.location.path(), "/login");
+    redirect.location.to_string()
+}
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_login_form_without_a_valid_csrf_token_is_rejected() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    let html = browser.get(&url).await.text().await.expect("html");
+    let request = hidden_field(&html, "request").expect("request id");
+
+    for csrf in [None, Some("forged-token")] {
+        let mut form = vec![
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("request", request.as_str()),
+        ];
+        if let Some(token) = csrf {
+            form.push(("csrf_token", token));
+        }
+        let response = browser.post_form(&app.url("/login"), &form).await;
+        assert_eq!(response.status(), 403);
+        assert!(
+            !set_cookies(&response)
+                .iter()
+                .any(|c| c.starts_with("tessera_session=")),
+            "no session without a valid CSRF token"
+        );
+    }
+
+    // The token of another browser does not work either: it is bound to a cookie.
+    let other = app.browser();
+    let other_html = other.get(&url).await.text().await.expect("html");
+    let stolen = hidden_field(&other_html, "csrf_token").expect("token");
+    let form = [
+        ("username", "alice"),
+        ("password", PASSWORD),
+        ("request", request.as_str()),
+        ("csrf_token", stolen.as_str()),
+    ];
+    assert_eq!(
+        browser.post_form(&app.url("/login"), &form).await.status(),
+        403
+    );
+
+    // The form still works afterwards.
+    let response = browser.submit_login(&url, "alice", PASSWORD).await;
+    assert!(redirect_of(&response, &app.issuer).has_param("code"));
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+
+    let wrong = browser.submit_login(&url, "alice", "wrong password").await;
+    assert_eq!(wrong.status(), 401);
+    let wrong_html = wrong.text().await.expect("html");
+    let unknown = browser.submit_login(&url, "mallory", PASSWORD).await;
+    assert_eq!(unknown.status(), 401);
+    let unknown_html = unknown.text().await.expect("html");
+    assert!(wrong_html.contains("Incorrect username or password."));
+    assert!(unknown_html.contains("Incorrect username or password."));
+    assert!(
+        !wrong_html.contains(PASSWORD) && !wrong_html.contains("wrong password"),
+        "the password is not echoed"
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_user_cannot_sign_in() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    set_disabled(&app.services.store, "alice", true, Clock.now())
+        .await
+        .expect("disable");
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    let response = browser.submit_login(&url, "alice", PASSWORD).await;
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
+async fn repeated_failures_for_one_account_are_throttled() {
+    let app = spawn_app_with(|s| s.login_max_failures_per_account = 3).await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    for _ in 0..3 {
+        assert_eq!(
+            browser.submit_login(&url, "alice", "nope").await.status(),
+            401
+        );
+    }
+    let throttled = browser.submit_login(&url, "alice", PASSWORD).await;
+    assert_eq!(
+        throttled.status(),
+        429,
+        "even the right password waits once the limit is hit"
+    );
+    assert!(
+        throttled
+            .text()
+            .await
+            .expect("html")
+            .contains("Too many failed attempts")
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_from_one_address_are_throttled_across_accounts() {
+    let app = spawn_app_with(|s| s.login_max_failures_per_ip = 4).await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    for i in 0..4 {
+        let name = format!("guess{i}");
+        assert_eq!(
+            browser.submit_login(&url, &name, "nope").await.status(),
+            401
+        );
+    }
+    assert_eq!(
+        browser.submit_login(&url, "alice", PASSWORD).await.status(),
+        429
+    );
+}
+
+#[tokio::test]
+async fn the_login_page_is_a_proper_form_with_protective_headers() {
+    let app = spawn_app().await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    let response = browser.get(&url).await;
+    let headers = response.headers().clone();
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+    let html = response.text().await.expect("html");
+    assert!(html.contains("autocomplete=\"username\""));
+    assert!(html.contains("autocomplete=\"current-password\""));
+    assert!(html.contains("app1 app"), "the page names the client");
+    assert!(
+        !html.contains("https://") && !html.contains("src=\"//"),
+        "no external assets"
+    );
+    assert!(html.contains("/static/tessera.css"));
+    let css = browser.get(&app.url("/static/tessera.css")).await;
+    assert_eq!(css.status(), 200);
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_lax_and_scoped_to_the_parent_domain() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    let response = browser.submit_login(&url, "alice", PASSWORD).await;
+    let cookie = set_cookies(&response)
+        .into_iter()
+        .find(|c| c.starts_with("tessera_session="))
+        .expect("a session cookie");
+    let lower = cookie.to_ascii_lowercase();
+    assert!(lower.contains("httponly"), "{cookie}");
+    assert!(lower.contains("samesite=lax"), "{cookie}");
+    assert!(lower.contains("domain=example.test"), "{cookie}");
+    assert!(lower.contains("path=/"), "{cookie}");
+    assert!(!lower.contains("secure"), "plain http issuer: {cookie}");
+    let value = cookie["tessera_session=".len()..]
+        .split(';')
+        .next()
+        .expect("value");
+    assert!(value.len() >= 22, "at least 128 bits: {value}");
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_the_issuer_is_https() {
+    let app = spawn_app_with(|s| s.issuer = s.issuer.replace("http://", "https://")).await;
+    // The listener itself speaks plain HTTP (TLS ends at a proxy in front).
+    let response = app
+        .http()
+        .get(format!("http://{AUTH_HOST}:{}/login", app.port))
+        .send()
+        .await
+        .expect("login page");
+    let cookies = set_cookies(&response);
+    let csrf = cookies
+        .iter()
+        .find(|c| c.contains("csrf"))
+        .expect("a CSRF cookie");
+    assert!(csrf.starts_with("__Host-"), "{csrf}");
+    assert!(csrf.to_ascii_lowercase().contains("secure"), "{csrf}");
+}
+
+#[tokio::test]
+async fn a_session_survives_a_restart() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    login_and_exchange(&app, &browser, &client, "alice").await;
+
+    // A second server on the same database: the browser's cookie still works.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let mut settings = app.settings.clone();
+    settings.issuer = format!("http://{AUTH_HOST}:{port}");
+    let restarted = Application::build_with_listener(settings, listener)
+        .await
+        .expect("restart");
+    tokio::spawn(restarted.run_until_stopped());
+    let (_, challenge) = pkce_pair();
+    let mut url = url::Url::parse(&format!("http://{AUTH_HOST}:{port}/authorize")).expect("url");
+    url.query_pairs_mut()
+        .extend_pairs(code_params(&client, &challenge, "s", "n"));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_provider(browser.jar.clone())
+        .resolve(
+            AUTH_HOST,
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        )
+        .build()
+        .expect("client");
+    let response = http.get(url).send().await.expect("authorize");
+    let redirect = redirect_of(&response, &app.issuer);
+    assert!(
+        redirect.has_param("code"),
+        "signed in without a new login: {}",
+        redirect.location
+    );
+}
