@@ -2,6 +2,7 @@
 //! string: authorization requests carry hints and state that do not belong
 //! in logs.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -12,12 +13,15 @@ use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::EnvFilter;
 
 /// Install the global subscriber: `RUST_LOG` if set, else info for Tessera.
+/// Logs go to stderr, so that stdout carries only command output (`--json`).
 pub fn init() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
         .try_init();
 }
 

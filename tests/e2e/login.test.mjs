@@ -1,0 +1,214 @@
+// A real browser signs in through Tessera's hosted login page and lands on
+// a client's callback; a second authorization in the same browser is SSO.
+//
+// Needs TESSERA_BIN (the tessera binary) and Chromium at /usr/bin/chromium
+// (or TESSERA_CHROMIUM). Tessera runs as auth.example.test, the client app as
+// app1.example.test; Chromium maps both names to 127.0.0.1.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = process.env.TESSERA_BIN;
+const chromiumPath = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
+const PASSWORD = 'correct horse battery staple';
+
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+const random = () => b64url(randomBytes(32));
+
+/** A free TCP port on 127.0.0.1. */
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let workdir, env, issuer, port, tessera, serverLog = '';
+let callbackServer, callbackPort, callbacks = [];
+let browser, client;
+
+/** Run a tessera CLI command against the test database; parse its JSON. */
+function cli(args, input) {
+  const out = execFileSync(bin, ['--json', ...args], { cwd: workdir, env, input, encoding: 'utf8', stdio: 'pipe' });
+  return JSON.parse(out);
+}
+
+before(async () => {
+  assert.ok(bin, 'set TESSERA_BIN to the tessera binary');
+  assert.ok(existsSync(bin), `TESSERA_BIN ${bin} does not exist`);
+  assert.ok(existsSync(chromiumPath), `Chromium not found at ${chromiumPath}`);
+
+  workdir = mkdtempSync(path.join(tmpdir(), 'tessera-e2e-'));
+  port = await freePort();
+  callbackPort = await freePort();
+  issuer = `http://auth.example.test:${port}`;
+  env = {
+    PATH: process.env.PATH,
+    RUST_LOG: 'info',
+    TESSERA_ISSUER: issuer,
+    TESSERA_BIND: `127.0.0.1:${port}`,
+    TESSERA_DATABASE_URL: `sqlite://${workdir}/tessera.db?mode=rwc`,
+    TESSERA_PEPPER_FILE: `${workdir}/pepper`,
+    TESSERA_COOKIE_DOMAIN: 'example.test',
+    TESSERA_BOOTSTRAP_ADMIN_PASSWORD: random(),
+    TESSERA_STATIC_DIR: path.resolve(here, '../../static'),
+  };
+
+  // Provision with the CLI, as an operator would.
+  cli(['migrate']);
+  cli(['user', 'create', '--username', 'alice', '--email', 'alice@example.com',
+    '--email-verified', '--name', 'Alice Example', '--password-stdin'], `${PASSWORD}\n`);
+  const created = cli(['client', 'create', '--name', 'App One', '--id', 'app1', '--first-party',
+    '--redirect-uri', `http://app1.example.test:${callbackPort}/callback`]);
+  client = { id: created.client_id, secret: created.client_secret, redirectUri: created.redirect_uris[0] };
+  assert.ok(client.secret, 'the CLI prints the client secret once');
+
+  // The client application: records what arrives at its callback.
+  callbackServer = createServer((req, res) => {
+    const url = new URL(req.url, `http://${req.headers.host}`);
+    if (url.pathname === '/callback') callbacks.push(url);
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><title>App One</title><h1>Signed in</h1>');
+  });
+  await new Promise((resolve) => callbackServer.listen(callbackPort, '127.0.0.1', resolve));
+
+  tessera = spawn(bin, [], { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  tessera.stdout.on('data', (d) => { serverLog += d; });
+  tessera.stderr.on('data', (d) => { serverLog += d; });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
+    } catch { /* not listening yet */ }
+    assert.ok(Date.now() < deadline, `Tessera did not become ready:\n${serverLog}`);
+    assert.equal(tessera.exitCode, null, `Tessera exited:\n${serverLog}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--host-resolver-rules=MAP auth.example.test 127.0.0.1, MAP app1.example.test 127.0.0.1',
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  tessera?.kill();
+  await new Promise((resolve) => callbackServer?.close(resolve) ?? resolve());
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+/** An authorization URL with PKCE; returns it with its verifier, state and nonce. */
+function authorizationRequest() {
+  const verifier = random();
+  const state = random();
+  const nonce = random();
+  const url = new URL(`${issuer}/authorize`);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: client.id,
+    redirect_uri: client.redirectUri,
+    scope: 'openid profile email',
+    state,
+    nonce,
+    code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+    code_challenge_method: 'S256',
+  });
+  return { url: url.toString(), verifier, state, nonce };
+}
+
+/** The client's back end exchanges the code. */
+async function exchange(code, verifier) {
+  const basic = Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64');
+  const response = await fetch(`http://127.0.0.1:${port}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, code_verifier: verifier }),
+  });
+  const body = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(body));
+  return body;
+}
+
+const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
+
+test('a user signs in through the hosted page and lands on the client callback', async (t) => {
+  t.after(() => { if (t.passed === false) console.error(serverLog); });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+
+  // The app sends the browser to Tessera, which shows its login page.
+  const request = authorizationRequest();
+  await page.goto(request.url);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  assert.equal(await page.getAttribute('#username', 'autocomplete'), 'username');
+  assert.equal(await page.getAttribute('#password', 'autocomplete'), 'current-password');
+  assert.match(await page.textContent('body'), /App One/);
+
+  // A wrong password: the page stays, with the one generic message.
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'not the password');
+  await Promise.all([page.waitForLoadState('load'), page.click('button[type=submit]')]);
+  await page.waitForURL((url) => url.pathname === '/login');
+  assert.match(await page.textContent('body'), /Incorrect username or password\./);
+  assert.equal(callbacks.length, 0);
+
+  // The right password: Tessera redirects to the app's callback.
+  await page.fill('#username', 'alice');
+  await page.fill('#password', PASSWORD);
+  await Promise.all([
+    page.waitForURL((url) => url.host === `app1.example.test:${callbackPort}`),
+    page.click('button[type=submit]'),
+  ]);
+  assert.match(await page.textContent('h1'), /Signed in/);
+  assert.equal(callbacks.length, 1);
+  const callback = callbacks[0];
+  assert.equal(callback.searchParams.get('state'), request.state);
+  assert.equal(callback.searchParams.get('iss'), issuer);
+  const code = callback.searchParams.get('code');
+  assert.ok(code && code.length >= 43, 'a code with at least 256 bits');
+
+  const tokens = await exchange(code, request.verifier);
+  assert.equal(tokens.token_type, 'Bearer');
+  const idToken = claimsOf(tokens.id_token);
+  assert.equal(idToken.iss, issuer);
+  assert.equal(idToken.aud, client.id);
+  assert.equal(idToken.nonce, request.nonce);
+  assert.ok(idToken.sub);
+
+  // The SSO cookie: HttpOnly, SameSite=Lax, shared by every *.example.test.
+  const cookies = await context.cookies(`http://app1.example.test:${callbackPort}/`);
+  const session = cookies.find((c) => c.name === 'tessera_session');
+  assert.ok(session, `the session cookie reaches the app's subdomain: ${JSON.stringify(cookies)}`);
+  assert.equal(session.domain.replace(/^\./, ''), 'example.test');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Lax');
+
+  // A second authorization in the same browser: straight to the callback.
+  const again = authorizationRequest();
+  await page.goto(again.url);
+  await page.waitForURL((url) => url.host === `app1.example.test:${callbackPort}`);
+  assert.equal(callbacks.length, 2);
+  assert.equal(callbacks[1].searchParams.get('state'), again.state);
+  const second = await exchange(callbacks[1].searchParams.get('code'), again.verifier);
+  const secondId = claimsOf(second.id_token);
+  assert.equal(secondId.sub, idToken.sub);
+  assert.equal(secondId.sid, idToken.sid);
+
+  await context.close();
+});
