@@ -283,20 +283,11 @@ async fn the_request_may_be_a_form_post_and_state_and_nonce_come_back() {
     );
     assert_eq!(callback.param("state").as_deref(), Some("posted-state"));
     let code = callback.param("code").expect("code");
-    let tokens: serde_json::Value = token_request(
-        &app,
-        &client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &client.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
+    let tokens: serde_json::Value = exchange_code(&app, &client, &code, &verifier)
+        .await
+        .json()
+        .await
+        .expect("json");
     let claims = jwt_payload(tokens["id_token"].as_str().expect("id token"));
     assert_eq!(claims["nonce"], "posted-nonce");
 

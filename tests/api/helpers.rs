@@ -426,6 +426,26 @@ pub async fn token_request(
     request.send().await.expect("token request")
 }
 
+/// Exchange `code` (with its PKCE verifier) at the token endpoint.
+pub async fn exchange_code(
+    app: &TestApp,
+    client: &TestClient,
+    code: &str,
+    verifier: &str,
+) -> reqwest::Response {
+    token_request(
+        app,
+        client,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &client.redirect_uri),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
 /// Sign in `username` and exchange the code: the token response JSON.
 pub async fn login_and_exchange(
     app: &TestApp,
@@ -433,22 +453,31 @@ pub async fn login_and_exchange(
     client: &TestClient,
     username: &str,
 ) -> serde_json::Value {
-    let (verifier, challenge) = pkce_pair();
-    let redirect = browser
-        .authorize_through(&code_params(client, &challenge, "st", "n0nce"), username)
-        .await;
-    let code = redirect.param("code").expect("a code");
-    let response = token_request(
+    login_and_exchange_scope(
         app,
+        browser,
         client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &client.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
+        username,
+        "openid profile email offline_access",
     )
-    .await;
+    .await
+}
+
+/// Sign in `username`, asking for `scope`, and exchange the code.
+pub async fn login_and_exchange_scope(
+    app: &TestApp,
+    browser: &Browser,
+    client: &TestClient,
+    username: &str,
+    scope: &str,
+) -> serde_json::Value {
+    let (verifier, challenge) = pkce_pair();
+    let mut params = code_params(client, &challenge, "st", "n0nce");
+    params.retain(|(k, _)| *k != "scope");
+    params.push(("scope", scope));
+    let redirect = browser.authorize_through(&params, username).await;
+    let code = redirect.param("code").expect("a code");
+    let response = exchange_code(app, client, &code, &verifier).await;
     assert_eq!(response.status(), 200, "the code exchange succeeds");
     response.json().await.expect("token json")
 }

@@ -93,26 +93,14 @@ async fn scope_may_narrow_but_never_widen() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let (verifier, challenge) = pkce_pair();
-    let mut params = code_params(&client, &challenge, "s", "n");
-    params.retain(|(k, _)| *k != "scope");
-    params.push(("scope", "openid email offline_access"));
-    let redirect = app.browser().authorize_through(&params, "alice").await;
-    let code = redirect.param("code").expect("code");
-    let body: serde_json::Value = token_request(
+    let body = login_and_exchange_scope(
         &app,
+        &app.browser(),
         &client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &client.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
+        "alice",
+        "openid email offline_access",
     )
-    .await
-    .json()
-    .await
-    .expect("json");
+    .await;
     let token = field(&body, "refresh_token");
 
     let wider = refresh(
@@ -193,30 +181,8 @@ async fn offline_access_is_needed_for_a_refresh_token() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let (verifier, challenge) = pkce_pair();
-    let mut params = code_params(&client, &challenge, "s", "n");
-    params.retain(|(k, _)| *k != "scope");
-    params.push(("scope", "openid profile"));
-    let code = app
-        .browser()
-        .authorize_through(&params, "alice")
-        .await
-        .param("code")
-        .expect("code");
-    let body: serde_json::Value = token_request(
-        &app,
-        &client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &client.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
+    let body =
+        login_and_exchange_scope(&app, &app.browser(), &client, "alice", "openid profile").await;
     assert!(body["access_token"].is_string());
     assert!(body["refresh_token"].is_null(), "{body}");
 }

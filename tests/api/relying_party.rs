@@ -161,17 +161,7 @@ async fn a_second_app_on_another_subdomain_gets_a_code_without_a_second_login() 
     let code = callback
         .param("code")
         .expect("a code without logging in again");
-    let response = token_request(
-        &app,
-        &app2,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &app2.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let response = exchange_code(&app, &app2, &code, &verifier).await;
     assert_eq!(response.status(), 200);
     let second: serde_json::Value = response.json().await.expect("json");
     let (a, b) = (

@@ -56,7 +56,7 @@ async fn a_successful_exchange_returns_well_formed_tokens() {
     let client = app.confidential_client("app1", APP1_HOST).await;
     let browser = app.browser();
     let (code, verifier) = fresh_code(&browser, &client).await;
-    let response = token_request(&app, &client, &exchange(&code, &client, &verifier)).await;
+    let response = exchange_code(&app, &client, &code, &verifier).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     assert_eq!(response.headers()["pragma"], "no-cache");
@@ -99,16 +99,15 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
     let client = app.confidential_client("app1", APP1_HOST).await;
     let browser = app.browser();
     let (code, verifier) = fresh_code(&browser, &client).await;
-    let first: serde_json::Value =
-        token_request(&app, &client, &exchange(&code, &client, &verifier))
-            .await
-            .json()
-            .await
-            .expect("json");
+    let first: serde_json::Value = exchange_code(&app, &client, &code, &verifier)
+        .await
+        .json()
+        .await
+        .expect("json");
     let access = first["access_token"].as_str().expect("access token");
     assert_eq!(userinfo(&app, access).await.status(), 200);
 
-    let replay = token_request(&app, &client, &exchange(&code, &client, &verifier)).await;
+    let replay = exchange_code(&app, &client, &code, &verifier).await;
     assert_token_error(replay, 400, "invalid_grant").await;
 
     let after = userinfo(&app, access).await;
@@ -152,7 +151,7 @@ async fn pkce_must_be_presented_and_must_match() {
     let (code, _) = fresh_code(&browser, &client).await;
     let wrong = random_verifier();
     assert_token_error(
-        token_request(&app, &client, &exchange(&code, &client, &wrong)).await,
+        exchange_code(&app, &client, &code, &wrong).await,
         400,
         "invalid_grant",
     )
@@ -175,7 +174,7 @@ async fn pkce_must_be_presented_and_must_match() {
         .expect("code without PKCE for a confidential client");
     let verifier = random_verifier();
     assert_token_error(
-        token_request(&app, &client, &exchange(&code, &client, &verifier)).await,
+        exchange_code(&app, &client, &code, &verifier).await,
         400,
         "invalid_grant",
     )
@@ -216,7 +215,7 @@ async fn a_wrong_client_secret_is_a_401_with_a_challenge() {
     assert_token_error(response, 401, "invalid_client").await;
 
     // The wrong secret did not burn the code: the real client still redeems it.
-    let response = token_request(&app, &client, &exchange(&code, &client, &verifier)).await;
+    let response = exchange_code(&app, &client, &code, &verifier).await;
     assert_eq!(response.status(), 200);
 }
 
@@ -256,7 +255,7 @@ async fn an_expired_code_is_refused() {
     let browser = app.browser();
     let (code, verifier) = fresh_code(&browser, &client).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let response = token_request(&app, &client, &exchange(&code, &client, &verifier)).await;
+    let response = exchange_code(&app, &client, &code, &verifier).await;
     assert_token_error(response, 400, "invalid_grant").await;
 }
 
@@ -346,7 +345,7 @@ async fn public_clients_authenticate_with_pkce_alone() {
     let client = app.public_client("spa", APP1_HOST).await;
     let browser = app.browser();
     let (code, verifier) = fresh_code(&browser, &client).await;
-    let response = token_request(&app, &client, &exchange(&code, &client, &verifier)).await;
+    let response = exchange_code(&app, &client, &code, &verifier).await;
     assert_eq!(response.status(), 200);
 
     // A public client cannot pretend to have a secret.
@@ -377,7 +376,7 @@ async fn client_secret_post_is_honoured_and_basic_is_then_refused() {
     let browser = app.browser();
 
     let (code, verifier) = fresh_code(&browser, &client).await;
-    let basic = token_request(&app, &client, &exchange(&code, &client, &verifier)).await;
+    let basic = exchange_code(&app, &client, &code, &verifier).await;
     assert_token_error(basic, 401, "invalid_client").await;
 
     let mut form = exchange(&code, &client, &verifier);

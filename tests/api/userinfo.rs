@@ -56,30 +56,7 @@ async fn claims_follow_the_granted_scopes() {
 
     // openid alone: only sub.
     let client = app.confidential_client("app2", APP2_HOST).await;
-    let (verifier, challenge) = pkce_pair();
-    let mut params = code_params(&client, &challenge, "s", "n");
-    params.retain(|(k, _)| *k != "scope");
-    params.push(("scope", "openid"));
-    let code = app
-        .browser()
-        .authorize_through(&params, "alice")
-        .await
-        .param("code")
-        .expect("code");
-    let narrow: serde_json::Value = token_request(
-        &app,
-        &client,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &client.redirect_uri),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await
-    .json()
-    .await
-    .expect("json");
+    let narrow = login_and_exchange_scope(&app, &app.browser(), &client, "alice", "openid").await;
     let info: serde_json::Value = userinfo(&app, narrow["access_token"].as_str().expect("at"))
         .await
         .json()
