@@ -3,10 +3,11 @@
 //! An invalid value stops start-up with a message naming the setting.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use ipnet::IpNet;
 use thiserror::Error;
 use url::Url;
 
@@ -54,6 +55,8 @@ pub struct Settings {
     pub login_max_failures_per_ip: u64,
     pub login_failure_window: Duration,
     pub bootstrap_admin_password: Option<Secret>,
+    /// Reverse proxies whose `X-Forwarded-For` header names the client.
+    pub trusted_proxies: Vec<IpNet>,
     /// Directory of the stylesheets and icons served under `/static`.
     pub static_dir: PathBuf,
 }
@@ -79,6 +82,7 @@ impl Default for Settings {
             login_max_failures_per_ip: 50,
             login_failure_window: Duration::from_secs(15 * 60),
             bootstrap_admin_password: None,
+            trusted_proxies: Vec::new(),
             static_dir: default_static_dir(),
         }
     }
@@ -131,8 +135,21 @@ const KNOWN: &[&str] = &[
     "login_max_failures_per_ip",
     "login_failure_window",
     "bootstrap_admin_password",
+    "trusted_proxies",
     "static_dir",
 ];
+
+/// Settings without a default value: an empty value leaves them unset.
+const OPTIONAL: &[&str] = &[
+    "redis_url",
+    "cookie_domain",
+    "pepper",
+    "bootstrap_admin_password",
+];
+
+/// `TESSERA_*` variables that belong to the CLI and the test tooling, not to
+/// the settings.
+const NOT_SETTINGS: &[&str] = &["config", "bin", "chromium"];
 
 impl Settings {
     /// Load from `config_file` (or `./tessera.toml` if it exists) and the
@@ -159,6 +176,11 @@ impl Settings {
         let mut s = Settings::default();
         for (name, value) in &raw {
             let text = value.text();
+            // `TESSERA_REDIS_URL=` (as a compose file's `${VAR:-}` writes it)
+            // leaves an optional setting unset rather than invalid.
+            if text.trim().is_empty() && OPTIONAL.contains(&name.as_str()) {
+                continue;
+            }
             match name.as_str() {
                 "issuer" => s.issuer = parse_issuer(&text)?,
                 "bind" => {
@@ -199,6 +221,7 @@ impl Settings {
                 }
                 "login_failure_window" => s.login_failure_window = parse_duration(name, &text)?,
                 "bootstrap_admin_password" => s.bootstrap_admin_password = Some(Secret::new(text)),
+                "trusted_proxies" => s.trusted_proxies = parse_networks(name, &text)?,
                 "static_dir" => s.static_dir = PathBuf::from(text),
                 other => {
                     return Err(invalid(
@@ -270,15 +293,15 @@ fn parse_toml(text: &str) -> Result<BTreeMap<String, RawValue>, String> {
         .collect()
 }
 
-/// `TESSERA_FOO_BAR=x` sets `foo_bar`. Variables for the CLI and tests are skipped.
+/// `TESSERA_FOO_BAR=x` sets `foo_bar`. Variables for the CLI and the tests
+/// are skipped; any other unknown one (a misspelt setting) is an error later.
 fn env_overrides(
     vars: impl Iterator<Item = (String, String)>,
 ) -> impl Iterator<Item = (String, RawValue)> {
     vars.filter_map(|(key, value)| {
         let name = key.strip_prefix("TESSERA_")?.to_ascii_lowercase();
-        KNOWN
-            .contains(&name.as_str())
-            .then_some((name, RawValue::Text(value)))
+        let tooling = NOT_SETTINGS.contains(&name.as_str()) || name.starts_with("test_");
+        (!tooling).then_some((name, RawValue::Text(value)))
     })
 }
 
@@ -344,6 +367,23 @@ fn parse_duration(name: &str, text: &str) -> Result<Duration, ConfigError> {
         return Err(invalid(name, "must be greater than zero"));
     }
     Ok(Duration::from_secs(value.saturating_mul(factor)))
+}
+
+/// Addresses or CIDR networks, separated by commas or spaces.
+fn parse_networks(name: &str, text: &str) -> Result<Vec<IpNet>, ConfigError> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        name,
+                        format!("`{item}` is not an address or a network like 10.0.0.0/8"),
+                    )
+                })
+        })
+        .collect()
 }
 
 fn parse_count(name: &str, text: &str) -> Result<u64, ConfigError> {
@@ -440,16 +480,57 @@ mod tests {
     }
 
     #[test]
-    fn only_known_environment_variables_apply() {
+    fn trusted_proxies_are_addresses_or_networks() {
+        let s = load(&[("trusted_proxies", "10.0.0.0/8, 172.28.0.10 ::1")]).expect("valid");
+        let shown: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "172.28.0.10/32", "::1/128"]);
+        let err = load(&[("trusted_proxies", "10.0.0.0/8,proxy")]).expect_err("invalid");
+        assert!(err.to_string().contains("`trusted_proxies`"), "{err}");
+    }
+
+    #[test]
+    fn tooling_variables_are_not_settings() {
         let vars = vec![
             (
                 "TESSERA_ISSUER".to_string(),
                 "https://x.example".to_string(),
             ),
             ("TESSERA_TEST_DATABASE".to_string(), "postgres".to_string()),
+            ("TESSERA_CONFIG".to_string(), "t.toml".to_string()),
+            ("TESSERA_ISUER".to_string(), "typo".to_string()),
             ("HOME".to_string(), "/root".to_string()),
         ];
         let names: Vec<String> = env_overrides(vars.into_iter()).map(|(k, _)| k).collect();
-        assert_eq!(names, ["issuer"]);
+        assert_eq!(names, ["issuer", "isuer"]);
+    }
+
+    #[test]
+    fn a_misspelt_environment_variable_stops_start_up() {
+        let raw = env_overrides(
+            [("TESSERA_ACCESS_TOKEN_LIFETIM".to_string(), "5m".to_string())].into_iter(),
+        )
+        .collect();
+        let err = Settings::from_values(raw).expect_err("unknown");
+        assert!(
+            err.to_string().contains("TESSERA_ACCESS_TOKEN_LIFETIM"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn empty_optional_values_leave_the_setting_unset() {
+        let s = load(&[
+            ("redis_url", ""),
+            ("cookie_domain", ""),
+            ("bootstrap_admin_password", ""),
+        ])
+        .expect("valid");
+        assert!(s.redis_url.is_none());
+        assert!(s.cookie_domain.is_none());
+        assert!(s.bootstrap_admin_password.is_none());
+        assert!(
+            load(&[("issuer", "")]).is_err(),
+            "a required value stays required"
+        );
     }
 }

@@ -17,7 +17,7 @@ use crate::admin::bootstrap::{self, Bootstrap};
 use crate::config::Settings;
 use crate::domain::crypto::{Pepper, random_token};
 use crate::domain::{Secret, SessionLifetimes};
-use crate::http::routes;
+use crate::http::{TrustedProxies, routes};
 use crate::oauth::keys::{self, KeySealer, KeySet};
 use crate::oauth::metadata;
 use crate::oauth::passwords::PasswordService;
@@ -186,6 +186,7 @@ impl Application {
                 domain: settings.cookie_domain.clone(),
                 session_max_age: CookieDuration::seconds(config.sessions.absolute_secs),
             },
+            trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             discovery_json,
             jwks_json,
         };

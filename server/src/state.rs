@@ -4,6 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::cookie::time::Duration as CookieDuration;
 
+use crate::http::TrustedProxies;
 use crate::oauth::Provider;
 use crate::oauth::metadata::Endpoints;
 
@@ -24,6 +25,8 @@ pub struct WebSettings {
     pub issuer: String,
     pub endpoints: Endpoints,
     pub cookies: CookieSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
     /// The discovery document and JWK set, serialised once.
     pub discovery_json: String,
     pub jwks_json: String,

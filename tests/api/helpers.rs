@@ -173,8 +173,15 @@ impl TestApp {
 
     /// A new browser: its own cookie jar, no redirects followed.
     pub fn browser(&self) -> Browser {
+        self.browser_with_headers(reqwest::header::HeaderMap::new())
+    }
+
+    /// A browser whose every request carries `headers`, as if a reverse
+    /// proxy added them.
+    pub fn browser_with_headers(&self, headers: reqwest::header::HeaderMap) -> Browser {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
+            .default_headers(headers)
             .redirect(Policy::none())
             .cookie_provider(jar.clone())
             .resolve(AUTH_HOST, self.addr())

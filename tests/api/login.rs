@@ -162,6 +162,78 @@ async fn repeated_failures_from_one_address_are_throttled_across_accounts() {
     );
 }
 
+/// A browser behind a proxy that reports `client` in `X-Forwarded-For`.
+fn via_proxy(app: &TestApp, client: &str) -> Browser {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", client.parse().expect("a header value"));
+    app.browser_with_headers(headers)
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_is_throttled_on_its_own() {
+    let app = spawn_app_with(|s| {
+        s.login_max_failures_per_ip = 2;
+        s.login_max_failures_per_account = 100;
+        s.trusted_proxies = vec!["127.0.0.0/8".parse().expect("network")];
+    })
+    .await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+
+    let attacker = via_proxy(&app, "203.0.113.66");
+    let url = login_url(&app, &attacker, &client).await;
+    for i in 0..2 {
+        let name = format!("guess{i}");
+        assert_eq!(
+            attacker.submit_login(&url, &name, "nope").await.status(),
+            401
+        );
+    }
+    let url = login_url(&app, &attacker, &client).await;
+    assert_eq!(
+        attacker
+            .submit_login(&url, "alice", PASSWORD)
+            .await
+            .status(),
+        429,
+        "the forwarded address is throttled"
+    );
+
+    // Another user behind the same proxy is not locked out with it.
+    let user = via_proxy(&app, "198.51.100.7");
+    let url = login_url(&app, &user, &client).await;
+    let response = user.submit_login(&url, "alice", PASSWORD).await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app = spawn_app_with(|s| {
+        s.login_max_failures_per_ip = 2;
+        s.login_max_failures_per_account = 100;
+    })
+    .await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+
+    // Claiming a fresh address on every attempt does not escape the limit.
+    for (i, claimed) in ["203.0.113.1", "203.0.113.2"].iter().enumerate() {
+        let browser = via_proxy(&app, claimed);
+        let url = login_url(&app, &browser, &client).await;
+        let name = format!("guess{i}");
+        assert_eq!(
+            browser.submit_login(&url, &name, "nope").await.status(),
+            401
+        );
+    }
+    let browser = via_proxy(&app, "203.0.113.3");
+    let url = login_url(&app, &browser, &client).await;
+    assert_eq!(
+        browser.submit_login(&url, "alice", PASSWORD).await.status(),
+        429
+    );
+}
+
 #[tokio::test]
 async fn the_login_page_is_a_proper_form_with_protective_headers() {
     let app = spawn_app().await;

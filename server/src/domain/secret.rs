@@ -1,7 +1,7 @@
 use std::fmt;
 
 /// A string that must never reach a log: passwords, client secrets, codes and
-/// tokens. `Debug` and `Display` print a fixed placeholder; the value is only
+/// tokens. `Debug` and `Display` print `***`; the value is only
 /// reachable through [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

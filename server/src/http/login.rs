@@ -117,7 +117,7 @@ pub async fn login_post(
         username: username.to_string(),
         password: Secret::new(form.get("password").unwrap_or_default()),
         client: ClientInfo {
-            ip: client_ip(&req),
+            ip: client_ip(&req, &state.web.trusted_proxies),
             user_agent: req
                 .headers()
                 .get(USER_AGENT)

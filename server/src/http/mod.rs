@@ -2,6 +2,7 @@
 //! call into `oauth`, map the answer to a response.
 
 pub mod authorize;
+pub mod client_address;
 pub mod consent;
 pub mod cookies;
 pub mod csrf;
@@ -19,6 +20,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, Responder};
 
+pub use client_address::{TrustedProxies, client_ip};
 pub use error::HttpError;
 
 /// A rendered page (an askama `WebTemplate`) with a status, `no-store`, and
@@ -37,11 +39,6 @@ pub fn page(
         response = response.append_header((SET_COOKIE, cookie.to_string()));
     }
     response.respond_to(req).map_into_boxed_body()
-}
-
-/// The client's address as seen by this server.
-pub fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|addr| addr.ip().to_string())
 }
 
 /// Does the request carry a form body?
