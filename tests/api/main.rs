@@ -7,6 +7,7 @@
 mod authorize;
 mod cli;
 mod consent;
+mod cors;
 mod discovery;
 mod helpers;
 mod login;

@@ -1,9 +1,11 @@
 // A real browser signs in through Tessera's hosted login page and lands on
 // a client's callback; a second authorization in the same browser is SSO.
+// A single-page app on another origin redeems its code and reads userinfo
+// with fetch, under the browser's CORS rules.
 //
 // Needs TESSERA_BIN (the tessera binary) and Chromium at /usr/bin/chromium
-// (or TESSERA_CHROMIUM). Tessera runs as auth.example.test, the client app as
-// app1.example.test; Chromium maps both names to 127.0.0.1.
+// (or TESSERA_CHROMIUM). Tessera runs as auth.example.test, the client apps as
+// app1.example.test and spa.example.test; Chromium maps them to 127.0.0.1.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +37,7 @@ async function freePort() {
 
 let workdir, env, issuer, port, tessera, serverLog = '';
 let callbackServer, callbackPort, callbacks = [];
-let browser, client;
+let browser, client, spa;
 
 /** Run a tessera CLI command against the test database; parse its JSON. */
 function cli(args, input) {
@@ -72,11 +74,15 @@ before(async () => {
     '--redirect-uri', `http://app1.example.test:${callbackPort}/callback`]);
   client = { id: created.client_id, secret: created.client_secret, redirectUri: created.redirect_uris[0] };
   assert.ok(client.secret, 'the CLI prints the client secret once');
+  const createdSpa = cli(['client', 'create', '--name', 'Single Page', '--id', 'spa', '--first-party',
+    '--public', '--redirect-uri', `http://spa.example.test:${callbackPort}/spa`]);
+  assert.equal(createdSpa.client_secret ?? null, null, 'a public client has no secret');
+  spa = { id: createdSpa.client_id, redirectUri: createdSpa.redirect_uris[0] };
 
   // The client application: records what arrives at its callback.
   callbackServer = createServer((req, res) => {
     const url = new URL(req.url, `http://${req.headers.host}`);
-    if (url.pathname === '/callback') callbacks.push(url);
+    if (url.pathname === '/callback' || url.pathname === '/spa') callbacks.push(url);
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<!doctype html><title>App One</title><h1>Signed in</h1>');
   });
@@ -101,7 +107,7 @@ before(async () => {
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP auth.example.test 127.0.0.1, MAP app1.example.test 127.0.0.1',
+      '--host-resolver-rules=MAP auth.example.test 127.0.0.1, MAP app1.example.test 127.0.0.1, MAP spa.example.test 127.0.0.1',
     ],
   });
 });
@@ -114,15 +120,15 @@ after(async () => {
 });
 
 /** An authorization URL with PKCE; returns it with its verifier, state and nonce. */
-function authorizationRequest() {
+function authorizationRequest(app = client) {
   const verifier = random();
   const state = random();
   const nonce = random();
   const url = new URL(`${issuer}/authorize`);
   url.search = new URLSearchParams({
     response_type: 'code',
-    client_id: client.id,
-    redirect_uri: client.redirectUri,
+    client_id: app.id,
+    redirect_uri: app.redirectUri,
     scope: 'openid profile email',
     state,
     nonce,
@@ -209,6 +215,66 @@ test('a user signs in through the hosted page and lands on the client callback',
   const secondId = claimsOf(second.id_token);
   assert.equal(secondId.sub, idToken.sub);
   assert.equal(secondId.sid, idToken.sid);
+
+  await context.close();
+});
+
+test('a single-page app redeems its code and reads userinfo cross-origin', async (t) => {
+  t.after(() => { if (t.passed === false) console.error(serverLog); });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+
+  const request = authorizationRequest(spa);
+  await page.goto(request.url);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  await page.fill('#username', 'alice');
+  await page.fill('#password', PASSWORD);
+  await Promise.all([
+    page.waitForURL((url) => url.host === `spa.example.test:${callbackPort}`),
+    page.click('button[type=submit]'),
+  ]);
+  const landed = new URL(page.url());
+  assert.equal(landed.searchParams.get('state'), request.state);
+
+  // The app's own script, running on its origin, talks to Tessera's origin.
+  const result = await page.evaluate(async ({ issuer, clientId, redirectUri, code, verifier }) => {
+    const token = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'authorization_code', client_id: clientId, code,
+        redirect_uri: redirectUri, code_verifier: verifier,
+      }),
+    });
+    const tokens = await token.json();
+    // An Authorization header makes this a preflighted request.
+    const info = await fetch(`${issuer}/userinfo`, {
+      headers: { authorization: `Bearer ${tokens.access_token}` },
+    });
+    const denied = await fetch(`${issuer}/userinfo`, {
+      headers: { authorization: 'Bearer not-a-token' },
+    });
+    return {
+      origin: window.location.origin,
+      tokenStatus: token.status,
+      tokens,
+      infoStatus: info.status,
+      userinfo: await info.json(),
+      deniedStatus: denied.status,
+      challenge: denied.headers.get('www-authenticate'),
+    };
+  }, {
+    issuer, clientId: spa.id, redirectUri: spa.redirectUri,
+    code: landed.searchParams.get('code'), verifier: request.verifier,
+  });
+
+  assert.equal(result.origin, `http://spa.example.test:${callbackPort}`);
+  assert.equal(result.tokenStatus, 200, JSON.stringify(result.tokens));
+  assert.equal(claimsOf(result.tokens.id_token).aud, spa.id);
+  assert.equal(claimsOf(result.tokens.id_token).nonce, request.nonce);
+  assert.equal(result.infoStatus, 200);
+  assert.equal(result.userinfo.email, 'alice@example.com');
+  assert.equal(result.deniedStatus, 401);
+  assert.match(result.challenge ?? '', /invalid_token/);
 
   await context.close();
 });

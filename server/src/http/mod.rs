@@ -5,6 +5,7 @@ pub mod authorize;
 pub mod client_address;
 pub mod consent;
 pub mod cookies;
+pub mod cors;
 pub mod csrf;
 pub mod discovery;
 pub mod error;

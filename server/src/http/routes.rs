@@ -5,7 +5,7 @@ use std::path::Path;
 
 use actix_web::web;
 
-use super::{authorize, consent, discovery, health, home, login, token, userinfo};
+use super::{authorize, consent, cors, discovery, health, home, login, token, userinfo};
 use crate::oauth::metadata::Endpoints;
 
 pub const DISCOVERY: &str = "/.well-known/openid-configuration";
@@ -59,11 +59,18 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .get(consent::consent_get)
                 .post(consent::consent_post),
         )
-        .service(web::resource(TOKEN).post(token::token_post))
+        .service(
+            web::resource(TOKEN)
+                .wrap(cors::headers())
+                .post(token::token_post)
+                .route(cors::preflight("POST")),
+        )
         .service(
             web::resource(USERINFO)
+                .wrap(cors::headers())
                 .get(userinfo::userinfo_get)
-                .post(userinfo::userinfo_post),
+                .post(userinfo::userinfo_post)
+                .route(cors::preflight("GET, POST")),
         )
         .service(web::resource(HEALTH).get(health::health_get))
         .service(web::resource(HOME).get(home::home_get))
