@@ -23,7 +23,7 @@ use crate::oauth::metadata;
 use crate::oauth::passwords::PasswordService;
 use crate::oauth::{LoginThrottle, Provider, ProviderConfig};
 use crate::state::{AppState, Clock, CookieSettings, WebSettings};
-use crate::store::{Ephemeral, Store, connect_database};
+use crate::store::{Ephemeral, StartupLock, Store, connect_database};
 use crate::telemetry::RequestSpan;
 
 /// The stores and the pepper: what both the server and the CLI need.
@@ -38,9 +38,11 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
     let db = connect_database(&settings.database_url)
         .await
         .with_context(|| "cannot open the database (setting `database_url`)")?;
+    let lock = StartupLock::acquire(&db).await?;
     Migrator::up(&db, None)
         .await
         .context("database migration failed")?;
+    lock.release().await?;
     let ephemeral = match &settings.redis_url {
         Some(url) => Ephemeral::redis(url, &settings.redis_prefix)
             .await
@@ -100,8 +102,10 @@ fn write_private(path: &std::path::Path, value: &str) -> std::io::Result<()> {
     std::fs::write(path, value)
 }
 
-/// Load the signing keys, generating one per algorithm that has none.
+/// Load the signing keys, generating one per algorithm that has none. Under
+/// the start-up lock, so replicas starting together generate one set.
 pub async fn load_keys(store: &Store, sealer: &KeySealer, now: i64) -> anyhow::Result<KeySet> {
+    let lock = store.startup_lock().await?;
     let mut materials = store.signing_keys().await?;
     let missing = KeySet::missing_algorithms(&materials);
     if !missing.is_empty() {
@@ -119,6 +123,7 @@ pub async fn load_keys(store: &Store, sealer: &KeySealer, now: i64) -> anyhow::R
         tracing::info!(count = generated.len(), "generated signing keys");
         materials = store.signing_keys().await?;
     }
+    lock.release().await?;
     Ok(KeySet::load(&materials, sealer)?)
 }
 

@@ -38,15 +38,25 @@ fn use_postgres() -> bool {
 }
 
 /// A database that exists for one test and is removed afterwards.
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite { path: std::path::PathBuf },
     Postgres { admin_url: String, name: String },
 }
 
 impl TestDatabase {
-    async fn create() -> (Self, String) {
+    /// A fresh database on the backend of this test run; with its URL.
+    pub async fn create() -> (Self, String) {
+        Self::create_on(use_postgres()).await
+    }
+
+    /// A fresh PostgreSQL database, whatever the backend of this test run.
+    pub async fn postgres() -> (Self, String) {
+        Self::create_on(true).await
+    }
+
+    async fn create_on(postgres: bool) -> (Self, String) {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        if use_postgres() {
+        if postgres {
             let admin_url = std::env::var("TESSERA_TEST_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
             let name = format!("tessera_test_{id}");

@@ -13,5 +13,6 @@ mod helpers;
 mod login;
 mod refresh;
 mod relying_party;
+mod replicas;
 mod token;
 mod userinfo;

@@ -17,6 +17,7 @@ mod grants;
 mod keys;
 mod pending;
 mod sessions;
+mod startup_lock;
 mod throttle;
 mod users;
 
@@ -30,6 +31,7 @@ pub use codes::CodeRedemption;
 pub use ephemeral::Ephemeral;
 pub use error::StoreError;
 pub use grants::RotateOutcome;
+pub use startup_lock::StartupLock;
 
 /// Handle to both stores; cloning is shallow (pools inside).
 #[derive(Clone, Debug)]
@@ -49,6 +51,11 @@ impl Store {
 
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    /// Take the start-up lock (see [`StartupLock`]).
+    pub async fn startup_lock(&self) -> Result<StartupLock, StoreError> {
+        StartupLock::acquire(&self.db).await
     }
 
     /// Ask both stores whether they answer.

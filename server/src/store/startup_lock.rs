@@ -1,0 +1,37 @@
+//! Start-up work that must happen once per database (migrations, the first
+//! signing keys) is done under a lock, so replicas that start together on one
+//! PostgreSQL database take turns instead of racing. SQLite serves a single
+//! process and needs none.
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
+};
+
+use super::StoreError;
+
+/// Key of the PostgreSQL advisory lock ("tessera" in ASCII).
+const LOCK_KEY: i64 = 0x0074_6573_7365_7261;
+
+/// Held until [`StartupLock::release`], or until dropped (the transaction
+/// then rolls back, which releases the lock as well).
+pub struct StartupLock(Option<DatabaseTransaction>);
+
+impl StartupLock {
+    /// Wait until no other process holds the lock, then take it.
+    pub async fn acquire(db: &DatabaseConnection) -> Result<Self, StoreError> {
+        if db.get_database_backend() != DbBackend::Postgres {
+            return Ok(Self(None));
+        }
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({LOCK_KEY})"))
+            .await?;
+        Ok(Self(Some(txn)))
+    }
+
+    pub async fn release(self) -> Result<(), StoreError> {
+        if let Some(txn) = self.0 {
+            txn.commit().await?;
+        }
+        Ok(())
+    }
+}
