@@ -57,8 +57,12 @@ pub struct Settings {
     pub bootstrap_admin_password: Option<Secret>,
     /// Reverse proxies whose `X-Forwarded-For` header names the client.
     pub trusted_proxies: Vec<IpNet>,
-    /// Directory of the stylesheets and icons served under `/static`.
-    pub static_dir: PathBuf,
+    /// Caps on authorization requests parked while their users sign in.
+    pub max_pending_authorizations: u64,
+    pub max_pending_authorizations_per_ip: u64,
+    /// A directory whose files replace the built-in stylesheet and icons
+    /// under `/static`.
+    pub static_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -83,18 +87,10 @@ impl Default for Settings {
             login_failure_window: Duration::from_secs(15 * 60),
             bootstrap_admin_password: None,
             trusted_proxies: Vec::new(),
-            static_dir: default_static_dir(),
+            max_pending_authorizations: 100_000,
+            max_pending_authorizations_per_ip: 200,
+            static_dir: None,
         }
-    }
-}
-
-/// `static/` next to the working directory, else the one in the source tree.
-fn default_static_dir() -> PathBuf {
-    let local = PathBuf::from("static");
-    if local.is_dir() {
-        local
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../static")
     }
 }
 
@@ -136,6 +132,8 @@ const KNOWN: &[&str] = &[
     "login_failure_window",
     "bootstrap_admin_password",
     "trusted_proxies",
+    "max_pending_authorizations",
+    "max_pending_authorizations_per_ip",
     "static_dir",
 ];
 
@@ -145,6 +143,7 @@ const OPTIONAL: &[&str] = &[
     "cookie_domain",
     "pepper",
     "bootstrap_admin_password",
+    "static_dir",
 ];
 
 /// `TESSERA_*` variables that belong to the CLI and the test tooling, not to
@@ -222,7 +221,22 @@ impl Settings {
                 "login_failure_window" => s.login_failure_window = parse_duration(name, &text)?,
                 "bootstrap_admin_password" => s.bootstrap_admin_password = Some(Secret::new(text)),
                 "trusted_proxies" => s.trusted_proxies = parse_networks(name, &text)?,
-                "static_dir" => s.static_dir = PathBuf::from(text),
+                "max_pending_authorizations" => {
+                    s.max_pending_authorizations = parse_count(name, &text)?
+                }
+                "max_pending_authorizations_per_ip" => {
+                    s.max_pending_authorizations_per_ip = parse_count(name, &text)?
+                }
+                "static_dir" => {
+                    let dir = PathBuf::from(text);
+                    if !dir.is_dir() {
+                        return Err(invalid(
+                            name,
+                            format!("{} is not a directory", dir.display()),
+                        ));
+                    }
+                    s.static_dir = Some(dir);
+                }
                 other => {
                     return Err(invalid(
                         other,

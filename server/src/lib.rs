@@ -5,10 +5,11 @@
 //! - [`oauth`]: the protocol core, free of web-framework types, clock injected
 //! - [`admin`]: provisioning use-cases shared by the CLI and the server
 //! - [`http`]: thin actix-web handlers and the hosted pages
-//! - [`config`], [`startup`], [`state`], [`telemetry`], [`cli`]: wiring
+//! - [`config`], [`startup`], [`state`], [`clock`], [`telemetry`], [`cli`]: wiring
 
 pub mod admin;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -3,28 +3,36 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::cookie::time::Duration as CookieDuration;
-use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, NormalizePath, TrailingSlash};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{Condition, DefaultHeaders, NormalizePath, TrailingSlash};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
+use tokio::task::JoinHandle;
 use tracing_actix_web::TracingLogger;
 
 use crate::admin::bootstrap::{self, Bootstrap};
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::Settings;
 use crate::domain::crypto::{Pepper, random_token};
 use crate::domain::{Secret, SessionLifetimes};
 use crate::http::{TrustedProxies, routes};
+use crate::oauth::backchannel::BackchannelClient;
 use crate::oauth::keys::{self, KeySealer, KeySet};
 use crate::oauth::metadata;
 use crate::oauth::passwords::PasswordService;
-use crate::oauth::{LoginThrottle, Provider, ProviderConfig};
-use crate::state::{AppState, Clock, CookieSettings, WebSettings};
+use crate::oauth::{LoginThrottle, PendingLimits, Provider, ProviderConfig};
+use crate::state::{AppState, CookieSettings, WebSettings};
 use crate::store::{Ephemeral, StartupLock, Store, connect_database};
 use crate::telemetry::RequestSpan;
+
+/// Whole seconds of a configured duration.
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
 
 /// The stores and the pepper: what both the server and the CLI need.
 pub struct Services {
@@ -50,7 +58,7 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
         None => Ephemeral::memory(),
     };
     Ok(Services {
-        store: Store::new(db, ephemeral),
+        store: Store::new(db, ephemeral, secs(settings.access_token_lifetime)),
         pepper,
     })
 }
@@ -107,6 +115,16 @@ fn write_private(path: &std::path::Path, value: &str) -> std::io::Result<()> {
 pub async fn load_keys(store: &Store, sealer: &KeySealer, now: i64) -> anyhow::Result<KeySet> {
     let lock = store.startup_lock().await?;
     let mut materials = store.signing_keys().await?;
+    // Keys sealed before per-purpose keys existed: seal them anew.
+    for material in materials
+        .iter_mut()
+        .filter(|m| KeySealer::is_legacy(&m.sealed_private_key))
+    {
+        let resealed = sealer.reseal(&material.kid, &material.sealed_private_key)?;
+        store.reseal_signing_key(&material.kid, &resealed).await?;
+        material.sealed_private_key = resealed;
+        tracing::info!(kid = %material.kid, "resealed a signing key");
+    }
     let missing = KeySet::missing_algorithms(&materials);
     if !missing.is_empty() {
         let generated = tokio::task::spawn_blocking({
@@ -130,6 +148,8 @@ pub async fn load_keys(store: &Store, sealer: &KeySealer, now: i64) -> anyhow::R
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
+    tasks: Vec<JoinHandle<()>>,
 }
 
 impl Application {
@@ -137,19 +157,27 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {} (setting `bind`)", settings.bind))?;
-        Self::build_with_listener(settings, listener).await
+        Self::build_with(settings, listener, SystemClock::shared()).await
     }
 
     /// Build the server on an already bound listener (tests bind port 0 first,
-    /// so the issuer URL can name the port).
+    /// so the issuer URL can name the port), with the wall clock.
     pub async fn build_with_listener(
         settings: Settings,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
+        Self::build_with(settings, listener, SystemClock::shared()).await
+    }
+
+    /// Build the server on a bound listener with the given clock.
+    pub async fn build_with(
+        settings: Settings,
+        listener: TcpListener,
+        clock: SharedClock,
+    ) -> anyhow::Result<Self> {
         let started = Instant::now();
         settings.validate()?;
         let Services { store, pepper } = open_services(&settings).await?;
-        let clock = Clock;
         let now = clock.now();
 
         let keys = load_keys(&store, &KeySealer::new(pepper.clone()), now).await?;
@@ -161,7 +189,6 @@ impl Application {
         let passwords =
             tokio::task::spawn_blocking(|| PasswordService::new(num_hashers())).await??;
 
-        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         let config = ProviderConfig {
             issuer: settings.issuer.clone(),
             code_lifetime: secs(settings.code_lifetime),
@@ -173,6 +200,10 @@ impl Application {
                 absolute_secs: secs(settings.session_absolute_lifetime),
             },
             pending_lifetime: 15 * 60,
+            pending_limits: PendingLimits {
+                per_ip: settings.max_pending_authorizations_per_ip,
+                total: settings.max_pending_authorizations,
+            },
             login_throttle: LoginThrottle {
                 max_failures_per_account: settings.login_max_failures_per_account,
                 max_failures_per_ip: settings.login_max_failures_per_ip,
@@ -195,7 +226,15 @@ impl Application {
             discovery_json,
             jwks_json,
         };
-        let provider = Provider::new(store, Arc::new(keys), config, pepper, passwords);
+        let backchannel = BackchannelClient::new().context("cannot build the HTTP client")?;
+        let provider = Provider::new(
+            store,
+            Arc::new(keys),
+            config,
+            pepper,
+            passwords,
+            backchannel,
+        );
         let state = web::Data::new(AppState {
             provider,
             web,
@@ -204,34 +243,106 @@ impl Application {
 
         let port = listener.local_addr()?.port();
         let static_dir = settings.static_dir.clone();
-        let server = HttpServer::new(move || {
-            let static_dir = static_dir.clone();
-            App::new()
-                .wrap(security_headers())
-                .wrap(NormalizePath::new(TrailingSlash::Trim))
-                .wrap(TracingLogger::<RequestSpan>::new())
-                .app_data(state.clone())
-                .app_data(web::PayloadConfig::new(64 * 1024))
-                .configure(move |cfg| routes::configure(cfg, &static_dir))
+        let https = settings.issuer_is_https();
+        let server = HttpServer::new({
+            let state = state.clone();
+            move || {
+                let static_dir = static_dir.clone();
+                App::new()
+                    .wrap(security_headers())
+                    .wrap(Condition::new(https, strict_transport_security()))
+                    .wrap(NormalizePath::new(TrailingSlash::Trim))
+                    .wrap(TracingLogger::<RequestSpan>::new())
+                    .app_data(state.clone())
+                    .app_data(web::PayloadConfig::new(64 * 1024))
+                    .configure(move |cfg| routes::configure(cfg, static_dir.as_deref()))
+            }
         })
         .listen(listener)?
         .run();
+        let tasks = vec![
+            tokio::spawn(background::deliver_notices(state.clone())),
+            tokio::spawn(background::sweep(state.clone())),
+        ];
         tracing::info!(
             issuer = %settings.issuer,
             port,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "Tessera is ready"
         );
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            state,
+            tasks,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+    /// What the handlers share (tests drive the protocol core through it).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
+
+    /// Stops the server (and so its background work) from outside.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serve until stopped; the background work stops with the server.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        for task in self.tasks {
+            task.abort();
+        }
+        result
+    }
+}
+
+/// Work that runs beside the server: delivering back-channel logout notices
+/// and ending expired sessions.
+mod background {
+    use std::time::Duration;
+
+    use actix_web::web;
+
+    use crate::state::AppState;
+
+    /// How often the outbox is polled for notices queued by other replicas
+    /// or due for a retry; this replica's own notices ring a bell at once.
+    const OUTBOX_POLL: Duration = Duration::from_secs(1);
+    /// How often expired sessions are ended and old records purged.
+    const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+    pub async fn deliver_notices(state: web::Data<AppState>) {
+        loop {
+            tokio::select! {
+                () = state.provider.store().outbox_queued() => {}
+                () = tokio::time::sleep(OUTBOX_POLL) => {}
+            }
+            if let Err(err) = state.provider.deliver_due_notices(state.now()).await {
+                tracing::warn!(error = %err.description, "back-channel delivery pass failed");
+            }
+        }
+    }
+
+    pub async fn sweep(state: web::Data<AppState>) {
+        loop {
+            tokio::time::sleep(SWEEP_EVERY).await;
+            if let Err(err) = state.provider.sweep(state.now()).await {
+                tracing::warn!(error = %err.description, "expiry sweep failed");
+            }
+        }
+    }
+}
+
+/// `Strict-Transport-Security` when the issuer is https: browsers then never
+/// reach the login page over plain http.
+fn strict_transport_security() -> DefaultHeaders {
+    DefaultHeaders::new().add(("Strict-Transport-Security", "max-age=31536000"))
 }
 
 /// Clickjacking and content-sniffing protection on every response

@@ -1,9 +1,8 @@
 //! What every handler receives: the protocol core and the web settings.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use actix_web::cookie::time::Duration as CookieDuration;
 
+use crate::clock::SharedClock;
 use crate::http::TrustedProxies;
 use crate::oauth::Provider;
 use crate::oauth::metadata::Endpoints;
@@ -11,7 +10,7 @@ use crate::oauth::metadata::Endpoints;
 pub struct AppState {
     pub provider: Provider,
     pub web: WebSettings,
-    pub clock: Clock,
+    pub clock: SharedClock,
 }
 
 impl AppState {
@@ -52,18 +51,5 @@ impl CookieSettings {
         } else {
             "tessera_csrf"
         }
-    }
-}
-
-/// Wall-clock time in Unix seconds; the protocol core gets it as a parameter.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Clock;
-
-impl Clock {
-    pub fn now(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
     }
 }

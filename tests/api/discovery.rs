@@ -32,7 +32,7 @@ async fn discovery_lists_exactly_what_is_offered() {
     assert_eq!(doc["response_types_supported"], serde_json::json!(["code"]));
     assert_eq!(
         doc["grant_types_supported"],
-        serde_json::json!(["authorization_code", "refresh_token"])
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
     );
     assert_eq!(
         doc["code_challenge_methods_supported"],
@@ -51,11 +51,30 @@ async fn discovery_lists_exactly_what_is_offered() {
         serde_json::json!(["RS256", "ES256", "EdDSA"])
     );
     assert_eq!(doc["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(doc["end_session_endpoint"], app.url("/logout"));
+    assert_eq!(doc["backchannel_logout_supported"], true);
+    assert_eq!(doc["backchannel_logout_session_supported"], true);
+    assert_eq!(doc["revocation_endpoint"], app.url("/revoke"));
+    assert_eq!(doc["introspection_endpoint"], app.url("/introspect"));
+    assert_eq!(
+        doc["revocation_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+    );
+    assert_eq!(
+        doc["introspection_endpoint_auth_methods_supported"],
+        serde_json::json!(["client_secret_basic", "client_secret_post"])
+    );
     assert_eq!(doc["request_parameter_supported"], false);
     assert_eq!(doc["request_uri_parameter_supported"], false);
 
     // Every advertised endpoint answers.
-    for endpoint in ["authorization_endpoint", "jwks_uri"] {
+    for endpoint in [
+        "authorization_endpoint",
+        "jwks_uri",
+        "end_session_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+    ] {
         let url = doc[endpoint].as_str().expect("url");
         let status = app.http().get(url).send().await.expect("endpoint").status();
         assert_ne!(status, 404, "{endpoint}");

@@ -11,16 +11,19 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix_web::dev::ServerHandle;
+use actix_web::web;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::redirect::Policy;
 use sea_orm::{ConnectionTrait, Database};
 use tessera::admin::clients::{CreatedClient, NewClient, create_client};
 use tessera::admin::users::{NewUser, create_user};
+use tessera::clock::{Clock, ManualClock};
 use tessera::config::Settings;
 use tessera::domain::crypto::{Pepper, b64url, random_token, sha256};
-use tessera::domain::{GrantType, RedirectUriPolicy, Secret, SigningAlg, User};
+use tessera::domain::{GrantType, RedirectUriPolicy, Secret, User};
 use tessera::startup::{Application, Services, open_services};
-use tessera::state::Clock;
+use tessera::state::AppState;
 use url::Url;
 
 pub const AUTH_HOST: &str = "auth.example.test";
@@ -116,10 +119,18 @@ impl Drop for TestDatabase {
 
 pub struct TestApp {
     pub issuer: String,
+    /// Where this instance answers: the issuer's host with this instance's
+    /// port (replicas listen on ports of their own).
+    pub base: String,
     pub port: u16,
     pub services: Services,
     pub settings: Settings,
-    _database: TestDatabase,
+    /// The app's clock: it stands still until a test moves it.
+    pub clock: Arc<ManualClock>,
+    /// The running app's state, to drive its protocol core directly.
+    pub state: web::Data<AppState>,
+    pub handle: ServerHandle,
+    database: Option<TestDatabase>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -146,18 +157,81 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         ..Settings::default()
     };
     configure(&mut settings);
-    let app = Application::build_with_listener(settings.clone(), listener)
+    start(
+        settings,
+        listener,
+        ManualClock::starting_now(),
+        Some(database),
+    )
+    .await
+}
+
+/// Start Tessera with `settings` on `listener`, reading `clock`.
+async fn start(
+    settings: Settings,
+    listener: TcpListener,
+    clock: Arc<ManualClock>,
+    database: Option<TestDatabase>,
+) -> TestApp {
+    let port = listener.local_addr().expect("local addr").port();
+    let app = Application::build_with(settings.clone(), listener, clock.clone())
         .await
         .expect("Tessera starts");
+    let state = app.state();
+    let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     let services = open_services(&settings).await.expect("open services");
     TestApp {
-        issuer,
+        issuer: settings.issuer.clone(),
+        base: format!("http://{AUTH_HOST}:{port}"),
         port,
         services,
         settings,
-        _database: database,
+        clock,
+        state,
+        handle,
+        database,
     }
+}
+
+impl TestApp {
+    /// The current time of the app's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Stop this instance and start a new one on the same database, Redis
+    /// prefix, port and clock: a restart.
+    pub async fn restart(mut self) -> TestApp {
+        self.handle.stop(true).await;
+        let listener = bind_again(self.port).await;
+        let database = self.database.take();
+        start(
+            self.settings.clone(),
+            listener,
+            self.clock.clone(),
+            database,
+        )
+        .await
+    }
+
+    /// Another replica on the same database and Redis (its own port and
+    /// issuer URL host port are shared through `issuer`).
+    pub async fn replica(&self) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+        start(self.settings.clone(), listener, self.clock.clone(), None).await
+    }
+}
+
+/// The port a stopped instance used, once the OS lets it go.
+async fn bind_again(port: u16) -> TcpListener {
+    for _ in 0..100 {
+        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
+            return listener;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("port {port} stays busy");
 }
 
 /// What a test client needs to know about a registered client.
@@ -174,7 +248,7 @@ impl TestApp {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.issuer)
+        format!("{}{path}", self.base)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -201,7 +275,7 @@ impl TestApp {
         Browser {
             http,
             jar,
-            issuer: self.issuer.clone(),
+            issuer: self.base.clone(),
         }
     }
 
@@ -228,7 +302,7 @@ impl TestApp {
                 family_name: Some("Example".into()),
                 is_admin: false,
             },
-            Clock.now(),
+            self.now(),
         )
         .await
         .expect("create user")
@@ -242,7 +316,7 @@ impl TestApp {
             self.pepper(),
             RedirectUriPolicy { allow_http: true },
             new,
-            Clock.now(),
+            self.now(),
         )
         .await
         .expect("create client");
@@ -278,7 +352,7 @@ pub fn client_spec(id: &str, host: &str) -> NewClient {
         redirect_uris: vec![format!("https://{host}/callback")],
         grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
         first_party: true,
-        id_token_alg: SigningAlg::RS256,
+        ..NewClient::default()
     }
 }
 
@@ -293,6 +367,7 @@ pub fn pkce_pair() -> (String, String) {
 pub struct Browser {
     pub http: reqwest::Client,
     pub jar: Arc<Jar>,
+    /// Where it sends requests for the issuer.
     issuer: String,
 }
 

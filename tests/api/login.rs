@@ -2,8 +2,8 @@
 //! cookie's attributes, and a session that outlives a restart.
 
 use tessera::admin::users::set_disabled;
+use tessera::domain::Actor;
 use tessera::startup::Application;
-use tessera::state::Clock;
 
 use crate::helpers::*;
 
@@ -104,7 +104,7 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
 async fn a_disabled_user_cannot_sign_in() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    set_disabled(&app.services.store, "alice", true, Clock.now())
+    set_disabled(&app.services.store, "alice", true, Actor::Cli, app.now())
         .await
         .expect("disable");
     let client = app.confidential_client("app1", APP1_HOST).await;

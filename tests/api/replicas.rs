@@ -4,12 +4,12 @@
 
 use std::net::TcpListener;
 
+use tessera::clock::{Clock, SystemClock};
 use tessera::config::Settings;
 use tessera::domain::Secret;
 use tessera::domain::crypto::random_token;
 use tessera::oauth::keys::KeySealer;
 use tessera::startup::{Application, load_keys, open_services};
-use tessera::state::Clock;
 
 use crate::helpers::*;
 
@@ -103,7 +103,9 @@ async fn the_first_signing_keys_are_generated_once_however_many_replicas_ask() {
         .map(|_| {
             let (store, sealer) = (services.store.clone(), sealer.clone());
             tokio::spawn(async move {
-                let keys = load_keys(&store, &sealer, Clock.now()).await.expect("keys");
+                let keys = load_keys(&store, &sealer, SystemClock.now())
+                    .await
+                    .expect("keys");
                 serde_json::to_value(keys.jwks()).expect("jwks json")
             })
         })

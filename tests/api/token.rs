@@ -249,14 +249,18 @@ async fn a_code_only_works_for_its_client_and_its_redirect_uri() {
 
 #[tokio::test]
 async fn an_expired_code_is_refused() {
-    let app = spawn_app_with(|s| s.code_lifetime = Duration::from_secs(1)).await;
+    let app = spawn_app_with(|s| s.code_lifetime = Duration::from_secs(30)).await;
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
     let browser = app.browser();
     let (code, verifier) = fresh_code(&browser, &client).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.clock.advance(30);
     let response = exchange_code(&app, &client, &code, &verifier).await;
-    assert_token_error(response, 400, "invalid_grant").await;
+    let body = assert_token_error(response, 400, "invalid_grant").await;
+    assert_eq!(
+        body["error_description"],
+        "the authorization code has expired"
+    );
 }
 
 type Form<'a> = Vec<(&'a str, &'a str)>;
@@ -296,9 +300,10 @@ async fn malformed_token_requests_get_spec_shaped_errors() {
             "invalid_request",
         ),
         (
+            // Not registered for this client (RFC 6749 §5.2).
             vec![("grant_type", "client_credentials")],
             400,
-            "unsupported_grant_type",
+            "unauthorized_client",
         ),
     ];
     for (form, status, error) in cases {

@@ -1,8 +1,10 @@
+//! Registering, changing, showing and deleting OAuth clients.
+
 use super::AdminError;
 use crate::domain::crypto::{Pepper, random_token};
 use crate::domain::{
-    AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, GrantType, RedirectUri,
-    RedirectUriPolicy, Secret, SigningAlg,
+    AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, DeliveryStatus, DomainError,
+    GrantType, LogoutRegistration, RedirectUri, RedirectUriPolicy, Scopes, Secret, SigningAlg,
 };
 use crate::store::Store;
 
@@ -20,6 +22,48 @@ pub struct NewClient {
     pub grant_types: Vec<GrantType>,
     pub first_party: bool,
     pub id_token_alg: SigningAlg,
+    pub access_token_alg: SigningAlg,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    /// The scopes the client may be granted; empty: the standard OpenID ones.
+    pub scopes: Vec<String>,
+}
+
+impl Default for NewClient {
+    fn default() -> Self {
+        Self {
+            id: None,
+            name: String::new(),
+            public: false,
+            auth_method: None,
+            redirect_uris: Vec::new(),
+            grant_types: Vec::new(),
+            first_party: false,
+            id_token_alg: SigningAlg::RS256,
+            access_token_alg: SigningAlg::RS256,
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
+            scopes: Vec::new(),
+        }
+    }
+}
+
+/// Changes to a client; `None` leaves a field as it is. A list given
+/// replaces the registered one; an empty back-channel URI removes it.
+#[derive(Debug, Default)]
+pub struct ClientUpdate {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
+    pub first_party: Option<bool>,
+    pub id_token_alg: Option<SigningAlg>,
+    pub access_token_alg: Option<SigningAlg>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: Option<bool>,
+    pub scopes: Option<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -27,6 +71,30 @@ pub struct CreatedClient {
     pub client: Client,
     /// The generated secret of a confidential client: shown once, stored hashed.
     pub secret: Option<Secret>,
+}
+
+fn uris(list: &[String], policy: RedirectUriPolicy) -> Result<Vec<RedirectUri>, AdminError> {
+    Ok(list
+        .iter()
+        .map(|uri| RedirectUri::parse(uri, policy))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+fn backchannel_uri(
+    value: Option<&str>,
+    policy: RedirectUriPolicy,
+) -> Result<Option<RedirectUri>, AdminError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(uri) => Ok(Some(RedirectUri::parse(uri, policy)?)),
+    }
+}
+
+fn scopes(list: &[String]) -> Result<Option<Scopes>, AdminError> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Scopes::parse(&list.join(" "))?))
 }
 
 pub async fn create_client(
@@ -43,22 +111,15 @@ pub async fn create_client(
     let auth_method = match (new.public, new.auth_method) {
         (true, None | Some(AuthMethod::None)) => AuthMethod::None,
         (true, Some(_)) => {
-            return Err(AdminError::Invalid(
-                crate::domain::DomainError::InvalidClient(
-                    "a public client authenticates with none",
-                ),
-            ));
+            return Err(AdminError::Invalid(DomainError::InvalidClient(
+                "a public client authenticates with none",
+            )));
         }
         (false, None) => AuthMethod::ClientSecretBasic,
         (false, Some(method)) => method,
     };
     // 256 bits of randomness; only the keyed hash is stored.
     let secret = (auth_method != AuthMethod::None).then(|| Secret::new(random_token(32)));
-    let redirect_uris = new
-        .redirect_uris
-        .iter()
-        .map(|uri| RedirectUri::parse(uri, policy))
-        .collect::<Result<Vec<_>, _>>()?;
     let grant_types = if new.grant_types.is_empty() {
         vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
     } else {
@@ -71,11 +132,18 @@ pub async fn create_client(
             .as_ref()
             .map(|s| ClientSecretHash::compute(pepper, s)),
         auth_method,
-        redirect_uris,
+        redirect_uris: uris(&new.redirect_uris, policy)?,
         grant_types,
         first_party: new.first_party,
         id_token_alg: new.id_token_alg,
+        access_token_alg: new.access_token_alg,
         created_at: now,
+        logout: LogoutRegistration {
+            post_logout_redirect_uris: uris(&new.post_logout_redirect_uris, policy)?,
+            backchannel_logout_uri: backchannel_uri(new.backchannel_logout_uri.as_deref(), policy)?,
+            backchannel_logout_session_required: new.backchannel_logout_session_required,
+        },
+        scopes: scopes(&new.scopes)?,
     })?;
     store
         .insert_client(&client)
@@ -84,14 +152,77 @@ pub async fn create_client(
     Ok(CreatedClient { client, secret })
 }
 
+/// Change a client's registration; the result is checked like a new one.
+pub async fn update_client(
+    store: &Store,
+    policy: RedirectUriPolicy,
+    id: &str,
+    update: ClientUpdate,
+) -> Result<Client, AdminError> {
+    let current = find(store, id).await?;
+    let mut spec = current.to_spec();
+    if let Some(name) = update.name {
+        spec.name = name;
+    }
+    if let Some(list) = update.redirect_uris {
+        spec.redirect_uris = uris(&list, policy)?;
+    }
+    if let Some(grants) = update.grant_types {
+        spec.grant_types = grants;
+    }
+    if let Some(first_party) = update.first_party {
+        spec.first_party = first_party;
+    }
+    if let Some(alg) = update.id_token_alg {
+        spec.id_token_alg = alg;
+    }
+    if let Some(alg) = update.access_token_alg {
+        spec.access_token_alg = alg;
+    }
+    if let Some(list) = update.post_logout_redirect_uris {
+        spec.logout.post_logout_redirect_uris = uris(&list, policy)?;
+    }
+    if let Some(uri) = update.backchannel_logout_uri {
+        spec.logout.backchannel_logout_uri = backchannel_uri(Some(&uri), policy)?;
+    }
+    if let Some(required) = update.backchannel_logout_session_required {
+        spec.logout.backchannel_logout_session_required = required;
+    }
+    if let Some(list) = update.scopes {
+        spec.scopes = scopes(&list)?;
+    }
+    let client = Client::new(spec)?;
+    store
+        .update_client(&client)
+        .await
+        .map_err(|e| AdminError::from_store(e, format!("client {}", client.id)))?;
+    Ok(client)
+}
+
+async fn find(store: &Store, id: &str) -> Result<Client, AdminError> {
+    let id = ClientId::parse(id)?;
+    store
+        .client_by_id(id.as_str())
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("client {id}")))
+}
+
+/// A client with how its back-channel logout deliveries are going.
+pub async fn show_client(store: &Store, id: &str) -> Result<(Client, DeliveryStatus), AdminError> {
+    let client = find(store, id).await?;
+    let status = store.delivery_status(&client.id).await?;
+    Ok((client, status))
+}
+
 pub async fn list_clients(store: &Store) -> Result<Vec<Client>, AdminError> {
     Ok(store.list_clients().await?)
 }
 
-pub async fn delete_client(store: &Store, id: &str) -> Result<(), AdminError> {
+/// Delete a client with its consents and grants; its tokens stop working.
+pub async fn delete_client(store: &Store, id: &str, now: i64) -> Result<(), AdminError> {
     let id = ClientId::parse(id)?;
     store
-        .delete_client(&id)
+        .delete_client(&id, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("client {id}")))
 }

@@ -1,9 +1,12 @@
-//! Console and CLI use-cases: provisioning users and clients, and the first
-//! administrator. The CLI (`tessera user …`, `tessera client …`) and the
-//! server share this code and the store behind it.
+//! Console and CLI use-cases: provisioning users and clients, ending
+//! sessions, and the first administrator. The CLI (`tessera user …`,
+//! `tessera client …`, `tessera session …`) and the server share this code
+//! and the store behind it; ending sessions is the protocol core's one
+//! operation (`oauth::ending`), called from here.
 
 pub mod bootstrap;
 pub mod clients;
+pub mod sessions;
 pub mod users;
 
 use thiserror::Error;

@@ -1,6 +1,9 @@
+use super::sessions::end_user_sessions;
 use super::{AdminError, hash_password};
 use crate::domain::crypto::random_token;
-use crate::domain::{Email, Profile, Secret, User, UserId, Username};
+use crate::domain::{
+    Actor, Email, EndReason, Profile, Secret, SessionsEnded, User, UserId, Username,
+};
 use crate::store::Store;
 
 #[derive(Debug, Default)]
@@ -69,7 +72,7 @@ pub async fn list_users(store: &Store) -> Result<Vec<User>, AdminError> {
     Ok(store.list_users().await?)
 }
 
-async fn find(store: &Store, username: &str) -> Result<User, AdminError> {
+pub(super) async fn find(store: &Store, username: &str) -> Result<User, AdminError> {
     let parsed = Username::parse(username)?;
     store
         .user_by_username(&parsed)
@@ -77,34 +80,56 @@ async fn find(store: &Store, username: &str) -> Result<User, AdminError> {
         .ok_or_else(|| AdminError::NotFound(format!("user {parsed}")))
 }
 
+/// Set a user's password. Every session of the user ends and every token
+/// is revoked: whoever knew the old password is signed out everywhere.
 pub async fn set_password(
     store: &Store,
     username: &str,
     password: Secret,
+    actor: Actor,
     now: i64,
-) -> Result<(), AdminError> {
+) -> Result<SessionsEnded, AdminError> {
     let user = find(store, username).await?;
     let hash = hash_password(password).await?;
     store
         .set_password_hash(&user.id, &hash, now)
         .await
-        .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))
+        .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
+    end_user_sessions(
+        store,
+        &user.username,
+        EndReason::PasswordChanged,
+        actor,
+        now,
+    )
+    .await
 }
 
+/// Disable or enable a user. Disabling ends every session of the user and
+/// revokes every token.
 pub async fn set_disabled(
     store: &Store,
     username: &str,
     disabled: bool,
+    actor: Actor,
     now: i64,
-) -> Result<User, AdminError> {
+) -> Result<(User, SessionsEnded), AdminError> {
     let user = find(store, username).await?;
     store
         .set_user_disabled(&user.id, disabled, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
-    Ok(User {
-        disabled,
-        updated_at: now,
-        ..user
-    })
+    let ended = if disabled {
+        end_user_sessions(store, &user.username, EndReason::UserDisabled, actor, now).await?
+    } else {
+        SessionsEnded::default()
+    };
+    Ok((
+        User {
+            disabled,
+            updated_at: now,
+            ..user
+        },
+        ended,
+    ))
 }

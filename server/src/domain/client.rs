@@ -6,8 +6,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::crypto::{Pepper, constant_time_eq};
-use super::{DomainError, RedirectUri, Secret};
+use super::crypto::{KeyPurpose, Pepper, constant_time_eq, hex};
+use super::scope::SUPPORTED as STANDARD;
+use super::{DomainError, RedirectUri, Scopes, Secret};
 
 /// A `client_id`: 1 to 128 characters of `A-Z a-z 0-9 . _ ~ -`, so it survives
 /// URLs, form encoding and HTTP Basic credentials unchanged.
@@ -87,6 +88,7 @@ wire_enum!(
     GrantType, "grant type" {
         AuthorizationCode => "authorization_code",
         RefreshToken => "refresh_token",
+        ClientCredentials => "client_credentials",
     }
 );
 
@@ -108,23 +110,41 @@ wire_enum!(
     }
 );
 
-/// The keyed hash of a client secret: HMAC-SHA-256 under the server's pepper.
-/// Secrets have 256 random bits, so a fast keyed hash is as strong as a slow
-/// one and keeps argon2 off the token endpoint.
+/// The keyed hash of a client secret: HMAC-SHA-256 under a key derived from
+/// the server's pepper for this one purpose (`v2:` + hex). Secrets have 256
+/// random bits, so a fast keyed hash is as strong as a slow one and keeps
+/// argon2 off the token endpoint. Hashes written before per-purpose keys
+/// (bare hex, HMAC under the pepper itself) still verify and are upgraded on
+/// the next successful authentication.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ClientSecretHash(String);
 
 impl ClientSecretHash {
-    const LABEL: &'static str = "client-secret";
+    const PREFIX: &'static str = "v2:";
+    const LEGACY_LABEL: &'static str = "client-secret";
 
     pub fn compute(pepper: &Pepper, secret: &Secret) -> Self {
-        Self(pepper.keyed_hash(Self::LABEL, secret.expose().as_bytes()))
+        let mac = pepper.mac(KeyPurpose::ClientSecret, secret.expose().as_bytes());
+        Self(format!("{}{}", Self::PREFIX, hex(&mac)))
+    }
+
+    fn compute_legacy(pepper: &Pepper, secret: &Secret) -> Self {
+        Self(pepper.legacy_keyed_hash(Self::LEGACY_LABEL, secret.expose().as_bytes()))
     }
 
     /// Does `secret` hash to this value? Compared in constant time.
     pub fn matches(&self, pepper: &Pepper, secret: &Secret) -> bool {
-        let candidate = Self::compute(pepper, secret);
+        let candidate = if self.is_legacy() {
+            Self::compute_legacy(pepper, secret)
+        } else {
+            Self::compute(pepper, secret)
+        };
         constant_time_eq(self.0.as_bytes(), candidate.0.as_bytes())
+    }
+
+    /// Written with the pepper itself as the key: rehash when next seen.
+    pub fn is_legacy(&self) -> bool {
+        !self.0.starts_with(Self::PREFIX)
     }
 
     pub fn from_trusted(value: String) -> Self {
@@ -153,7 +173,23 @@ pub struct Client {
     /// First-party clients are the operator's own apps: no consent screen.
     pub first_party: bool,
     pub id_token_alg: SigningAlg,
+    pub access_token_alg: SigningAlg,
     pub created_at: i64,
+    pub logout: LogoutRegistration,
+    /// The scopes the client may be granted; `None`: the standard OpenID ones.
+    pub scopes: Option<Scopes>,
+}
+
+/// Where a client wants to hear about the end of a session (OIDC RP-Initiated
+/// Logout 1.0 §3, Back-Channel Logout 1.0 §2.2).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogoutRegistration {
+    /// Where the browser may be sent after RP-initiated logout, matched exactly.
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// Where logout tokens are POSTed.
+    pub backchannel_logout_uri: Option<RedirectUri>,
+    /// The client needs `sid` in logout tokens (Tessera always sends it).
+    pub backchannel_logout_session_required: bool,
 }
 
 /// Everything needed to build a [`Client`]; checked by [`Client::new`].
@@ -167,7 +203,10 @@ pub struct ClientSpec {
     pub grant_types: Vec<GrantType>,
     pub first_party: bool,
     pub id_token_alg: SigningAlg,
+    pub access_token_alg: SigningAlg,
     pub created_at: i64,
+    pub logout: LogoutRegistration,
+    pub scopes: Option<Scopes>,
 }
 
 impl Client {
@@ -206,8 +245,32 @@ impl Client {
                 "the refresh_token grant needs the authorization_code grant",
             ));
         }
-        let mut grant_types = spec.grant_types;
-        grant_types.dedup();
+        // RFC 6749 §4.4: only confidential clients may use client_credentials.
+        if spec.grant_types.contains(&GrantType::ClientCredentials)
+            && spec.auth_method == AuthMethod::None
+        {
+            return Err(DomainError::InvalidClient(
+                "the client_credentials grant is for confidential clients only",
+            ));
+        }
+        if let Some(uri) = &spec.logout.backchannel_logout_uri
+            && !(uri.as_str().starts_with("https://") || uri.as_str().starts_with("http://"))
+        {
+            return Err(DomainError::InvalidClient(
+                "the back-channel logout URI must be an http(s) URL",
+            ));
+        }
+        if spec.scopes.as_ref().is_some_and(Scopes::is_empty) {
+            return Err(DomainError::InvalidClient(
+                "a client registered with scopes needs at least one",
+            ));
+        }
+        let mut grant_types: Vec<GrantType> = Vec::with_capacity(spec.grant_types.len());
+        for grant in spec.grant_types {
+            if !grant_types.contains(&grant) {
+                grant_types.push(grant);
+            }
+        }
         Ok(Self {
             id: spec.id,
             name: spec.name.trim().to_string(),
@@ -217,8 +280,45 @@ impl Client {
             grant_types,
             first_party: spec.first_party,
             id_token_alg: spec.id_token_alg,
+            access_token_alg: spec.access_token_alg,
             created_at: spec.created_at,
+            logout: spec.logout,
+            scopes: spec.scopes,
         })
+    }
+
+    /// Everything needed to rebuild this client with changes; the secret
+    /// hash is kept.
+    pub fn to_spec(&self) -> ClientSpec {
+        ClientSpec {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            secret_hash: self.secret_hash.clone(),
+            auth_method: self.auth_method,
+            redirect_uris: self.redirect_uris.clone(),
+            grant_types: self.grant_types.clone(),
+            first_party: self.first_party,
+            id_token_alg: self.id_token_alg,
+            access_token_alg: self.access_token_alg,
+            created_at: self.created_at,
+            logout: self.logout.clone(),
+            scopes: self.scopes.clone(),
+        }
+    }
+
+    /// The scopes this client may be granted.
+    pub fn allowed_scopes(&self) -> Scopes {
+        self.scopes
+            .clone()
+            .unwrap_or_else(|| Scopes::from_tokens(STANDARD))
+    }
+
+    /// The registered post-logout redirect URI equal to `candidate`, byte for byte.
+    pub fn registered_post_logout_uri(&self, candidate: &str) -> Option<&RedirectUri> {
+        self.logout
+            .post_logout_redirect_uris
+            .iter()
+            .find(|uri| uri.as_str() == candidate)
     }
 
     pub fn is_public(&self) -> bool {
@@ -263,7 +363,10 @@ mod tests {
             grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
             first_party: false,
             id_token_alg: SigningAlg::RS256,
+            access_token_alg: SigningAlg::RS256,
             created_at: 0,
+            logout: LogoutRegistration::default(),
+            scopes: None,
         }
     }
 
@@ -273,6 +376,17 @@ mod tests {
         assert!(Client::new(spec(AuthMethod::None, Some("h"))).is_err());
         assert!(Client::new(spec(AuthMethod::ClientSecretBasic, None)).is_err());
         assert!(Client::new(spec(AuthMethod::ClientSecretPost, Some("h"))).is_ok());
+    }
+
+    #[test]
+    fn client_credentials_is_for_confidential_clients() {
+        let mut public = spec(AuthMethod::None, None);
+        public.grant_types = vec![GrantType::ClientCredentials];
+        assert!(Client::new(public).is_err());
+        let mut service = spec(AuthMethod::ClientSecretBasic, Some("h"));
+        service.grant_types = vec![GrantType::ClientCredentials];
+        service.redirect_uris.clear();
+        assert!(Client::new(service).is_ok());
     }
 
     #[test]
@@ -311,6 +425,19 @@ mod tests {
         assert!(hash.matches(&pepper, &Secret::new("s3cret")));
         assert!(!hash.matches(&pepper, &Secret::new("s3cret!")));
         assert!(!hash.matches(&other, &Secret::new("s3cret")));
+    }
+
+    #[test]
+    fn legacy_secret_hashes_still_verify() {
+        let pepper = Pepper::new(vec![1; 32]).expect("pepper");
+        let secret = Secret::new("s3cret");
+        let legacy = ClientSecretHash::compute_legacy(&pepper, &secret);
+        assert!(legacy.is_legacy());
+        assert!(legacy.matches(&pepper, &secret));
+        assert!(!legacy.matches(&pepper, &Secret::new("other")));
+        let current = ClientSecretHash::compute(&pepper, &secret);
+        assert!(!current.is_legacy());
+        assert_ne!(current.as_str(), legacy.as_str());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::{digest, hkdf, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
@@ -50,26 +50,89 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// The server-side key that client secrets and CSRF tokens are bound to. It is
-/// configuration, not data: a stolen database alone cannot verify a guess.
+/// What a key derived from the pepper is for. Each use gets its own key
+/// (HKDF-SHA-256, RFC 5869), so no output of one can stand in for another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyPurpose {
+    ClientSecret,
+    Csrf,
+    KeySeal,
+}
+
+impl KeyPurpose {
+    fn info(self) -> &'static [u8] {
+        match self {
+            KeyPurpose::ClientSecret => b"tessera v2 client-secret hash",
+            KeyPurpose::Csrf => b"tessera v2 csrf token",
+            KeyPurpose::KeySeal => b"tessera v2 signing-key seal",
+        }
+    }
+}
+
+/// The server-side secret that client secrets, CSRF tokens and sealed signing
+/// keys are bound to. It is configuration, not data: a stolen database alone
+/// cannot verify a guess or unseal a key.
 #[derive(Clone)]
-pub struct Pepper(Vec<u8>);
+pub struct Pepper {
+    raw: Vec<u8>,
+    client_secret: hmac::Key,
+    csrf: hmac::Key,
+    seal: [u8; 32],
+}
 
 impl Pepper {
     pub const MIN_LEN: usize = 32;
 
     pub fn new(bytes: Vec<u8>) -> Option<Self> {
-        (bytes.len() >= Self::MIN_LEN).then_some(Self(bytes))
+        if bytes.len() < Self::MIN_LEN {
+            return None;
+        }
+        let derive = |purpose: KeyPurpose| -> Option<[u8; 32]> {
+            let mut out = [0u8; 32];
+            hkdf::Salt::new(hkdf::HKDF_SHA256, b"tessera pepper")
+                .extract(&bytes)
+                .expand(&[purpose.info()], hkdf::HKDF_SHA256)
+                .ok()?
+                .fill(&mut out)
+                .ok()?;
+            Some(out)
+        };
+        Some(Self {
+            client_secret: hmac::Key::new(hmac::HMAC_SHA256, &derive(KeyPurpose::ClientSecret)?),
+            csrf: hmac::Key::new(hmac::HMAC_SHA256, &derive(KeyPurpose::Csrf)?),
+            seal: derive(KeyPurpose::KeySeal)?,
+            raw: bytes,
+        })
     }
 
-    /// HMAC-SHA-256 over `label || 0x00 || data`, hex-encoded. The label keeps
-    /// the uses of one pepper apart (a CSRF token is never a valid secret hash).
-    pub fn keyed_hash(&self, label: &str, data: &[u8]) -> String {
-        hex(&self.mac(label, data))
+    /// HMAC-SHA-256 of `data` under the key derived for `purpose`.
+    pub fn mac(&self, purpose: KeyPurpose, data: &[u8]) -> Vec<u8> {
+        let key = match purpose {
+            KeyPurpose::ClientSecret => &self.client_secret,
+            KeyPurpose::Csrf => &self.csrf,
+            KeyPurpose::KeySeal => {
+                return hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &self.seal), data)
+                    .as_ref()
+                    .to_vec();
+            }
+        };
+        hmac::sign(key, data).as_ref().to_vec()
     }
 
-    pub fn mac(&self, label: &str, data: &[u8]) -> Vec<u8> {
-        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.0);
+    /// The AES-256 key that seals private signing keys.
+    pub fn seal_key(&self) -> &[u8; 32] {
+        &self.seal
+    }
+
+    /// The derivation used before per-purpose keys: HMAC-SHA-256 under the
+    /// pepper itself over `label || 0x00 || data`, hex-encoded. Kept only to
+    /// read data written that way.
+    pub fn legacy_keyed_hash(&self, label: &str, data: &[u8]) -> String {
+        hex(&self.legacy_mac(label, data))
+    }
+
+    pub fn legacy_mac(&self, label: &str, data: &[u8]) -> Vec<u8> {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &self.raw);
         let mut ctx = hmac::Context::with_key(&key);
         ctx.update(label.as_bytes());
         ctx.update(&[0]);
@@ -97,12 +160,19 @@ mod tests {
     }
 
     #[test]
-    fn keyed_hash_depends_on_label_and_key() {
+    fn each_purpose_has_its_own_key() {
         let p1 = Pepper::new(vec![1; 32]).expect("32 bytes");
         let p2 = Pepper::new(vec![2; 32]).expect("32 bytes");
-        assert_ne!(p1.keyed_hash("a", b"x"), p1.keyed_hash("b", b"x"));
-        assert_ne!(p1.keyed_hash("a", b"x"), p2.keyed_hash("a", b"x"));
-        assert_eq!(p1.keyed_hash("a", b"x").len(), 64);
+        let secret = p1.mac(KeyPurpose::ClientSecret, b"x");
+        assert_ne!(secret, p1.mac(KeyPurpose::Csrf, b"x"));
+        assert_ne!(secret, p1.mac(KeyPurpose::KeySeal, b"x"));
+        assert_ne!(secret, p2.mac(KeyPurpose::ClientSecret, b"x"));
+        assert_ne!(p1.seal_key(), p2.seal_key());
+        assert_eq!(p1.legacy_keyed_hash("a", b"x").len(), 64);
+        assert_ne!(
+            p1.legacy_keyed_hash("a", b"x"),
+            p1.legacy_keyed_hash("b", b"x")
+        );
     }
 
     #[test]

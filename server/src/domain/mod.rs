@@ -2,11 +2,14 @@
 //! small value types (`Username`, `RedirectUri`, `Scopes`, …) that wire strings
 //! are parsed into at the edge. Nothing here imports another Tessera module.
 
+pub mod audit;
 pub mod authorization;
 pub mod client;
 pub mod crypto;
+pub mod ending;
 pub mod error;
 pub mod grant;
+pub mod notice;
 pub mod password;
 pub mod redirect_uri;
 pub mod scope;
@@ -15,12 +18,16 @@ pub mod session;
 pub mod signing_key;
 pub mod user;
 
+pub use audit::{AuditEvent, AuditRecord};
 pub use authorization::{AuthorizationCode, AuthorizationRequest, PendingAuthorization, Prompt};
 pub use client::{
-    AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, GrantType, SigningAlg,
+    AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, GrantType, LogoutRegistration,
+    SigningAlg,
 };
+pub use ending::{Actor, EndReason, EndTarget, EndedSession, SessionsEnded};
 pub use error::DomainError;
 pub use grant::{Grant, RefreshTokenRecord};
+pub use notice::{DeliveryStatus, LogoutNotice, NoticeState};
 pub use password::PasswordHash;
 pub use redirect_uri::{RedirectUri, RedirectUriPolicy};
 pub use scope::Scopes;

@@ -63,12 +63,17 @@ impl Scopes {
         Self(self.0.iter().filter(|s| *s != scope).cloned().collect())
     }
 
-    /// The tokens that are not in `known`.
-    pub fn unknown<'a>(&'a self, known: &[&str]) -> Vec<&'a str> {
+    /// These scopes without any of `other`.
+    pub fn without_all(&self, other: &Scopes) -> Scopes {
+        Self(self.0.difference(&other.0).cloned().collect())
+    }
+
+    /// The tokens that are not in `allowed`.
+    pub fn unknown_in<'a>(&'a self, allowed: &Scopes) -> Vec<&'a str> {
         self.0
             .iter()
             .map(String::as_str)
-            .filter(|s| !known.contains(s))
+            .filter(|s| !allowed.contains(s))
             .collect()
     }
 
@@ -138,7 +143,7 @@ mod tests {
         assert_eq!(
             Scopes::parse("openid admin")
                 .expect("valid")
-                .unknown(&SUPPORTED),
+                .unknown_in(&Scopes::from_tokens(SUPPORTED)),
             ["admin"]
         );
     }

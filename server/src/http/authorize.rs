@@ -1,5 +1,4 @@
-//! `/authorize` (GET and POST, OIDC Core §3.1.2.1) and `/authorize/resume`,
-//! where the login and consent pages send the browser back.
+//! `/authorize` (GET and POST, OIDC Core §3.1.2.1).
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
@@ -7,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::cookies::session_token;
 use super::error::render_page;
-use super::{HttpError, routes};
+use super::{HttpError, client_ip, paths, query_params};
 use crate::oauth::{AuthorizeStep, Params};
 use crate::state::AppState;
 
@@ -15,7 +14,7 @@ pub async fn authorize_get(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    let params = Params::from_urlencoded(req.query_string().as_bytes());
+    let params = query_params(&req).map_err(HttpError::malformed_page)?;
     authorize(&req, &state, params, StatusCode::FOUND).await
 }
 
@@ -31,8 +30,9 @@ pub async fn authorize_post(
             "A POSTed authorization request must be application/x-www-form-urlencoded.",
         ));
     }
-    let params = Params::from_urlencoded(req.query_string().as_bytes())
-        .merge(Params::from_urlencoded(&body));
+    let params = query_params(&req)
+        .and_then(|query| Ok(query.merge(Params::from_urlencoded(&body)?)))
+        .map_err(HttpError::malformed_page)?;
     authorize(&req, &state, params, StatusCode::SEE_OTHER).await
 }
 
@@ -42,31 +42,18 @@ async fn authorize(
     params: Params,
     redirect: StatusCode,
 ) -> Result<HttpResponse, HttpError> {
+    let ip = client_ip(req, &state.web.trusted_proxies);
     let step = state
         .provider
-        .authorize(&params, session_token(req).as_deref(), state.now())
+        .authorize(
+            &params,
+            session_token(req).as_deref(),
+            ip.as_deref(),
+            state.now(),
+        )
         .await
         .map_err(HttpError::page_from)?;
     Ok(step_response(step, redirect))
-}
-
-#[derive(serde::Deserialize)]
-pub struct ResumeQuery {
-    request: Option<String>,
-}
-
-pub async fn authorize_resume_get(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    query: web::Query<ResumeQuery>,
-) -> Result<HttpResponse, HttpError> {
-    let request_id = query.request.as_deref().unwrap_or_default();
-    let step = state
-        .provider
-        .resume_authorization(request_id, session_token(&req).as_deref(), state.now())
-        .await
-        .map_err(HttpError::page_from)?;
-    Ok(step_response(step, StatusCode::FOUND))
 }
 
 /// The response for what the protocol core decided. `redirect` is 302 after
@@ -80,11 +67,19 @@ pub fn step_response(step: AuthorizeStep, redirect: StatusCode) -> HttpResponse 
                 &message,
             );
         }
+        AuthorizeStep::TooManyRequests(message) => {
+            return render_page(StatusCode::TOO_MANY_REQUESTS, "Too many sign-ins", &message);
+        }
         AuthorizeStep::Redirect(url) => url,
-        AuthorizeStep::Login { request_id } => routes::with_request(routes::LOGIN, &request_id),
-        AuthorizeStep::Consent { request_id } => routes::with_request(routes::CONSENT, &request_id),
+        AuthorizeStep::Login { request_id } => paths::with_request(paths::LOGIN, &request_id),
+        AuthorizeStep::Consent { request_id } => paths::with_request(paths::CONSENT, &request_id),
     };
-    HttpResponse::build(redirect)
+    redirect_to(&location, redirect)
+}
+
+/// A redirect that no cache keeps.
+pub fn redirect_to(location: &str, status: StatusCode) -> HttpResponse {
+    HttpResponse::build(status)
         .insert_header((LOCATION, location))
         .insert_header((CACHE_CONTROL, "no-store"))
         .finish()

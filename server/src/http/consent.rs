@@ -7,8 +7,7 @@ use askama_web::WebTemplate;
 
 use super::authorize::step_response;
 use super::cookies::session_token;
-use super::{HttpError, csrf};
-use crate::oauth::Params;
+use super::{HttpError, csrf, form_params, query_params};
 use crate::oauth::consent::ConsentPage;
 use crate::state::AppState;
 
@@ -21,11 +20,6 @@ struct ConsentTemplate<'a> {
     csrf_token: &'a str,
     request_id: &'a str,
     error: Option<&'a str>,
-}
-
-#[derive(serde::Deserialize)]
-pub struct ConsentQuery {
-    request: Option<String>,
 }
 
 async fn show(
@@ -59,16 +53,10 @@ async fn show(
 pub async fn consent_get(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<ConsentQuery>,
 ) -> Result<HttpResponse, HttpError> {
-    show(
-        &req,
-        &state,
-        query.request.as_deref().unwrap_or_default(),
-        StatusCode::OK,
-        None,
-    )
-    .await
+    let query = query_params(&req).map_err(HttpError::malformed_page)?;
+    let request_id = query.get("request").unwrap_or_default();
+    show(&req, &state, request_id, StatusCode::OK, None).await
 }
 
 pub async fn consent_post(
@@ -76,7 +64,14 @@ pub async fn consent_post(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let form = Params::from_urlencoded(&body);
+    let form = form_params(&req, &body).map_err(HttpError::malformed_page)?;
+    if let Err(name) = form.reject_repeated() {
+        return Err(HttpError::page(
+            StatusCode::BAD_REQUEST,
+            "Invalid answer",
+            &format!("The {name} field was sent twice."),
+        ));
+    }
     let request_id = form.get("request").unwrap_or_default();
     if !csrf::verify(
         &req,

@@ -5,7 +5,7 @@
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite};
 
-use crate::domain::crypto::{Pepper, b64url, constant_time_eq, random_token};
+use crate::domain::crypto::{KeyPurpose, Pepper, b64url, constant_time_eq, random_token};
 use crate::state::CookieSettings;
 
 pub const FIELD: &str = "csrf_token";
@@ -17,7 +17,7 @@ pub struct CsrfToken {
 }
 
 fn form_token(pepper: &Pepper, cookie_value: &str) -> String {
-    b64url(&pepper.mac("csrf", cookie_value.as_bytes()))
+    b64url(&pepper.mac(KeyPurpose::Csrf, cookie_value.as_bytes()))
 }
 
 pub fn issue(req: &HttpRequest, pepper: &Pepper, settings: &CookieSettings) -> CsrfToken {

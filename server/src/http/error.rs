@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use serde_json::json;
 
-use crate::oauth::{ErrorCode, OAuthError};
+use crate::oauth::{ErrorCode, OAuthError, ParamsError};
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -43,6 +43,20 @@ impl HttpError {
             title: title.to_string(),
             message: message.to_string(),
         }
+    }
+
+    /// A query or form that could not be decoded, on a browser page.
+    pub fn malformed_page(err: ParamsError) -> Self {
+        HttpError::page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            &format!("This request cannot be read: {err}."),
+        )
+    }
+
+    /// A form that could not be decoded, at an OAuth endpoint (RFC 6749 §5.2).
+    pub fn malformed(err: ParamsError) -> Self {
+        HttpError::OAuth(OAuthError::invalid_request(err.to_string()))
     }
 
     /// An unexpected failure behind a browser page.

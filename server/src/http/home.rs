@@ -1,18 +1,19 @@
-//! Tessera's own landing page: who is signed in here.
+//! Tessera's own landing page: who is signed in here, with a Sign out button.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::HttpError;
 use super::cookies::session_token;
+use super::{HttpError, csrf};
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
 struct HomePage<'a> {
     username: Option<&'a str>,
+    csrf_token: &'a str,
 }
 
 pub async fn home_get(
@@ -25,10 +26,14 @@ pub async fn home_get(
         .await
         .map_err(HttpError::page_from)?;
     let username = current.as_ref().map(|(_, user)| user.username.as_str());
+    let csrf = csrf::issue(&req, state.provider.pepper(), &state.web.cookies);
     Ok(super::page(
         &req,
-        HomePage { username },
+        HomePage {
+            username,
+            csrf_token: &csrf.token,
+        },
         StatusCode::OK,
-        None,
+        csrf.cookie,
     ))
 }

@@ -2,18 +2,17 @@
 //! authorization request straight away, in the same response.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::USER_AGENT;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
 
 use super::authorize::step_response;
 use super::cookies::{session_cookie, session_token};
-use super::{HttpError, client_ip, csrf, routes};
+use super::{HttpError, client_ip, csrf, form_params, paths, query_params, user_agent};
 use crate::domain::Secret;
+use crate::oauth::AuthorizeStep;
 use crate::oauth::login::{LoginAttempt, LoginError};
 use crate::oauth::session::ClientInfo;
-use crate::oauth::{AuthorizeStep, Params};
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
@@ -24,11 +23,6 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
     csrf_token: &'a str,
     request_id: Option<&'a str>,
-}
-
-#[derive(serde::Deserialize)]
-pub struct LoginQuery {
-    request: Option<String>,
 }
 
 const EXPIRED: &str = "This sign-in request has expired or was already completed. Go back to the application and try again.";
@@ -75,13 +69,13 @@ async fn render(
 pub async fn login_get(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, HttpError> {
+    let query = query_params(&req).map_err(HttpError::malformed_page)?;
     render(
         &req,
         &state,
         StatusCode::OK,
-        query.request.as_deref(),
+        query.get("request"),
         None,
         None,
     )
@@ -93,7 +87,14 @@ pub async fn login_post(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    let form = Params::from_urlencoded(&body);
+    let form = form_params(&req, &body).map_err(HttpError::malformed_page)?;
+    if let Err(name) = form.reject_repeated() {
+        return Err(HttpError::page(
+            StatusCode::BAD_REQUEST,
+            "Invalid sign-in",
+            &format!("The {name} field was sent twice."),
+        ));
+    }
     let request_id = form.get("request");
     let username = form.get("username").unwrap_or_default();
     if !csrf::verify(
@@ -118,11 +119,7 @@ pub async fn login_post(
         password: Secret::new(form.get("password").unwrap_or_default()),
         client: ClientInfo {
             ip: client_ip(&req, &state.web.trusted_proxies),
-            user_agent: req
-                .headers()
-                .get(USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
+            user_agent: user_agent(&req),
         },
     };
     let now = state.now();
@@ -166,7 +163,7 @@ pub async fn login_post(
             step_response(step, StatusCode::SEE_OTHER)
         }
         None => step_response(
-            AuthorizeStep::Redirect(routes::HOME.to_string()),
+            AuthorizeStep::Redirect(paths::HOME.to_string()),
             StatusCode::SEE_OTHER,
         ),
     };

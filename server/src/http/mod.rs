@@ -1,25 +1,34 @@
 //! Thin actix-web handlers, one module per endpoint group: extract, make one
 //! call into `oauth`, map the answer to a response.
 
+pub mod account;
+pub mod assets;
 pub mod authorize;
 pub mod client_address;
 pub mod consent;
 pub mod cookies;
 pub mod cors;
+pub mod credentials;
 pub mod csrf;
 pub mod discovery;
 pub mod error;
 pub mod health;
 pub mod home;
+pub mod introspect;
 pub mod login;
+pub mod logout;
+pub mod paths;
+pub mod revoke;
 pub mod routes;
 pub mod token;
 pub mod userinfo;
 
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, SET_COOKIE};
+use actix_web::http::header::{CACHE_CONTROL, SET_COOKIE, USER_AGENT};
 use actix_web::{HttpRequest, HttpResponse, Responder};
+
+use crate::oauth::{Params, ParamsError};
 
 pub use client_address::{TrustedProxies, client_ip};
 pub use error::HttpError;
@@ -40,6 +49,27 @@ pub fn page(
         response = response.append_header((SET_COOKIE, cookie.to_string()));
     }
     response.respond_to(req).map_into_boxed_body()
+}
+
+/// The query string's parameters, strictly decoded.
+pub fn query_params(req: &HttpRequest) -> Result<Params, ParamsError> {
+    Params::from_urlencoded(req.query_string().as_bytes())
+}
+
+/// A form body's parameters, strictly decoded; none if it is not a form.
+pub fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, ParamsError> {
+    if is_form(req) {
+        Params::from_urlencoded(body)
+    } else {
+        Ok(Params::default())
+    }
+}
+
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// Does the request carry a form body?

@@ -1,46 +1,34 @@
-//! Every path in one place. The router registers these, and discovery
-//! publishes them, so the two cannot drift apart.
+//! The router: every path of [`super::paths`] bound to its handlers. Each
+//! path is one resource, so a method it does not offer gets 405 with an
+//! `Allow` header rather than 404.
 
 use std::path::Path;
 
 use actix_web::web;
 
-use super::{authorize, consent, cors, discovery, health, home, login, token, userinfo};
+use super::paths::*;
+use super::{
+    account, assets, authorize, consent, cors, discovery, health, home, introspect, login, logout,
+    revoke, token, userinfo,
+};
 use crate::oauth::metadata::Endpoints;
 
-pub const DISCOVERY: &str = "/.well-known/openid-configuration";
-pub const JWKS: &str = "/jwks";
-pub const AUTHORIZE: &str = "/authorize";
-pub const AUTHORIZE_RESUME: &str = "/authorize/resume";
-pub const LOGIN: &str = "/login";
-pub const CONSENT: &str = "/consent";
-pub const TOKEN: &str = "/token";
-pub const USERINFO: &str = "/userinfo";
-pub const HEALTH: &str = "/health";
-pub const HOME: &str = "/";
-pub const STATIC: &str = "/static";
-
-/// Absolute endpoint URLs under `issuer`.
+/// Absolute endpoint URLs under `issuer`, for discovery.
 pub fn endpoints(issuer: &str) -> Endpoints {
     Endpoints {
         authorization: format!("{issuer}{AUTHORIZE}"),
         token: format!("{issuer}{TOKEN}"),
         userinfo: format!("{issuer}{USERINFO}"),
         jwks: format!("{issuer}{JWKS}"),
+        end_session: format!("{issuer}{LOGOUT}"),
+        revocation: format!("{issuer}{REVOKE}"),
+        introspection: format!("{issuer}{INTROSPECT}"),
     }
 }
 
-/// The browser-relative URL of a page for a parked authorization request.
-pub fn with_request(path: &str, request_id: &str) -> String {
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("request", request_id)
-        .finish();
-    format!("{path}?{query}")
-}
-
-/// Register every endpoint. Each path is one resource, so a method it does
-/// not offer gets 405 with an `Allow` header rather than 404.
-pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
+/// Register every endpoint. Static files come from the binary unless
+/// `static_dir` overrides them.
+pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
     cfg.service(web::resource(DISCOVERY).get(discovery::discovery_get))
         .service(web::resource(JWKS).get(discovery::jwks_get))
         .service(
@@ -48,7 +36,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .get(authorize::authorize_get)
                 .post(authorize::authorize_post),
         )
-        .service(web::resource(AUTHORIZE_RESUME).get(authorize::authorize_resume_get))
         .service(
             web::resource(LOGIN)
                 .get(login::login_get)
@@ -72,7 +59,28 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &Path) {
                 .post(userinfo::userinfo_post)
                 .route(cors::preflight("GET, POST")),
         )
+        .service(web::resource(INTROSPECT).post(introspect::introspect_post))
+        .service(
+            web::resource(REVOKE)
+                .wrap(cors::headers())
+                .post(revoke::revoke_post)
+                .route(cors::preflight("POST")),
+        )
+        .service(
+            web::resource(LOGOUT)
+                .get(logout::logout_get)
+                .post(logout::logout_post),
+        )
+        .service(web::resource(ACCOUNT).get(account::account_get))
+        .service(web::resource(ACCOUNT_SESSIONS_END).post(account::sessions_end_post))
         .service(web::resource(HEALTH).get(health::health_get))
-        .service(web::resource(HOME).get(home::home_get))
-        .service(actix_files::Files::new(STATIC, static_dir));
+        .service(web::resource(HOME).get(home::home_get));
+    match static_dir {
+        Some(dir) => {
+            cfg.service(actix_files::Files::new(STATIC, dir));
+        }
+        None => {
+            cfg.service(web::resource(format!("{STATIC}/{{name}}")).get(assets::asset_get));
+        }
+    }
 }

@@ -24,9 +24,14 @@ pub async fn userinfo_post(
 ) -> Result<HttpResponse, HttpError> {
     let header = bearer(&req)?;
     let form = if is_form(&req) {
-        Params::from_urlencoded(&body)
-            .get("access_token")
-            .map(str::to_string)
+        let params = Params::from_urlencoded(&body)
+            .map_err(|e| HttpError::Bearer(OAuthError::invalid_request(e.to_string())))?;
+        if let Err(name) = params.reject_repeated() {
+            return Err(HttpError::Bearer(OAuthError::invalid_request(format!(
+                "the {name} parameter is repeated"
+            ))));
+        }
+        params.get("access_token").map(str::to_string)
     } else {
         None
     };

@@ -19,6 +19,8 @@ use crate::domain::{
 pub enum AuthorizeStep {
     /// An HTML error page; the client cannot be trusted with a redirect.
     ErrorPage(String),
+    /// Too many sign-ins are in progress (from this address, or at all).
+    TooManyRequests(String),
     /// Redirect to the client (a code or an error).
     Redirect(String),
     /// Show the login page for the parked request.
@@ -36,11 +38,13 @@ enum Decision {
 }
 
 impl Provider {
-    /// Handle a fresh authorization request (GET query or POST form).
+    /// Handle a fresh authorization request (GET query or POST form) from
+    /// the browser at `client_ip`.
     pub async fn authorize(
         &self,
         params: &Params,
         session_token: Option<&str>,
+        client_ip: Option<&str>,
         now: i64,
     ) -> Result<AuthorizeStep, OAuthError> {
         if params.is_repeated("client_id") || params.is_repeated("redirect_uri") {
@@ -89,23 +93,8 @@ impl Provider {
             signed_in_here: false,
             consent_given: false,
         };
-        self.proceed(pending, None, session_token, now).await
-    }
-
-    /// Continue a parked request after the login or consent page.
-    pub async fn resume_authorization(
-        &self,
-        request_id: &str,
-        session_token: Option<&str>,
-        now: i64,
-    ) -> Result<AuthorizeStep, OAuthError> {
-        match self.store.pending(request_id).await? {
-            Some(pending) => {
-                self.proceed(pending, Some(request_id), session_token, now)
-                    .await
-            }
-            None => Ok(expired_page()),
-        }
+        self.proceed(pending, Parked::New { client_ip }, session_token, now)
+            .await
     }
 
     /// Continue a parked request right after the user signed in for it.
@@ -121,7 +110,7 @@ impl Provider {
                     signed_in_here: true,
                     ..pending
                 };
-                self.proceed(pending, Some(request_id), Some(session_token), now)
+                self.proceed(pending, Parked::As(request_id), Some(session_token), now)
                     .await
             }
             None => Ok(expired_page()),
@@ -139,7 +128,7 @@ impl Provider {
     pub(super) async fn proceed(
         &self,
         pending: PendingAuthorization,
-        request_id: Option<&str>,
+        parked: Parked<'_>,
         session_token: Option<&str>,
         now: i64,
     ) -> Result<AuthorizeStep, OAuthError> {
@@ -162,7 +151,7 @@ impl Provider {
         };
         match decision {
             Decision::Fail(error) => {
-                self.forget(request_id).await?;
+                self.forget(parked).await?;
                 let state = request.state.as_deref();
                 Ok(AuthorizeStep::Redirect(self.error_redirect(
                     &request.redirect_uri,
@@ -170,16 +159,16 @@ impl Provider {
                     &error,
                 )))
             }
-            Decision::Login => {
-                let request_id = self.park(&pending, request_id).await?;
-                Ok(AuthorizeStep::Login { request_id })
-            }
-            Decision::Consent => {
-                let request_id = self.park(&pending, request_id).await?;
-                Ok(AuthorizeStep::Consent { request_id })
-            }
+            Decision::Login => Ok(match self.park(&pending, parked).await? {
+                Ok(request_id) => AuthorizeStep::Login { request_id },
+                Err(full) => full,
+            }),
+            Decision::Consent => Ok(match self.park(&pending, parked).await? {
+                Ok(request_id) => AuthorizeStep::Consent { request_id },
+                Err(full) => full,
+            }),
             Decision::Issue => {
-                self.forget(request_id).await?;
+                self.forget(parked).await?;
                 let Some((session, _)) = current else {
                     return Err(OAuthError::internal(
                         "authorize",
@@ -289,20 +278,48 @@ impl Provider {
     }
 
     /// Store the request under a new random id, or update it under its own.
-    pub(super) async fn park(
+    /// A new request counts against the caps on parked requests (per client
+    /// address and in total): each parked request costs memory until it
+    /// expires, and anyone can send `/authorize` requests. Counting in fixed
+    /// windows as long as a request lives bounds the live ones to twice the
+    /// cap. `Err` holds the page to show when a cap is reached.
+    async fn park(
         &self,
         pending: &PendingAuthorization,
-        request_id: Option<&str>,
-    ) -> Result<String, OAuthError> {
-        let id = request_id.map_or_else(|| random_token(24), str::to_string);
-        self.store
-            .save_pending(&id, pending, Self::secs(self.config.pending_lifetime))
-            .await?;
-        Ok(id)
+        parked: Parked<'_>,
+    ) -> Result<Result<String, AuthorizeStep>, OAuthError> {
+        let ttl = Self::secs(self.config.pending_lifetime);
+        let id = match parked {
+            Parked::As(id) => id.to_string(),
+            Parked::New { client_ip } => {
+                let limits = self.config.pending_limits;
+                if let Some(ip) = client_ip
+                    && self
+                        .store
+                        .count_in_window(&format!("authreq-ip:{ip}"), ttl)
+                        .await?
+                        > limits.per_ip
+                {
+                    tracing::warn!(%ip, "too many parked authorization requests from one address");
+                    return Ok(Err(AuthorizeStep::TooManyRequests(
+                        "Too many sign-ins were started from your network in the last minutes. Wait a few minutes and try again.".into(),
+                    )));
+                }
+                if self.store.count_in_window("authreq-total", ttl).await? > limits.total {
+                    tracing::warn!("too many parked authorization requests");
+                    return Ok(Err(AuthorizeStep::TooManyRequests(
+                        "Too many sign-ins are in progress right now. Wait a few minutes and try again.".into(),
+                    )));
+                }
+                random_token(24)
+            }
+        };
+        self.store.save_pending(&id, pending, ttl).await?;
+        Ok(Ok(id))
     }
 
-    async fn forget(&self, request_id: Option<&str>) -> Result<(), OAuthError> {
-        if let Some(id) = request_id {
+    async fn forget(&self, parked: Parked<'_>) -> Result<(), OAuthError> {
+        if let Parked::As(id) = parked {
             self.store.delete_pending(id).await?;
         }
         Ok(())
@@ -326,6 +343,15 @@ impl Provider {
         params.push(("iss", self.config.issuer.as_str()));
         redirect_uri.with_params(params)
     }
+}
+
+/// Where a request being decided is parked.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Parked<'a> {
+    /// Not yet: a fresh request from the browser at `client_ip`.
+    New { client_ip: Option<&'a str> },
+    /// Under this id, since an earlier step.
+    As(&'a str),
 }
 
 fn page(message: &str) -> AuthorizeStep {

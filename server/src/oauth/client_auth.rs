@@ -81,9 +81,28 @@ impl Provider {
         }
         match (client.secret_hash(), &credentials.secret) {
             (None, None) => Ok(client),
-            (Some(stored), Some(secret)) if stored.matches(&self.pepper, secret) => Ok(client),
+            (Some(stored), Some(secret)) if stored.matches(&self.pepper, secret) => {
+                if stored.is_legacy() {
+                    let upgraded = ClientSecretHash::compute(&self.pepper, secret);
+                    self.store
+                        .upgrade_client_secret_hash(&client.id, &upgraded)
+                        .await?;
+                }
+                Ok(client)
+            }
             _ => Err(OAuthError::invalid_client("client authentication failed")),
         }
+    }
+
+    /// Authenticate the caller of a client-authenticated endpoint
+    /// (introspection, revocation) from its Basic header or form.
+    pub(super) async fn authenticate_caller(
+        &self,
+        basic: Option<(String, Secret)>,
+        params: &Params,
+    ) -> Result<Client, OAuthError> {
+        let credentials = ClientCredentials::extract(basic, params)?;
+        self.authenticate_client(&credentials).await
     }
 }
 
@@ -93,7 +112,7 @@ mod tests {
 
     #[test]
     fn basic_and_post_are_exclusive() {
-        let params = Params::from_urlencoded(b"client_secret=s");
+        let params = Params::from_urlencoded(b"client_secret=s").expect("params");
         let basic = Some(("app".to_string(), Secret::new("s")));
         assert!(ClientCredentials::extract(basic, &params).is_err());
     }
@@ -102,12 +121,15 @@ mod tests {
     fn the_method_follows_what_was_sent() {
         let post = ClientCredentials::extract(
             None,
-            &Params::from_urlencoded(b"client_id=a&client_secret=s"),
+            &Params::from_urlencoded(b"client_id=a&client_secret=s").expect("params"),
         )
         .expect("post");
         assert_eq!(post.method, AuthMethod::ClientSecretPost);
-        let public = ClientCredentials::extract(None, &Params::from_urlencoded(b"client_id=a"))
-            .expect("none");
+        let public = ClientCredentials::extract(
+            None,
+            &Params::from_urlencoded(b"client_id=a").expect("params"),
+        )
+        .expect("none");
         assert_eq!(public.method, AuthMethod::None);
         assert!(ClientCredentials::extract(None, &Params::default()).is_err());
     }

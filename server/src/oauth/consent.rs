@@ -2,7 +2,7 @@
 //! granted it before (or asks with `prompt=consent`). Approval is remembered
 //! per user and client as the union of every scope granted.
 
-use super::authorize::expired_page;
+use super::authorize::{Parked, expired_page};
 use super::{AuthorizeStep, ErrorCode, OAuthError, Provider};
 use crate::domain::scope::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
 
@@ -95,7 +95,7 @@ impl Provider {
             .save_consent(&user.id, &request.client_id, &granted, now)
             .await?;
         pending.consent_given = true;
-        self.proceed(pending, Some(request_id), session_token, now)
+        self.proceed(pending, Parked::As(request_id), session_token, now)
             .await
     }
 }

@@ -62,8 +62,10 @@ pub fn jwt_algorithm(alg: SigningAlg) -> Algorithm {
     }
 }
 
-/// Seals private keys with AES-256-GCM under a key derived from the pepper.
-/// The kid is the associated data, so a sealed key cannot be moved to another row.
+/// Seals private keys with AES-256-GCM under the pepper's key-sealing key.
+/// The kid is the associated data, so a sealed key cannot be moved to another
+/// row. `v2:` values use the key derived for sealing alone; `v1:` values
+/// (the pepper's HMAC as the key) are still read, and resealed at start-up.
 #[derive(Clone, Debug)]
 pub struct KeySealer {
     pepper: Pepper,
@@ -74,18 +76,21 @@ impl KeySealer {
         Self { pepper }
     }
 
-    fn key(&self) -> Result<LessSafeKey, KeyError> {
-        let bytes = self.pepper.mac("signing-key-seal", b"");
+    fn key(&self, version: SealVersion) -> Result<LessSafeKey, KeyError> {
+        let bytes = match version {
+            SealVersion::V2 => self.pepper.seal_key().to_vec(),
+            SealVersion::V1 => self.pepper.legacy_mac("signing-key-seal", b""),
+        };
         UnboundKey::new(&AES_256_GCM, &bytes)
             .map(LessSafeKey::new)
             .map_err(|_| KeyError::Generation)
     }
 
-    fn seal(&self, kid: &str, der: &[u8]) -> Result<String, KeyError> {
+    pub fn seal(&self, kid: &str, der: &[u8]) -> Result<String, KeyError> {
         let mut nonce = [0u8; NONCE_LEN];
         aws_lc_rs::rand::fill(&mut nonce).map_err(|_| KeyError::Generation)?;
         let mut data = der.to_vec();
-        self.key()?
+        self.key(SealVersion::V2)?
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(kid.as_bytes()),
@@ -94,14 +99,30 @@ impl KeySealer {
             .map_err(|_| KeyError::Generation)?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&data);
-        Ok(format!("v1:{}", STANDARD.encode(out)))
+        Ok(format!("v2:{}", STANDARD.encode(out)))
+    }
+
+    /// Sealed the old way: reseal it with [`KeySealer::reseal`].
+    pub fn is_legacy(sealed: &str) -> bool {
+        sealed.starts_with("v1:")
+    }
+
+    /// The same private key sealed the current way.
+    pub fn reseal(&self, kid: &str, sealed: &str) -> Result<String, KeyError> {
+        self.seal(kid, &self.unseal(kid, sealed)?)
     }
 
     fn unseal(&self, kid: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
         let fail = || KeyError::Unseal {
             kid: kid.to_string(),
         };
-        let payload = sealed.strip_prefix("v1:").ok_or_else(fail)?;
+        let (version, payload) = if let Some(payload) = sealed.strip_prefix("v2:") {
+            (SealVersion::V2, payload)
+        } else if let Some(payload) = sealed.strip_prefix("v1:") {
+            (SealVersion::V1, payload)
+        } else {
+            return Err(fail());
+        };
         let bytes = STANDARD.decode(payload).map_err(|_| fail())?;
         if bytes.len() <= NONCE_LEN {
             return Err(fail());
@@ -110,11 +131,17 @@ impl KeySealer {
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
         let mut data = ciphertext.to_vec();
         let plain = self
-            .key()?
+            .key(version)?
             .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut data)
             .map_err(|_| fail())?;
         Ok(plain.to_vec())
     }
+}
+
+#[derive(Clone, Copy)]
+enum SealVersion {
+    V1,
+    V2,
 }
 
 /// Generate a fresh key pair for `alg`, sealed for storage.
@@ -464,6 +491,38 @@ mod tests {
             keys.verify::<Claims>(&tampered, &["at+jwt"], "https://id.example"),
             Err(VerifyError::Invalid)
         );
+    }
+
+    #[test]
+    fn keys_sealed_the_old_way_still_open_and_reseal() {
+        let sealer = sealer();
+        let der = b"private key bytes".to_vec();
+        // The v1 format: AES-256-GCM under HMAC(pepper, "signing-key-seal" || 0).
+        let key = LessSafeKey::new(
+            UnboundKey::new(
+                &AES_256_GCM,
+                &sealer.pepper.legacy_mac("signing-key-seal", b""),
+            )
+            .expect("key"),
+        );
+        let nonce = [3u8; NONCE_LEN];
+        let mut data = der.clone();
+        key.seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(b"kid-1".as_slice()),
+            &mut data,
+        )
+        .expect("seal");
+        let mut sealed = nonce.to_vec();
+        sealed.extend_from_slice(&data);
+        let v1 = format!("v1:{}", STANDARD.encode(sealed));
+
+        assert!(KeySealer::is_legacy(&v1));
+        assert_eq!(sealer.unseal("kid-1", &v1).expect("unseal v1"), der);
+        let v2 = sealer.reseal("kid-1", &v1).expect("reseal");
+        assert!(v2.starts_with("v2:") && !KeySealer::is_legacy(&v2));
+        assert_eq!(sealer.unseal("kid-1", &v2).expect("unseal v2"), der);
+        assert!(sealer.unseal("kid-2", &v2).is_err(), "bound to its kid");
     }
 
     #[test]

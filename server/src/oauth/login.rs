@@ -1,7 +1,9 @@
 //! Password sign-in on the hosted login page. Unknown users cost the same
-//! argon2id work as known ones and get the same answer; failures are counted
-//! per account and per client IP, and past the limit the password is not even
-//! checked until the window passes.
+//! argon2id work as known ones and get the same answer. Every attempt is
+//! counted, per account and per client IP, atomically and *before* the
+//! password is checked; a success takes its count back. Past the limit the
+//! password is not even checked until the window passes, so parallel guesses
+//! get no more tries than serial ones.
 
 use super::session::ClientInfo;
 use super::{OAuthError, Provider};
@@ -54,12 +56,18 @@ impl Provider {
         let throttle = self.config.login_throttle;
         let account_key = format!("acct:{}", attempt.username.trim().to_lowercase());
         let ip_key = attempt.client.ip.as_ref().map(|ip| format!("ip:{ip}"));
-        if self.store.failure_count(&account_key).await? >= throttle.max_failures_per_account {
-            return Err(LoginError::Throttled);
-        }
-        if let Some(ip_key) = &ip_key
-            && self.store.failure_count(ip_key).await? >= throttle.max_failures_per_ip
+        let account_count = self
+            .store
+            .count_attempt(&account_key, throttle.window)
+            .await?;
+        let ip_count = match &ip_key {
+            Some(key) => self.store.count_attempt(key, throttle.window).await?,
+            None => 0,
+        };
+        if account_count > throttle.max_failures_per_account
+            || ip_count > throttle.max_failures_per_ip
         {
+            tracing::info!(outcome = "throttled", "sign-in attempt");
             return Err(LoginError::Throttled);
         }
 
@@ -72,17 +80,14 @@ impl Provider {
         let user = match user {
             Some(user) if verified && user.can_sign_in() => user,
             _ => {
-                self.store
-                    .record_failure(&account_key, throttle.window)
-                    .await?;
-                if let Some(ip_key) = &ip_key {
-                    self.store.record_failure(ip_key, throttle.window).await?;
-                }
                 tracing::info!(outcome = "failure", "sign-in attempt");
                 return Err(LoginError::InvalidCredentials);
             }
         };
-        self.store.clear_failures(&account_key).await?;
+        self.store.clear_attempts(&account_key).await?;
+        if let Some(key) = &ip_key {
+            self.store.uncount_attempt(key).await?;
+        }
 
         let previous = self
             .current_session(current_session_token, now)

@@ -22,6 +22,9 @@ pub struct Endpoints {
     pub token: String,
     pub userinfo: String,
     pub jwks: String,
+    pub end_session: String,
+    pub revocation: String,
+    pub introspection: String,
 }
 
 /// Members that `openidconnect` has no field for.
@@ -29,6 +32,17 @@ pub struct Endpoints {
 pub struct TesseraMetadata {
     pub code_challenge_methods_supported: Vec<String>,
     pub authorization_response_iss_parameter_supported: bool,
+    /// OIDC RP-Initiated Logout 1.0 §2.1.
+    pub end_session_endpoint: String,
+    /// OIDC Back-Channel Logout 1.0 §2.1.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
+    /// RFC 7009 / RFC 8414 §2.
+    pub revocation_endpoint: String,
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 7662 / RFC 8414 §2.
+    pub introspection_endpoint: String,
+    pub introspection_endpoint_auth_methods_supported: Vec<String>,
 }
 
 impl AdditionalProviderMetadata for TesseraMetadata {}
@@ -68,6 +82,21 @@ pub fn discovery(issuer: &str, endpoints: &Endpoints) -> Result<Metadata, url::P
         TesseraMetadata {
             code_challenge_methods_supported: vec!["S256".into()],
             authorization_response_iss_parameter_supported: true,
+            end_session_endpoint: endpoints.end_session.clone(),
+            backchannel_logout_supported: true,
+            backchannel_logout_session_supported: true,
+            revocation_endpoint: endpoints.revocation.clone(),
+            revocation_endpoint_auth_methods_supported: AuthMethod::ALL
+                .iter()
+                .map(|m| m.as_str().to_string())
+                .collect(),
+            introspection_endpoint: endpoints.introspection.clone(),
+            // Only clients that can prove who they are may introspect.
+            introspection_endpoint_auth_methods_supported: AuthMethod::ALL
+                .iter()
+                .filter(|m| **m != AuthMethod::None)
+                .map(|m| m.as_str().to_string())
+                .collect(),
         },
     )
     .set_token_endpoint(Some(TokenUrl::new(endpoints.token.clone())?))
@@ -85,6 +114,7 @@ pub fn discovery(issuer: &str, endpoints: &Endpoints) -> Result<Metadata, url::P
             .map(|g| match g {
                 GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
                 GrantType::RefreshToken => CoreGrantType::RefreshToken,
+                GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
             })
             .collect(),
     ))

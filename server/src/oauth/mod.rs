@@ -5,21 +5,29 @@
 //! - [`authorize`]: the authorization endpoint and its login/consent detours
 //! - [`login`], [`session`], [`consent`]: the hosted pages' use-cases
 //! - [`grants`]: the token endpoint, one module per grant type
-//! - [`tokens`]: ID token and JWT access token claims
+//! - [`tokens`]: ID token and JWT access token claims, assembled in one place
+//! - [`ending`]: the one operation that ends sessions; [`logout`] (sign-out
+//!   and RP-initiated logout) and [`backchannel`] (telling the clients)
+//! - [`introspect`], [`revoke`]: RFC 7662 and RFC 7009
 //! - [`userinfo`], [`metadata`], [`keys`]: the resource and discovery side
 
 pub mod authorize;
+pub mod backchannel;
 mod client_auth;
 pub mod consent;
+pub mod ending;
 pub mod error;
 pub mod grants;
+pub mod introspect;
 pub mod keys;
 pub mod login;
+pub mod logout;
 pub mod metadata;
 pub mod params;
 pub mod passwords;
 pub mod pkce;
 pub mod request;
+pub mod revoke;
 pub mod session;
 pub mod tokens;
 pub mod userinfo;
@@ -30,11 +38,12 @@ use std::time::Duration;
 pub use authorize::AuthorizeStep;
 pub use client_auth::ClientCredentials;
 pub use error::{ErrorCode, OAuthError};
-pub use params::Params;
+pub use params::{Params, ParamsError};
 
 use crate::domain::SessionLifetimes;
 use crate::domain::crypto::Pepper;
 use crate::store::Store;
+use backchannel::BackchannelClient;
 use keys::KeySet;
 use passwords::PasswordService;
 
@@ -49,7 +58,15 @@ pub struct ProviderConfig {
     pub sessions: SessionLifetimes,
     /// How long a sign-in may take before its parked request is forgotten.
     pub pending_lifetime: i64,
+    pub pending_limits: PendingLimits,
     pub login_throttle: LoginThrottle,
+}
+
+/// Caps on authorization requests parked while their users sign in.
+#[derive(Clone, Copy, Debug)]
+pub struct PendingLimits {
+    pub per_ip: u64,
+    pub total: u64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -66,6 +83,7 @@ pub struct Provider {
     config: ProviderConfig,
     pepper: Pepper,
     passwords: PasswordService,
+    backchannel: BackchannelClient,
 }
 
 impl Provider {
@@ -75,6 +93,7 @@ impl Provider {
         config: ProviderConfig,
         pepper: Pepper,
         passwords: PasswordService,
+        backchannel: BackchannelClient,
     ) -> Self {
         Self {
             store,
@@ -82,6 +101,7 @@ impl Provider {
             config,
             pepper,
             passwords,
+            backchannel,
         }
     }
 

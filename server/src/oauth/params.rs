@@ -1,8 +1,22 @@
 //! Request parameters with the rules of RFC 6749 §3.1 and §3.2: a parameter
 //! sent without a value counts as omitted, and one sent twice is an error.
+//! Decoding is strict: a value that is not UTF-8 once percent-decoded, or
+//! that holds a NUL byte, makes the whole request malformed (it would
+//! otherwise be mangled, or refused by PostgreSQL deep inside a query).
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap};
+
+use thiserror::Error;
+
+/// Why a query string or form body could not be read.
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+pub enum ParamsError {
+    #[error("a parameter is not valid UTF-8")]
+    InvalidUtf8,
+    #[error("a parameter contains a NUL byte")]
+    Nul,
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Params {
@@ -39,8 +53,16 @@ impl Params {
     }
 
     /// Parse `application/x-www-form-urlencoded` text (a query string or a body).
-    pub fn from_urlencoded(input: &[u8]) -> Self {
-        Self::from_pairs(url::form_urlencoded::parse(input).into_owned())
+    pub fn from_urlencoded(input: &[u8]) -> Result<Self, ParamsError> {
+        let mut pairs = Vec::new();
+        for piece in input.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+            let (name, value) = match piece.iter().position(|b| *b == b'=') {
+                Some(at) => (&piece[..at], &piece[at + 1..]),
+                None => (piece, &[][..]),
+            };
+            pairs.push((decode(name)?, decode(value)?));
+        }
+        Ok(Self::from_pairs(pairs))
     }
 
     /// The value of `name`, or `None` if it was absent or empty.
@@ -50,6 +72,14 @@ impl Params {
 
     pub fn is_repeated(&self, name: &str) -> bool {
         self.repeated.contains(name)
+    }
+
+    /// `Err(name)` for the first parameter that was sent more than once.
+    pub fn reject_repeated(&self) -> Result<(), &str> {
+        match self.first_repeated() {
+            Some(name) => Err(name),
+            None => Ok(()),
+        }
     }
 
     /// The first repeated parameter, in name order.
@@ -68,29 +98,64 @@ impl Params {
     }
 }
 
+/// Percent-decode one name or value (`+` is a space), strictly.
+fn decode(raw: &[u8]) -> Result<String, ParamsError> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    if bytes.contains(&0) {
+        return Err(ParamsError::Nul);
+    }
+    String::from_utf8(bytes).map_err(|_| ParamsError::InvalidUtf8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(input: &str) -> Params {
+        Params::from_urlencoded(input.as_bytes()).expect("well-formed")
+    }
+
+    #[test]
+    fn nul_bytes_and_invalid_utf8_are_refused() {
+        assert_eq!(
+            Params::from_urlencoded(b"client_id=a%00b").map(|_| ()),
+            Err(ParamsError::Nul)
+        );
+        assert_eq!(
+            Params::from_urlencoded(b"client_id=%C3%28").map(|_| ()),
+            Err(ParamsError::InvalidUtf8)
+        );
+        assert_eq!(
+            Params::from_urlencoded(b"a%00=1").map(|_| ()),
+            Err(ParamsError::Nul)
+        );
+        assert_eq!(parse("name=%C3%A9t%C3%A9").get("name"), Some("été"));
+    }
+
     #[test]
     fn empty_values_count_as_absent() {
-        let params = Params::from_urlencoded(b"prompt=&state=abc");
+        let params = parse("prompt=&state=abc&flag");
         assert_eq!(params.get("prompt"), None);
         assert_eq!(params.get("state"), Some("abc"));
     }
 
     #[test]
     fn repeated_parameters_are_detected() {
-        let params = Params::from_urlencoded(b"response_type=code&response_type=token&a=1");
+        let params = parse("response_type=code&response_type=token&a=1");
         assert!(params.is_repeated("response_type"));
         assert_eq!(params.first_repeated(), Some("response_type"));
         assert_eq!(params.get("response_type"), Some("code"));
         assert!(!params.is_repeated("a"));
+        assert_eq!(params.reject_repeated(), Err("response_type"));
     }
 
     #[test]
     fn values_are_percent_decoded() {
-        let params = Params::from_urlencoded(b"redirect_uri=https%3A%2F%2Fa.example%2Fcb&s=a+b");
+        let params = parse("redirect_uri=https%3A%2F%2Fa.example%2Fcb&s=a+b");
         assert_eq!(params.get("redirect_uri"), Some("https://a.example/cb"));
         assert_eq!(params.get("s"), Some("a b"));
     }

@@ -39,18 +39,6 @@ impl PasswordService {
             .unwrap_or(false);
         verified && known
     }
-
-    /// Hash a new password (policy checked) on the blocking pool.
-    pub async fn hash(&self, password: Secret) -> Result<PasswordHash, DomainError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| DomainError::PasswordHashing)?;
-        tokio::task::spawn_blocking(move || PasswordHash::create(&password))
-            .await
-            .map_err(|_| DomainError::PasswordHashing)?
-    }
 }
 
 impl std::fmt::Debug for PasswordService {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::keys::KeySet;
 use super::{OAuthError, Params, pkce};
-use crate::domain::scope::{OFFLINE_ACCESS, SUPPORTED};
+use crate::domain::scope::OFFLINE_ACCESS;
 use crate::domain::{AuthorizationRequest, Client, GrantType, Prompt, RedirectUri, Scopes, Secret};
 
 /// Longest `state`, `nonce` or hint we carry; longer values are refused
@@ -109,8 +109,9 @@ pub fn authorization_request(
     })
 }
 
-/// The requested scopes, all of which must be known. `offline_access` is
-/// dropped for a client that may not use refresh tokens (OIDC Core §11).
+/// The requested scopes, all of which the client may be granted.
+/// `offline_access` is dropped for a client that may not use refresh tokens
+/// (OIDC Core §11).
 fn requested_scope(value: Option<&str>, client: &Client) -> Result<Scopes, OAuthError> {
     let scope = Scopes::parse(value.unwrap_or_default())?;
     if scope.is_empty() {
@@ -118,7 +119,7 @@ fn requested_scope(value: Option<&str>, client: &Client) -> Result<Scopes, OAuth
             "scope is required, e.g. scope=openid",
         ));
     }
-    if let Some(unknown) = scope.unknown(&SUPPORTED).first() {
+    if let Some(unknown) = scope.unknown_in(&client.allowed_scopes()).first() {
         return Err(OAuthError::invalid_scope(format!(
             "unknown scope {unknown}"
         )));
@@ -182,6 +183,9 @@ pub enum TokenRequest {
         refresh_token: Secret,
         scope: Option<Scopes>,
     },
+    ClientCredentials {
+        scope: Option<Scopes>,
+    },
 }
 
 impl TokenRequest {
@@ -206,9 +210,12 @@ impl TokenRequest {
                 refresh_token: Secret::new(required("refresh_token")?),
                 scope: params.get("scope").map(Scopes::parse).transpose()?,
             }),
+            "client_credentials" => Ok(TokenRequest::ClientCredentials {
+                scope: params.get("scope").map(Scopes::parse).transpose()?,
+            }),
             _ => Err(OAuthError::new(
                 super::ErrorCode::UnsupportedGrantType,
-                "grant_type must be authorization_code or refresh_token",
+                "grant_type must be authorization_code, refresh_token or client_credentials",
             )),
         }
     }
@@ -217,6 +224,7 @@ impl TokenRequest {
         match self {
             TokenRequest::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             TokenRequest::RefreshToken { .. } => GrantType::RefreshToken,
+            TokenRequest::ClientCredentials { .. } => GrantType::ClientCredentials,
         }
     }
 }
@@ -235,7 +243,9 @@ mod tests {
 
     #[test]
     fn token_requests_are_tagged_by_grant_type() {
-        let parse = |body: &str| TokenRequest::parse(&Params::from_urlencoded(body.as_bytes()));
+        let parse = |body: &str| {
+            TokenRequest::parse(&Params::from_urlencoded(body.as_bytes()).expect("params"))
+        };
         assert!(matches!(
             parse("grant_type=authorization_code&code=c&redirect_uri=https://a/cb"),
             Ok(TokenRequest::AuthorizationCode { .. })

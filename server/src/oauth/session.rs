@@ -2,9 +2,11 @@
 //! token; the store keeps only its SHA-256, with the user, auth_time, amr,
 //! client IP, user agent and both expiries.
 
+use super::ending::EndSessions;
 use super::{OAuthError, Provider};
 use crate::domain::crypto::{random_token, sha256_hex};
-use crate::domain::{Session, User};
+use crate::domain::{Actor, EndReason, EndTarget, Session, User};
+use crate::store::StoreError;
 
 /// Activity is written back at most this often, so busy sessions do not turn
 /// every request into a database write.
@@ -42,7 +44,16 @@ impl Provider {
             return Ok(None);
         };
         if !session.is_active(now) {
-            self.store.delete_session(&id_hash).await?;
+            self.end_sessions(
+                EndSessions {
+                    target: EndTarget::Session(session.sid),
+                    reason: EndReason::Expired,
+                    actor: Actor::System,
+                    ip: None,
+                },
+                now,
+            )
+            .await?;
             return Ok(None);
         }
         let Some(user) = self.store.user_by_id(&session.user_id).await? else {
@@ -77,7 +88,7 @@ impl Provider {
         let (ip, user_agent) = client.clamped();
         let lifetimes = self.config.sessions;
         let absolute_expires_at = now + lifetimes.absolute_secs;
-        let mut session = Session {
+        let session = Session {
             id_hash: sha256_hex(token.as_bytes()),
             sid: random_token(16),
             user_id: user.id.clone(),
@@ -92,16 +103,33 @@ impl Provider {
         };
         match previous {
             Some(old) if old.user_id == user.id => {
-                session.sid = old.sid.clone();
-                session.created_at = old.created_at;
-                self.store.replace_session(&old.id_hash, &session).await?;
+                let renewed = Session {
+                    sid: old.sid.clone(),
+                    created_at: old.created_at,
+                    ..session.clone()
+                };
+                match self.store.replace_session(&old.id_hash, &renewed).await {
+                    Ok(()) => return Ok(token),
+                    // Ended meanwhile: start afresh under a new sid.
+                    Err(StoreError::NotFound) => {}
+                    Err(other) => return Err(other.into()),
+                }
             }
             Some(old) => {
-                self.store.delete_session(&old.id_hash).await?;
-                self.store.insert_session(&session).await?;
+                self.end_sessions(
+                    EndSessions {
+                        target: EndTarget::Session(old.sid),
+                        reason: EndReason::Replaced,
+                        actor: Actor::User(user.id.clone()),
+                        ip: session.ip.clone(),
+                    },
+                    now,
+                )
+                .await?;
             }
-            None => self.store.insert_session(&session).await?,
+            None => {}
         }
+        self.store.insert_session(&session).await?;
         Ok(token)
     }
 }

@@ -7,16 +7,17 @@ use serde::{Deserialize, Serialize};
 use super::keys::VerifyError;
 use super::{OAuthError, Provider};
 use crate::domain::crypto::{b64url, random_token, sha256, sha512};
-use crate::domain::{Client, Grant, Scopes, SigningAlg};
+use crate::domain::{Client, Grant, Scopes, SigningAlg, UserId};
 
 /// `typ` of JWT access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
-const ACCESS_TOKEN_TYPES: [&str; 2] = [ACCESS_TOKEN_TYP, "application/at+jwt"];
+pub(super) const ACCESS_TOKEN_TYPES: [&str; 2] = [ACCESS_TOKEN_TYP, "application/at+jwt"];
 
 /// The claims of a JWT access token (RFC 9068 §2.2).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessTokenClaims {
     pub iss: String,
+    /// The user, or for client_credentials the client itself (§2.2.3).
     pub sub: String,
     pub aud: String,
     pub exp: i64,
@@ -26,9 +27,21 @@ pub struct AccessTokenClaims {
     pub scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// The SSO session the token was issued in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// The grant the token belongs to; revoking the grant revokes the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
+}
+
+impl AccessTokenClaims {
+    /// Issued to a user (through a grant), not to a client for itself.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.gid
+            .as_ref()
+            .map(|_| UserId::from_trusted(self.sub.clone()))
+    }
 }
 
 /// The claims of an ID token (OIDC Core §2).
@@ -63,6 +76,21 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// What a token response is made of, whatever the grant.
+pub(super) struct Issuance<'a> {
+    pub client: &'a Client,
+    /// The user's grant; `None` for a client acting for itself.
+    pub grant: Option<&'a Grant>,
+    /// The access token's scope (the grant's, or narrower).
+    pub scope: &'a Scopes,
+    /// Issue an ID token (the scope has `openid` and a user is involved).
+    pub id_token: bool,
+    /// OIDC Core §3.1.2.1: echoed into the ID token of a code exchange only.
+    pub nonce: Option<&'a str>,
+    /// An opaque refresh token, already stored hashed.
+    pub refresh_token: Option<String>,
+}
+
 /// `at_hash`: the left half of the hash of the access token, with the hash
 /// of the ID token's algorithm (SHA-512 for Ed25519), base64url.
 pub fn at_hash(access_token: &str, alg: SigningAlg) -> String {
@@ -74,32 +102,57 @@ pub fn at_hash(access_token: &str, alg: SigningAlg) -> String {
 }
 
 impl Provider {
-    /// Sign an access token for `grant`, limited to `scope`.
-    pub(super) fn access_token(
+    /// Assemble the token response of any grant: the access token (signed
+    /// with the client's access-token algorithm), the ID token when asked
+    /// for, and the refresh token the grant produced.
+    pub(super) fn issue(
         &self,
-        grant: &Grant,
-        scope: &Scopes,
+        issuance: Issuance<'_>,
         now: i64,
-    ) -> Result<String, OAuthError> {
+    ) -> Result<TokenResponse, OAuthError> {
+        let Issuance {
+            client,
+            grant,
+            scope,
+            id_token,
+            nonce,
+            refresh_token,
+        } = issuance;
         let claims = AccessTokenClaims {
             iss: self.config.issuer.clone(),
-            sub: grant.user_id.to_string(),
-            aud: grant.client_id.to_string(),
+            sub: grant.map_or_else(|| client.id.to_string(), |g| g.user_id.to_string()),
+            aud: client.id.to_string(),
             exp: now + self.config.access_token_lifetime,
             iat: now,
             jti: random_token(16),
-            client_id: grant.client_id.to_string(),
+            client_id: client.id.to_string(),
             scope: scope.to_string(),
-            auth_time: Some(grant.auth_time),
-            gid: Some(grant.id.clone()),
+            auth_time: grant.map(|g| g.auth_time),
+            sid: grant.and_then(|g| g.session_sid.clone()),
+            gid: grant.map(|g| g.id.clone()),
         };
-        self.keys
-            .sign(SigningAlg::RS256, ACCESS_TOKEN_TYP, &claims)
-            .map_err(|e| OAuthError::internal("signing access token", e))
+        let access_token = self
+            .keys
+            .sign(client.access_token_alg, ACCESS_TOKEN_TYP, &claims)
+            .map_err(|e| OAuthError::internal("signing access token", e))?;
+        let id_token = match grant {
+            Some(grant) if id_token => {
+                Some(self.id_token(client, grant, nonce, &access_token, now)?)
+            }
+            _ => None,
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.config.access_token_lifetime,
+            refresh_token,
+            id_token,
+            scope: scope.to_string(),
+        })
     }
 
     /// Sign an ID token for `client`, with the client's algorithm.
-    pub(super) fn id_token(
+    fn id_token(
         &self,
         client: &Client,
         grant: &Grant,
@@ -126,7 +179,8 @@ impl Provider {
     }
 
     /// Verify a presented access token: our signature, `typ: at+jwt`, not
-    /// expired, and neither the token nor its grant revoked.
+    /// expired, and neither the token nor its grant revoked. One store round
+    /// trip (see [`crate::store::Store::is_access_token_revoked`]).
     pub async fn verify_access_token(
         &self,
         token: &str,
@@ -139,17 +193,14 @@ impl Provider {
         if now >= claims.exp {
             return Err(OAuthError::invalid_token("the access token has expired"));
         }
-        if let Some(gid) = &claims.gid {
-            let revoked = self
-                .store
-                .grant_by_id(gid)
-                .await?
-                .is_none_or(|g| g.is_revoked());
-            if revoked {
-                return Err(OAuthError::invalid_token(
-                    "the access token has been revoked",
-                ));
-            }
+        if self
+            .store
+            .is_access_token_revoked(&claims.jti, claims.gid.as_deref(), claims.exp, now)
+            .await?
+        {
+            return Err(OAuthError::invalid_token(
+                "the access token has been revoked",
+            ));
         }
         Ok(claims)
     }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ErrorCode, OAuthError, Provider};
 use crate::domain::scope::{EMAIL, OPENID, PROFILE};
-use crate::domain::{Scopes, User, UserId};
+use crate::domain::{Scopes, User};
 
 impl Provider {
     /// Claims for the bearer of `access_token`. Errors are `invalid_token`
@@ -24,9 +24,12 @@ impl Provider {
                 "the access token was not issued for the openid scope",
             ));
         }
+        let user_id = claims.user_id().ok_or_else(|| {
+            OAuthError::invalid_token("the access token was issued to a client, not a user")
+        })?;
         let user = self
             .store
-            .user_by_id(&UserId::from_trusted(claims.sub))
+            .user_by_id(&user_id)
             .await?
             .filter(User::can_sign_in)
             .ok_or_else(|| OAuthError::invalid_token("the token's user no longer exists"))?;

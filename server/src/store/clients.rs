@@ -1,11 +1,15 @@
 use std::str::FromStr;
 
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, QueryOrder};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
 
-use super::entities::clients;
+use super::entities::{clients, grants};
 use super::{Store, StoreError, from_json, to_json};
 use crate::domain::{
-    AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, GrantType, RedirectUri, SigningAlg,
+    AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, GrantType, LogoutRegistration,
+    RedirectUri, Scopes, SigningAlg,
 };
 
 fn corrupt(column: &str, err: impl std::fmt::Display) -> StoreError {
@@ -18,6 +22,17 @@ impl TryFrom<clients::Model> for Client {
     fn try_from(row: clients::Model) -> Result<Self, Self::Error> {
         let redirect_uris: Vec<String> = from_json("clients.redirect_uris", &row.redirect_uris)?;
         let grant_types: Vec<String> = from_json("clients.grant_types", &row.grant_types)?;
+        let post_logout: Vec<String> = from_json(
+            "clients.post_logout_redirect_uris",
+            &row.post_logout_redirect_uris,
+        )?;
+        let scopes = match &row.scopes {
+            Some(json) => {
+                let list: Vec<String> = from_json("clients.scopes", json)?;
+                Some(Scopes::from_tokens(list.iter().map(String::as_str)))
+            }
+            None => None,
+        };
         Client::new(ClientSpec {
             id: ClientId::parse(&row.id).map_err(|e| corrupt("id", e))?,
             name: row.name,
@@ -36,40 +51,98 @@ impl TryFrom<clients::Model> for Client {
             first_party: row.first_party,
             id_token_alg: SigningAlg::from_str(&row.id_token_alg)
                 .map_err(|e| corrupt("id_token_alg", e))?,
+            access_token_alg: SigningAlg::from_str(&row.access_token_alg)
+                .map_err(|e| corrupt("access_token_alg", e))?,
             created_at: row.created_at,
+            logout: LogoutRegistration {
+                post_logout_redirect_uris: post_logout
+                    .into_iter()
+                    .map(RedirectUri::from_trusted)
+                    .collect(),
+                backchannel_logout_uri: row.backchannel_logout_uri.map(RedirectUri::from_trusted),
+                backchannel_logout_session_required: row.backchannel_logout_session_required,
+            },
+            scopes,
         })
         .map_err(|e| corrupt("row", e))
     }
 }
 
+fn active_model(client: &Client) -> Result<clients::ActiveModel, StoreError> {
+    let uris = |list: &[RedirectUri]| -> Result<String, StoreError> {
+        to_json(&list.iter().map(RedirectUri::as_str).collect::<Vec<_>>())
+    };
+    let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
+    let scopes = match &client.scopes {
+        Some(scopes) => Some(to_json(&scopes.iter().collect::<Vec<_>>())?),
+        None => None,
+    };
+    Ok(clients::ActiveModel {
+        id: Set(client.id.as_str().to_string()),
+        name: Set(client.name.clone()),
+        secret_hash: Set(client.secret_hash().map(|h| h.as_str().to_string())),
+        auth_method: Set(client.auth_method().as_str().to_string()),
+        redirect_uris: Set(uris(&client.redirect_uris)?),
+        grant_types: Set(to_json(&grant_types)?),
+        first_party: Set(client.first_party),
+        id_token_alg: Set(client.id_token_alg.as_str().to_string()),
+        created_at: Set(client.created_at),
+        post_logout_redirect_uris: Set(uris(&client.logout.post_logout_redirect_uris)?),
+        backchannel_logout_uri: Set(client
+            .logout
+            .backchannel_logout_uri
+            .as_ref()
+            .map(|u| u.as_str().to_string())),
+        backchannel_logout_session_required: Set(client.logout.backchannel_logout_session_required),
+        access_token_alg: Set(client.access_token_alg.as_str().to_string()),
+        scopes: Set(scopes),
+    })
+}
+
 impl Store {
     /// Fails with `Conflict` when the client id is taken.
     pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
-        let redirect_uris: Vec<&str> = client
-            .redirect_uris
-            .iter()
-            .map(RedirectUri::as_str)
-            .collect();
-        let grant_types: Vec<&str> = client.grant_types.iter().map(|g| g.as_str()).collect();
-        clients::ActiveModel {
-            id: Set(client.id.as_str().to_string()),
-            name: Set(client.name.clone()),
-            secret_hash: Set(client.secret_hash().map(|h| h.as_str().to_string())),
-            auth_method: Set(client.auth_method().as_str().to_string()),
-            redirect_uris: Set(to_json(&redirect_uris)?),
-            grant_types: Set(to_json(&grant_types)?),
-            first_party: Set(client.first_party),
-            id_token_alg: Set(client.id_token_alg.as_str().to_string()),
-            created_at: Set(client.created_at),
-        }
-        .insert(&self.db)
-        .await?;
+        active_model(client)?.insert(&self.db).await?;
         Ok(())
     }
 
-    /// Looks up a client by the raw `client_id` a request carried.
+    /// Replace a client's registration (its id and creation time stay).
+    pub async fn update_client(&self, client: &Client) -> Result<(), StoreError> {
+        let result = clients::Entity::update_many()
+            .set(active_model(client)?)
+            .filter(clients::Column::Id.eq(client.id.as_str()))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Store a secret hash computed the current way in place of a legacy one.
+    pub async fn upgrade_client_secret_hash(
+        &self,
+        id: &ClientId,
+        hash: &ClientSecretHash,
+    ) -> Result<(), StoreError> {
+        clients::Entity::update_many()
+            .set(clients::ActiveModel {
+                secret_hash: Set(Some(hash.as_str().to_string())),
+                ..Default::default()
+            })
+            .filter(clients::Column::Id.eq(id.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Looks up a client by the `client_id` a request carried. A value that
+    /// cannot be a client id (a NUL byte, say) finds nothing without a query.
     pub async fn client_by_id(&self, id: &str) -> Result<Option<Client>, StoreError> {
-        clients::Entity::find_by_id(id)
+        let Ok(id) = ClientId::parse(id) else {
+            return Ok(None);
+        };
+        clients::Entity::find_by_id(id.as_str())
             .one(&self.db)
             .await?
             .map(Client::try_from)
@@ -86,14 +159,24 @@ impl Store {
             .collect()
     }
 
-    /// Deletes the client with its consents, grants and refresh tokens.
-    pub async fn delete_client(&self, id: &ClientId) -> Result<(), StoreError> {
+    /// Deletes the client with its consents, grants and refresh tokens; the
+    /// access tokens of its grants are marked revoked first.
+    pub async fn delete_client(&self, id: &ClientId, now: i64) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        let grant_ids: Vec<String> = grants::Entity::find()
+            .select_only()
+            .column(grants::Column::Id)
+            .filter(grants::Column::ClientId.eq(id.as_str()))
+            .into_tuple()
+            .all(&txn)
+            .await?;
         let result = clients::Entity::delete_by_id(id.as_str())
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
-        Ok(())
+        txn.commit().await?;
+        self.mark_grants_revoked(&grant_ids, now).await
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError, from_json, to_json};
-use crate::domain::AuthorizationCode;
 use crate::domain::crypto::sha256_hex;
+use crate::domain::{AuthorizationCode, ClientId};
 
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -24,6 +24,8 @@ pub enum CodeRedemption {
     Fresh(AuthorizationCode),
     /// The code was redeemed before.
     Replayed(AuthorizationCode),
+    /// The code belongs to another client; it was left as it was.
+    OtherClient,
     /// No such code, or it expired long ago.
     Unknown,
 }
@@ -43,11 +45,14 @@ impl Store {
         self.ephemeral.put(&key(code), &entry, ttl).await
     }
 
-    /// Atomically mark the code redeemed and report what it was. The
-    /// tombstone lives for `tombstone_ttl` so late replays are still caught.
+    /// Atomically mark the code redeemed by `client` and report what it
+    /// was. A code of another client is refused untouched, so a wrong client
+    /// cannot burn a code. The tombstone lives for `tombstone_ttl` so late
+    /// replays are still caught.
     pub async fn redeem_code(
         &self,
         code: &str,
+        client: &ClientId,
         tombstone_ttl: Duration,
     ) -> Result<CodeRedemption, StoreError> {
         let key = key(code);
@@ -57,6 +62,9 @@ impl Store {
         let record = match from_json::<CodeEntry>("authorization code", &current)? {
             CodeEntry::Live(record) | CodeEntry::Redeemed(record) => record,
         };
+        if record.client_id != *client {
+            return Ok(CodeRedemption::OtherClient);
+        }
         let tombstone = to_json(&CodeEntry::Redeemed(record))?;
         // The swap is the atomic step: of two concurrent redemptions exactly
         // one sees `Live` here.

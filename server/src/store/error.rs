@@ -7,6 +7,8 @@ pub enum StoreError {
     NotFound,
     #[error("already exists")]
     Conflict,
+    #[error("the session has ended")]
+    SessionEnded,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("storage unavailable: {0}")]

@@ -2,11 +2,13 @@
 //! used with a conditional UPDATE, so of two concurrent refreshes with the
 //! same token exactly one succeeds and the other is seen as reuse.
 
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait,
 };
 
-use super::entities::{grants, refresh_tokens};
+use super::entities::{grants, refresh_tokens, sessions, users};
 use super::{Store, StoreError, from_json, to_json};
 use crate::domain::{ClientId, Grant, RefreshTokenRecord, Scopes, UserId};
 
@@ -76,6 +78,30 @@ fn refresh_model(token: &RefreshTokenRecord) -> refresh_tokens::ActiveModel {
     }
 }
 
+/// A refresh token joined with its grant and user (RFC 7662 introspection).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshTokenStatus {
+    pub client_id: ClientId,
+    pub scope: Scopes,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub grant_revoked_at: Option<i64>,
+    pub session_sid: Option<String>,
+    pub user_id: UserId,
+    pub username: String,
+    pub user_disabled: bool,
+}
+
+impl RefreshTokenStatus {
+    pub fn is_active(&self, now: i64) -> bool {
+        now < self.expires_at
+            && self.used_at.is_none()
+            && self.grant_revoked_at.is_none()
+            && !self.user_disabled
+    }
+}
+
 /// The result of trying to rotate a refresh token.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RotateOutcome {
@@ -87,6 +113,11 @@ pub enum RotateOutcome {
 impl Store {
     /// Record a new grant and its first refresh token together. `Conflict`
     /// means the grant id exists already: a replayed code revoked it first.
+    /// `SessionEnded` means its session ended since the code was issued.
+    ///
+    /// The session is read after the grant is written, under a share lock:
+    /// either ending the session waits for this transaction and then revokes
+    /// the new grant with the others, or this one sees the session gone.
     pub async fn create_grant(
         &self,
         grant: &Grant,
@@ -96,6 +127,20 @@ impl Store {
         grant_model(grant)?.insert(&txn).await?;
         if let Some(token) = refresh {
             refresh_model(token).insert(&txn).await?;
+        }
+        if let Some(sid) = &grant.session_sid {
+            let live = sessions::Entity::find()
+                .select_only()
+                .column(sessions::Column::Sid)
+                .filter(sessions::Column::Sid.eq(sid.as_str()))
+                .lock_shared()
+                .into_tuple::<String>()
+                .one(&txn)
+                .await?;
+            if live.is_none() {
+                txn.rollback().await?;
+                return Err(StoreError::SessionEnded);
+            }
         }
         txn.commit().await?;
         Ok(())
@@ -113,6 +158,12 @@ impl Store {
     /// stored yet (its code is being redeemed right now), store it revoked so
     /// that redemption fails.
     pub async fn revoke_grant(&self, grant: &Grant, now: i64) -> Result<(), StoreError> {
+        self.revoke_grant_row(grant, now).await?;
+        self.mark_grants_revoked(std::slice::from_ref(&grant.id), now)
+            .await
+    }
+
+    async fn revoke_grant_row(&self, grant: &Grant, now: i64) -> Result<(), StoreError> {
         for _ in 0..2 {
             let updated = grants::Entity::update_many()
                 .set(grants::ActiveModel {
@@ -140,6 +191,77 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// A refresh token with what decides whether it is active, in one query.
+    pub async fn refresh_token_status(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenStatus>, StoreError> {
+        let rt = refresh_tokens::Entity;
+        let query = Query::select()
+            .expr_as(
+                Expr::col((rt, refresh_tokens::Column::ClientId)),
+                "client_id",
+            )
+            .expr_as(Expr::col((rt, refresh_tokens::Column::Scope)), "scope")
+            .expr_as(
+                Expr::col((rt, refresh_tokens::Column::IssuedAt)),
+                "issued_at",
+            )
+            .expr_as(
+                Expr::col((rt, refresh_tokens::Column::ExpiresAt)),
+                "expires_at",
+            )
+            .expr_as(Expr::col((rt, refresh_tokens::Column::UsedAt)), "used_at")
+            .expr_as(
+                Expr::col((grants::Entity, grants::Column::RevokedAt)),
+                "revoked_at",
+            )
+            .expr_as(
+                Expr::col((grants::Entity, grants::Column::SessionSid)),
+                "sid",
+            )
+            .expr_as(Expr::col((users::Entity, users::Column::Id)), "user_id")
+            .expr_as(
+                Expr::col((users::Entity, users::Column::Username)),
+                "username",
+            )
+            .expr_as(
+                Expr::col((users::Entity, users::Column::Disabled)),
+                "disabled",
+            )
+            .from(rt)
+            .inner_join(
+                grants::Entity,
+                Expr::col((grants::Entity, grants::Column::Id))
+                    .equals((rt, refresh_tokens::Column::GrantId)),
+            )
+            .inner_join(
+                users::Entity,
+                Expr::col((users::Entity, users::Column::Id))
+                    .equals((grants::Entity, grants::Column::UserId)),
+            )
+            .and_where(Expr::col((rt, refresh_tokens::Column::TokenHash)).eq(token_hash))
+            .to_owned();
+        let Some(row) = self.db.query_one(&query).await? else {
+            return Ok(None);
+        };
+        let client_id: String = row.try_get("", "client_id")?;
+        let scope: String = row.try_get("", "scope")?;
+        Ok(Some(RefreshTokenStatus {
+            client_id: ClientId::parse(&client_id)
+                .map_err(|e| corrupt("refresh_tokens.client_id", e))?,
+            scope: Scopes::parse(&scope).map_err(|e| corrupt("refresh_tokens.scope", e))?,
+            issued_at: row.try_get("", "issued_at")?,
+            expires_at: row.try_get("", "expires_at")?,
+            used_at: row.try_get("", "used_at")?,
+            grant_revoked_at: row.try_get("", "revoked_at")?,
+            session_sid: row.try_get("", "sid")?,
+            user_id: UserId::from_trusted(row.try_get("", "user_id")?),
+            username: row.try_get("", "username")?,
+            user_disabled: row.try_get("", "disabled")?,
+        }))
     }
 
     pub async fn refresh_token_by_hash(

@@ -1,6 +1,8 @@
 use std::str::FromStr;
 
-use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
 
 use super::entities::signing_keys;
 use super::{Store, StoreError};
@@ -49,6 +51,19 @@ impl Store {
             .await?;
         }
         txn.commit().await?;
+        Ok(())
+    }
+
+    /// Store a key's private half sealed anew (same key, current sealing).
+    pub async fn reseal_signing_key(&self, kid: &str, sealed: &str) -> Result<(), StoreError> {
+        signing_keys::Entity::update_many()
+            .set(signing_keys::ActiveModel {
+                private_key: Set(sealed.to_string()),
+                ..Default::default()
+            })
+            .filter(signing_keys::Column::Kid.eq(kid))
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 }

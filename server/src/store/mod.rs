@@ -7,6 +7,7 @@
 //! [`Ephemeral`] store: in-process by default, Redis when configured, so
 //! several replicas can share it.
 
+mod audit;
 mod clients;
 mod codes;
 mod consents;
@@ -15,22 +16,28 @@ pub mod ephemeral;
 mod error;
 mod grants;
 mod keys;
+mod outbox;
 mod pending;
+mod revocations;
 mod sessions;
 mod startup_lock;
 mod throttle;
 mod users;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
+pub use audit::AuditQuery;
 pub use codes::CodeRedemption;
 pub use ephemeral::Ephemeral;
 pub use error::StoreError;
+pub use grants::RefreshTokenStatus;
 pub use grants::RotateOutcome;
+pub use sessions::SessionListing;
 pub use startup_lock::StartupLock;
 
 /// Handle to both stores; cloning is shallow (pools inside).
@@ -38,11 +45,38 @@ pub use startup_lock::StartupLock;
 pub struct Store {
     db: DatabaseConnection,
     ephemeral: Ephemeral,
+    local: Arc<Local>,
+    /// The access-token lifetime: how long a revocation must be remembered
+    /// for the fast check (see `revocations`).
+    access_token_ttl: i64,
+}
+
+/// What this process keeps beside the stores: caches of facts that never
+/// change back (a revocation, a user's username) and the outbox's doorbell.
+#[derive(Debug, Default)]
+struct Local {
+    revoked: revocations::RevokedCache,
+    usernames: users::UsernameCache,
+    outbox: tokio::sync::Notify,
 }
 
 impl Store {
-    pub fn new(db: DatabaseConnection, ephemeral: Ephemeral) -> Self {
-        Self { db, ephemeral }
+    pub fn new(db: DatabaseConnection, ephemeral: Ephemeral, access_token_ttl: i64) -> Self {
+        Self {
+            db,
+            ephemeral,
+            local: Arc::new(Local::default()),
+            access_token_ttl,
+        }
+    }
+
+    /// Wait until this process queues a back-channel notice (or is woken).
+    pub async fn outbox_queued(&self) {
+        self.local.outbox.notified().await;
+    }
+
+    fn ring_outbox(&self) {
+        self.local.outbox.notify_one();
     }
 
     pub fn db(&self) -> &DatabaseConnection {
@@ -68,14 +102,17 @@ impl Store {
 /// Open the database named by `url` (`sqlite://…` or `postgres://…`). For a
 /// SQLite file, the parent directory is created and WAL journaling enabled.
 pub async fn connect_database(url: &str) -> Result<DatabaseConnection, StoreError> {
-    if let Some(path) = sqlite_file_path(url)
-        && let Some(parent) = Path::new(&path)
+    if let Some(path) = sqlite_file_path(url) {
+        if let Some(parent) = Path::new(&path)
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
-        })?;
+        {
+            create_private_dir(parent).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", parent.display()))
+            })?;
+        }
+        restrict_sqlite_files(&path)
+            .map_err(|e| StoreError::Unavailable(format!("cannot prepare {path}: {e}")))?;
     }
     let mut options = ConnectOptions::new(url);
     options
@@ -103,6 +140,53 @@ fn sqlite_file_path(url: &str) -> Option<String> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && !path.contains(":memory:")).then(|| path.to_string())
+}
+
+/// A new directory is readable by its owner only; an existing one is left alone.
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// The database holds password hashes and sealed keys: create the file
+/// readable by its owner only (SQLite gives its `-wal` and `-shm` files the
+/// same mode), and take group and world access away from files made before.
+#[cfg(unix)]
+fn restrict_sqlite_files(path: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{path}{suffix}");
+        if let Ok(meta) = std::fs::metadata(&file)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            tracing::warn!(
+                file,
+                "restricted the database file to its owner (mode 0600)"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn restrict_sqlite_files(_path: &str) -> std::io::Result<()> {
+    Ok(())
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {

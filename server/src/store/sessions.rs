@@ -1,10 +1,20 @@
+//! SSO sessions, and ending them: one transaction deletes the sessions,
+//! revokes the grants issued under them, queues a back-channel notice for
+//! every client that received tokens in them, and writes the audit record.
+
+use std::collections::{BTreeMap, BTreeSet};
+
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::entities::sessions;
-use super::{Store, StoreError, from_json, to_json};
-use crate::domain::{Session, UserId};
+use super::entities::{clients, grants, sessions};
+use super::outbox::{self, NewNotice};
+use super::{Store, StoreError, audit, from_json, to_json};
+use crate::domain::{
+    AuditEvent, ClientId, EndTarget, EndedSession, Session, SessionsEnded, UserId,
+};
 
 impl TryFrom<sessions::Model> for Session {
     type Error = StoreError;
@@ -42,6 +52,21 @@ fn active_model(session: &Session) -> Result<sessions::ActiveModel, StoreError> 
     })
 }
 
+/// A live session as listed for its user or an administrator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionListing {
+    pub session: Session,
+    pub username: String,
+    /// The clients that received tokens in this session.
+    pub clients: Vec<ClientId>,
+}
+
+fn expired(now: i64) -> Condition {
+    Condition::any()
+        .add(sessions::Column::IdleExpiresAt.lte(now))
+        .add(sessions::Column::AbsoluteExpiresAt.lte(now))
+}
+
 impl Store {
     pub async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
         active_model(session)?.insert(&self.db).await?;
@@ -49,16 +74,20 @@ impl Store {
     }
 
     /// Swap the session stored under `old_id_hash` for `session` in one
-    /// transaction (a new cookie token after re-authentication).
+    /// transaction (a new cookie token after re-authentication). Fails with
+    /// `NotFound` if the old session ended meanwhile.
     pub async fn replace_session(
         &self,
         old_id_hash: &str,
         session: &Session,
     ) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
-        sessions::Entity::delete_by_id(old_id_hash)
+        let deleted = sessions::Entity::delete_by_id(old_id_hash)
             .exec(&txn)
             .await?;
+        if deleted.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
         active_model(session)?.insert(&txn).await?;
         txn.commit().await?;
         Ok(())
@@ -66,6 +95,15 @@ impl Store {
 
     pub async fn session_by_id_hash(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
         sessions::Entity::find_by_id(id_hash)
+            .one(&self.db)
+            .await?
+            .map(Session::try_from)
+            .transpose()
+    }
+
+    pub async fn session_by_sid(&self, sid: &str) -> Result<Option<Session>, StoreError> {
+        sessions::Entity::find()
+            .filter(sessions::Column::Sid.eq(sid))
             .one(&self.db)
             .await?
             .map(Session::try_from)
@@ -91,10 +129,191 @@ impl Store {
         Ok(())
     }
 
-    pub async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        sessions::Entity::delete_by_id(id_hash)
-            .exec(&self.db)
+    /// Live sessions, of one user or of everyone, most recently used first,
+    /// each with its user's name and the clients that received tokens in it.
+    pub async fn sessions(
+        &self,
+        user: Option<&UserId>,
+        now: i64,
+        limit: u64,
+    ) -> Result<Vec<SessionListing>, StoreError> {
+        let mut select = sessions::Entity::find()
+            .filter(sessions::Column::IdleExpiresAt.gt(now))
+            .filter(sessions::Column::AbsoluteExpiresAt.gt(now))
+            .order_by_desc(sessions::Column::LastSeenAt)
+            .order_by_asc(sessions::Column::Sid)
+            .limit(limit);
+        if let Some(user) = user {
+            select = select.filter(sessions::Column::UserId.eq(user.as_str()));
+        }
+        let rows = select.all(&self.db).await?;
+        let sids: Vec<String> = rows.iter().map(|r| r.sid.clone()).collect();
+        let mut clients: BTreeMap<String, Vec<ClientId>> = BTreeMap::new();
+        if !sids.is_empty() {
+            let pairs: Vec<(Option<String>, String)> = grants::Entity::find()
+                .select_only()
+                .column(grants::Column::SessionSid)
+                .column(grants::Column::ClientId)
+                .distinct()
+                .filter(grants::Column::SessionSid.is_in(sids))
+                .order_by_asc(grants::Column::ClientId)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            for (sid, client) in pairs {
+                if let (Some(sid), Ok(client)) = (sid, ClientId::parse(&client)) {
+                    clients.entry(sid).or_default().push(client);
+                }
+            }
+        }
+        let mut listings = Vec::with_capacity(rows.len());
+        for row in rows {
+            let session = Session::try_from(row)?;
+            let username = self
+                .username_of(&session.user_id)
+                .await?
+                .unwrap_or_default();
+            listings.push(SessionListing {
+                clients: clients.remove(&session.sid).unwrap_or_default(),
+                username,
+                session,
+            });
+        }
+        Ok(listings)
+    }
+
+    /// End the sessions `target` names, in one transaction: delete them;
+    /// if `revoke_grants`, revoke the grants issued under them (for a whole
+    /// user: every grant of the user); queue a back-channel notice for each
+    /// client with a back-channel URI that received tokens in them; and write
+    /// the audit records `audit` makes of the outcome. Of two concurrent
+    /// callers ending the same session, only the one whose delete removed it
+    /// queues its notices.
+    pub async fn end_sessions(
+        &self,
+        target: &EndTarget,
+        revoke_grants: bool,
+        now: i64,
+        audit: impl FnOnce(&SessionsEnded) -> Vec<AuditEvent>,
+    ) -> Result<SessionsEnded, StoreError> {
+        let txn = self.db.begin().await?;
+        let select = sessions::Entity::find();
+        let candidates = match target {
+            EndTarget::Session(sid) => select.filter(sessions::Column::Sid.eq(sid.as_str())),
+            EndTarget::User(user) => select.filter(sessions::Column::UserId.eq(user.as_str())),
+            EndTarget::OtherSessions { user, keep_sid } => select
+                .filter(sessions::Column::UserId.eq(user.as_str()))
+                .filter(sessions::Column::Sid.ne(keep_sid.as_str())),
+            EndTarget::Expired { limit } => select.filter(expired(now)).limit(*limit),
+        }
+        .all(&txn)
+        .await?;
+
+        let mut ended = Vec::new();
+        for row in candidates {
+            let deleted = sessions::Entity::delete_many()
+                .filter(sessions::Column::IdHash.eq(row.id_hash.as_str()))
+                .exec(&txn)
+                .await?;
+            if deleted.rows_affected == 1 {
+                ended.push(EndedSession {
+                    sid: row.sid,
+                    user_id: UserId::from_trusted(row.user_id),
+                });
+            }
+        }
+        let sids: Vec<String> = ended.iter().map(|s| s.sid.clone()).collect();
+
+        let mut revoked: Vec<String> = Vec::new();
+        if revoke_grants && (!sids.is_empty() || matches!(target, EndTarget::User(_))) {
+            let scope = match target {
+                EndTarget::User(user) => grants::Column::UserId.eq(user.as_str()),
+                _ => grants::Column::SessionSid.is_in(sids.clone()),
+            };
+            revoked = grants::Entity::find()
+                .select_only()
+                .column(grants::Column::Id)
+                .filter(scope)
+                .filter(grants::Column::RevokedAt.is_null())
+                .into_tuple()
+                .all(&txn)
+                .await?;
+            if !revoked.is_empty() {
+                grants::Entity::update_many()
+                    .set(grants::ActiveModel {
+                        revoked_at: Set(Some(now)),
+                        ..Default::default()
+                    })
+                    .filter(grants::Column::Id.is_in(revoked.clone()))
+                    .filter(grants::Column::RevokedAt.is_null())
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+
+        let notices = if sids.is_empty() {
+            Vec::new()
+        } else {
+            self.notices_for(&txn, &sids).await?
+        };
+        outbox::insert(&txn, &notices, now).await?;
+
+        let summary = SessionsEnded {
+            sessions: ended,
+            families_revoked: revoked.len() as u64,
+            notices_queued: notices.len() as u64,
+        };
+        audit::insert(&txn, &audit(&summary)).await?;
+        txn.commit().await?;
+
+        self.mark_grants_revoked(&revoked, now).await?;
+        if !notices.is_empty() {
+            self.ring_outbox();
+        }
+        Ok(summary)
+    }
+
+    /// One notice per (client with a back-channel URI, session) among the
+    /// grants made in sessions `sids`.
+    async fn notices_for(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        sids: &[String],
+    ) -> Result<Vec<NewNotice>, StoreError> {
+        let pairs: Vec<(String, Option<String>, String)> = grants::Entity::find()
+            .select_only()
+            .column(grants::Column::ClientId)
+            .column(grants::Column::SessionSid)
+            .column(grants::Column::UserId)
+            .distinct()
+            .filter(grants::Column::SessionSid.is_in(sids.to_vec()))
+            .into_tuple()
+            .all(txn)
             .await?;
-        Ok(())
+        let client_ids: BTreeSet<String> = pairs.iter().map(|(c, _, _)| c.clone()).collect();
+        if client_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let listening: BTreeSet<String> = clients::Entity::find()
+            .select_only()
+            .column(clients::Column::Id)
+            .filter(clients::Column::Id.is_in(client_ids))
+            .filter(clients::Column::BackchannelLogoutUri.is_not_null())
+            .into_tuple::<String>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(pairs
+            .into_iter()
+            .filter(|(client, _, _)| listening.contains(client))
+            .filter_map(|(client_id, sid, sub)| {
+                sid.map(|sid| NewNotice {
+                    client_id,
+                    sid,
+                    sub,
+                })
+            })
+            .collect())
     }
 }

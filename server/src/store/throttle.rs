@@ -1,4 +1,7 @@
-//! Counters of failed sign-ins, per account and per client IP.
+//! Counters of sign-in attempts, per account and per client IP. An attempt
+//! is counted before its password is checked, atomically (Redis `INCR`, or a
+//! counter under the in-process store's lock), so parallel guesses cannot all
+//! slip under the limit; a successful attempt takes its count back.
 
 use std::time::Duration;
 
@@ -9,20 +12,22 @@ fn key(scope: &str) -> String {
 }
 
 impl Store {
-    pub async fn failure_count(&self, scope: &str) -> Result<u64, StoreError> {
-        Ok(self
-            .ephemeral
-            .get(&key(scope))
-            .await?
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0))
-    }
-
-    pub async fn record_failure(&self, scope: &str, window: Duration) -> Result<u64, StoreError> {
+    /// Count one more attempt in `scope`; returns the count in the window.
+    pub async fn count_attempt(&self, scope: &str, window: Duration) -> Result<u64, StoreError> {
         self.ephemeral.incr(&key(scope), window).await
     }
 
-    pub async fn clear_failures(&self, scope: &str) -> Result<(), StoreError> {
+    /// Take back one attempt (it succeeded).
+    pub async fn uncount_attempt(&self, scope: &str) -> Result<(), StoreError> {
+        self.ephemeral.decr_existing(&key(scope)).await
+    }
+
+    pub async fn clear_attempts(&self, scope: &str) -> Result<(), StoreError> {
         self.ephemeral.delete(&key(scope)).await
+    }
+
+    /// Count a request in a fixed window; returns the count so far.
+    pub async fn count_in_window(&self, name: &str, window: Duration) -> Result<u64, StoreError> {
+        self.ephemeral.incr(name, window).await
     }
 }

@@ -1,11 +1,39 @@
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use super::entities::users;
 use super::{Store, StoreError};
 use crate::domain::{Email, PasswordHash, Profile, User, UserId, Username};
+
+/// Usernames by user id. A username never changes, so an entry is never
+/// stale; the map is emptied when it grows past its bound.
+#[derive(Debug, Default)]
+pub(super) struct UsernameCache(Mutex<HashMap<String, String>>);
+
+impl UsernameCache {
+    const MAX: usize = 100_000;
+
+    fn get(&self, id: &str) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    fn put(&self, id: &str, username: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(id.to_string(), username.to_string());
+    }
+}
 
 impl TryFrom<users::Model> for User {
     type Error = StoreError;
@@ -63,6 +91,23 @@ impl Store {
             .await?
             .map(User::try_from)
             .transpose()
+    }
+
+    /// The username of user `id`, from memory after the first lookup.
+    pub async fn username_of(&self, id: &UserId) -> Result<Option<String>, StoreError> {
+        if let Some(username) = self.local.usernames.get(id.as_str()) {
+            return Ok(Some(username));
+        }
+        let username: Option<String> = users::Entity::find_by_id(id.as_str())
+            .select_only()
+            .column(users::Column::Username)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        if let Some(username) = &username {
+            self.local.usernames.put(id.as_str(), username);
+        }
+        Ok(username)
     }
 
     pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {

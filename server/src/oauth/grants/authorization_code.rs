@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::super::tokens::TokenResponse;
+use super::super::tokens::{Issuance, TokenResponse};
 use super::super::{OAuthError, Provider, pkce};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::scope::{OFFLINE_ACCESS, OPENID};
@@ -24,8 +24,17 @@ impl Provider {
         code_verifier: Option<&Secret>,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
-        let record = match self.store.redeem_code(code.expose(), TOMBSTONE_TTL).await? {
+        let record = match self
+            .store
+            .redeem_code(code.expose(), &client.id, TOMBSTONE_TTL)
+            .await?
+        {
             CodeRedemption::Fresh(record) => record,
+            CodeRedemption::OtherClient => {
+                return Err(OAuthError::invalid_grant(
+                    "the authorization code was issued to another client",
+                ));
+            }
             CodeRedemption::Replayed(record) => {
                 self.store
                     .revoke_grant(&grant_of(&record, now), now)
@@ -49,7 +58,6 @@ impl Provider {
         }
 
         let grant = grant_of(&record, now);
-        let access_token = self.access_token(&grant, &grant.scope, now)?;
         // A refresh token only when the user granted offline_access (OIDC
         // Core §11) to a client allowed to use it.
         let refresh_token = (client.allows(GrantType::RefreshToken)
@@ -76,21 +84,24 @@ impl Provider {
                     "the authorization code was already used",
                 ));
             }
+            Err(StoreError::SessionEnded) => {
+                return Err(OAuthError::invalid_grant(
+                    "the user signed out after the code was issued",
+                ));
+            }
             Err(other) => return Err(other.into()),
         }
-        let id_token = if grant.scope.contains(OPENID) {
-            Some(self.id_token(client, &grant, record.nonce.as_deref(), &access_token, now)?)
-        } else {
-            None
-        };
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in: self.config.access_token_lifetime,
-            refresh_token,
-            id_token,
-            scope: grant.scope.to_string(),
-        })
+        self.issue(
+            Issuance {
+                client,
+                grant: Some(&grant),
+                scope: &grant.scope,
+                id_token: grant.scope.contains(OPENID),
+                nonce: record.nonce.as_deref(),
+                refresh_token,
+            },
+            now,
+        )
     }
 }
 
@@ -117,11 +128,6 @@ fn check_code(
     code_verifier: Option<&Secret>,
     now: i64,
 ) -> Result<(), OAuthError> {
-    if record.client_id != client.id {
-        return Err(OAuthError::invalid_grant(
-            "the authorization code was issued to another client",
-        ));
-    }
     if record.is_expired(now) {
         return Err(OAuthError::invalid_grant(
             "the authorization code has expired",

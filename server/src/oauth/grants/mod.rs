@@ -2,12 +2,13 @@
 //! request to the module of its grant type.
 
 mod authorization_code;
+mod client_credentials;
 mod refresh_token;
 
 use super::request::TokenRequest;
 use super::tokens::TokenResponse;
 use super::{ClientCredentials, OAuthError, Params, Provider};
-use crate::domain::Secret;
+use crate::domain::{GrantType, Secret};
 
 impl Provider {
     /// Answer a token request. `basic` is the decoded HTTP Basic credentials.
@@ -20,6 +21,12 @@ impl Provider {
         let credentials = ClientCredentials::extract(basic, params)?;
         let request = TokenRequest::parse(params)?;
         let client = self.authenticate_client(&credentials).await?;
+        // RFC 6749 §4.4: a public client cannot prove it is itself.
+        if request.grant_type() == GrantType::ClientCredentials && client.is_public() {
+            return Err(OAuthError::unauthorized_client(
+                "public clients may not use the client_credentials grant",
+            ));
+        }
         if !client.allows(request.grant_type()) {
             return Err(OAuthError::unauthorized_client(format!(
                 "this client may not use the {} grant",
@@ -41,6 +48,9 @@ impl Provider {
             } => {
                 self.refresh(&client, &refresh_token, scope.as_ref(), now)
                     .await
+            }
+            TokenRequest::ClientCredentials { scope } => {
+                self.client_credentials(&client, scope.as_ref(), now)
             }
         }
     }

@@ -2,7 +2,7 @@
 //! Every use rotates the token. Presenting a token that was already used means
 //! it leaked: the whole grant (every access and refresh token) is revoked.
 
-use super::super::tokens::TokenResponse;
+use super::super::tokens::{Issuance, TokenResponse};
 use super::super::{OAuthError, Provider};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::scope::OPENID;
@@ -79,21 +79,18 @@ impl Provider {
             ));
         }
 
-        let access_token = self.access_token(&grant, &scope, now)?;
-        let id_token = if scope.contains(OPENID) {
-            // OIDC Core §12.2: same iss, sub, aud and auth_time; no nonce.
-            Some(self.id_token(client, &grant, None, &access_token, now)?)
-        } else {
-            None
-        };
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in: self.config.access_token_lifetime,
-            refresh_token: Some(new_token),
-            id_token,
-            scope: scope.to_string(),
-        })
+        // OIDC Core §12.2: same iss, sub, aud and auth_time; no nonce.
+        self.issue(
+            Issuance {
+                client,
+                grant: Some(&grant),
+                scope: &scope,
+                id_token: scope.contains(OPENID),
+                nonce: None,
+                refresh_token: Some(new_token),
+            },
+            now,
+        )
     }
 
     async fn revoke_family(

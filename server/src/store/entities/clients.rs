@@ -16,6 +16,13 @@ pub struct Model {
     pub first_party: bool,
     pub id_token_alg: String,
     pub created_at: i64,
+    /// JSON array of strings.
+    pub post_logout_redirect_uris: String,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: bool,
+    pub access_token_alg: String,
+    /// JSON array of the scopes the client may be granted; NULL: the standard ones.
+    pub scopes: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

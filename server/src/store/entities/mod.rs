@@ -1,8 +1,10 @@
 //! sea-orm entities: row shapes only. Nothing outside `store` sees them.
 
+pub mod audit_events;
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod logout_notices;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;

@@ -76,6 +76,14 @@ impl MemoryStore {
         next
     }
 
+    pub fn decr_existing(&self, key: &str) {
+        let mut inner = self.lock();
+        if let Some(entry) = inner.live(key) {
+            let next = entry.value.parse::<u64>().unwrap_or(0).saturating_sub(1);
+            entry.value = next.to_string();
+        }
+    }
+
     pub fn delete(&self, key: &str) {
         self.lock().entries.remove(key);
     }
@@ -144,7 +152,11 @@ mod tests {
         let store = MemoryStore::default();
         assert_eq!(store.incr("c", Duration::from_secs(60)), 1);
         assert_eq!(store.incr("c", Duration::from_secs(60)), 2);
+        store.decr_existing("c");
+        assert_eq!(store.get("c").as_deref(), Some("1"));
         store.delete("c");
+        store.decr_existing("c");
+        assert_eq!(store.get("c"), None, "decrementing never creates");
         assert_eq!(store.incr("c", Duration::from_secs(60)), 1);
     }
 }

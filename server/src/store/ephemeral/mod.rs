@@ -76,6 +76,45 @@ impl Ephemeral {
         }
     }
 
+    /// Decrement a counter if it exists (never below zero, never creating it).
+    pub async fn decr_existing(&self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Ephemeral::Memory(store) => {
+                store.decr_existing(key);
+                Ok(())
+            }
+            Ephemeral::Redis(store) => store.decr_existing(key).await,
+        }
+    }
+
+    /// Set every key in `keys` (with an empty value) for `ttl`, in one round trip.
+    pub async fn put_all(&self, keys: &[String], ttl: Duration) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Ephemeral::Memory(store) => {
+                for key in keys {
+                    store.put(key, "", ttl);
+                }
+                Ok(())
+            }
+            Ephemeral::Redis(store) => store.put_all(keys, ttl).await,
+        }
+    }
+
+    /// Does any of `keys` exist? One round trip.
+    pub async fn any_exists(&self, keys: &[String]) -> Result<bool, StoreError> {
+        match self {
+            Ephemeral::Memory(store) => Ok(keys.iter().any(|k| store.get(k).is_some())),
+            Ephemeral::Redis(store) => store.any_exists(keys).await,
+        }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Ephemeral::Redis(_))
+    }
+
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         match self {
             Ephemeral::Memory(store) => {

@@ -28,6 +28,13 @@ if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n
 ";
 
+/// DECR only a counter that exists and is positive, keeping its expiry.
+const DECR_EXISTING: &str = r"
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+";
+
 fn millis(ttl: Duration) -> u64 {
     u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
 }
@@ -96,6 +103,43 @@ impl RedisStore {
             .arg(millis(window))
             .invoke_async(&mut conn)
             .await?)
+    }
+
+    pub async fn decr_existing(&self, key: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: i64 = Script::new(DECR_EXISTING)
+            .key(self.key(key))
+            .invoke_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn put_all(&self, keys: &[String], ttl: Duration) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let mut pipe = redis::pipe();
+        for key in keys {
+            pipe.cmd("SET")
+                .arg(self.key(key))
+                .arg("")
+                .arg("PX")
+                .arg(millis(ttl))
+                .ignore();
+        }
+        let _: () = pipe.query_async(&mut conn).await?;
+        Ok(())
+    }
+
+    pub async fn any_exists(&self, keys: &[String]) -> Result<bool, StoreError> {
+        if keys.is_empty() {
+            return Ok(false);
+        }
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("EXISTS");
+        for key in keys {
+            cmd.arg(self.key(key));
+        }
+        let found: u64 = cmd.query_async(&mut conn).await?;
+        Ok(found > 0)
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {

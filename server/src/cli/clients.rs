@@ -1,0 +1,261 @@
+//! `tessera client …`
+
+use clap::{ArgAction, Args, Subcommand};
+use serde_json::json;
+
+use super::{output, parse_alg, parse_auth_method, parse_grant};
+use crate::admin;
+use crate::admin::clients::{ClientUpdate, CreatedClient, NewClient};
+use crate::domain::{AuthMethod, Client, DeliveryStatus, GrantType, RedirectUriPolicy, SigningAlg};
+use crate::startup::Services;
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client; a confidential client's secret is printed once.
+    Create(CreateClient),
+    /// Change a client's registration.
+    Update(UpdateClient),
+    /// Show a client, with how its back-channel logout deliveries are going.
+    Show { client_id: String },
+    /// List clients.
+    List,
+    /// Delete a client with its consents and tokens.
+    Delete { client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct CreateClient {
+    /// Display name shown on the login and consent pages.
+    #[arg(long)]
+    pub name: String,
+    /// The client_id (generated when omitted).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// A public client (SPA or native app): no secret, PKCE required.
+    #[arg(long)]
+    pub public: bool,
+    /// client_secret_basic (default) or client_secret_post.
+    #[arg(long, value_parser = parse_auth_method)]
+    pub auth_method: Option<AuthMethod>,
+    /// A redirect URI, matched exactly; repeat for several.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// authorization_code, refresh_token or client_credentials; repeat for
+    /// several (default: authorization_code and refresh_token).
+    #[arg(long = "grant", value_parser = parse_grant)]
+    pub grants: Vec<GrantType>,
+    /// The operator's own app: users are not asked for consent.
+    #[arg(long)]
+    pub first_party: bool,
+    /// ID token (and logout token) signing algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long, value_parser = parse_alg, default_value = "RS256")]
+    pub id_token_alg: SigningAlg,
+    /// Access token signing algorithm: RS256 (default), ES256 or EdDSA.
+    #[arg(long, value_parser = parse_alg, default_value = "RS256")]
+    pub access_token_alg: SigningAlg,
+    /// Where the browser may return after signing out, matched exactly; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where logout tokens are POSTed when a session of this client ends.
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    /// The client needs `sid` in logout tokens (always sent).
+    #[arg(long)]
+    pub backchannel_logout_session_required: bool,
+    /// A scope the client may be granted; repeat for several (default: the
+    /// OpenID scopes openid, profile, email, offline_access).
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateClient {
+    pub client_id: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Replaces the registered redirect URIs; repeat for several.
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Replaces the grants; repeat for several.
+    #[arg(long = "grant", value_parser = parse_grant)]
+    pub grants: Vec<GrantType>,
+    #[arg(long, action = ArgAction::Set)]
+    pub first_party: Option<bool>,
+    #[arg(long, value_parser = parse_alg)]
+    pub id_token_alg: Option<SigningAlg>,
+    #[arg(long, value_parser = parse_alg)]
+    pub access_token_alg: Option<SigningAlg>,
+    /// Replaces the post-logout redirect URIs; repeat for several.
+    #[arg(long = "post-logout-redirect-uri")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Remove every post-logout redirect URI.
+    #[arg(long, conflicts_with = "post_logout_redirect_uris")]
+    pub no_post_logout_redirect_uris: bool,
+    /// The back-channel logout URI; an empty value removes it.
+    #[arg(long)]
+    pub backchannel_logout_uri: Option<String>,
+    #[arg(long, action = ArgAction::Set)]
+    pub backchannel_logout_session_required: Option<bool>,
+    /// Replaces the scopes the client may be granted; repeat for several.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+}
+
+fn uris(list: &[crate::domain::RedirectUri]) -> Vec<&str> {
+    list.iter().map(|u| u.as_str()).collect()
+}
+
+fn client_json(client: &Client) -> serde_json::Value {
+    json!({
+        "client_id": client.id.as_str(),
+        "name": client.name,
+        "public": client.is_public(),
+        "token_endpoint_auth_method": client.auth_method().as_str(),
+        "redirect_uris": uris(&client.redirect_uris),
+        "grant_types": client.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "scope": client.allowed_scopes().to_string(),
+        "first_party": client.first_party,
+        "id_token_signed_response_alg": client.id_token_alg.as_str(),
+        "access_token_signed_response_alg": client.access_token_alg.as_str(),
+        "post_logout_redirect_uris": uris(&client.logout.post_logout_redirect_uris),
+        "backchannel_logout_uri": client.logout.backchannel_logout_uri.as_ref().map(|u| u.as_str()),
+        "backchannel_logout_session_required": client.logout.backchannel_logout_session_required,
+        "created_at": client.created_at,
+    })
+}
+
+fn delivery_json(status: &DeliveryStatus) -> serde_json::Value {
+    json!({
+        "pending": status.pending,
+        "delivered": status.delivered,
+        "abandoned": status.abandoned,
+        "last_attempt_at": status.last_attempt_at,
+        "last_outcome": status.last_outcome,
+    })
+}
+
+/// `Some(list)` when a repeatable option was given at all.
+fn given<T>(list: Vec<T>) -> Option<Vec<T>> {
+    (!list.is_empty()).then_some(list)
+}
+
+pub async fn run(
+    services: &Services,
+    policy: RedirectUriPolicy,
+    command: ClientCommand,
+    json: bool,
+    now: i64,
+) -> anyhow::Result<()> {
+    let store = &services.store;
+    match command {
+        ClientCommand::Create(args) => {
+            let new = NewClient {
+                id: args.id,
+                name: args.name,
+                public: args.public,
+                auth_method: args.auth_method,
+                redirect_uris: args.redirect_uris,
+                grant_types: args.grants,
+                first_party: args.first_party,
+                id_token_alg: args.id_token_alg,
+                access_token_alg: args.access_token_alg,
+                post_logout_redirect_uris: args.post_logout_redirect_uris,
+                backchannel_logout_uri: args.backchannel_logout_uri,
+                backchannel_logout_session_required: args.backchannel_logout_session_required,
+                scopes: args.scopes,
+            };
+            let CreatedClient { client, secret } =
+                admin::clients::create_client(store, &services.pepper, policy, new, now).await?;
+            let mut value = client_json(&client);
+            let mut text = format!("Created client {} ({})", client.name, client.id);
+            if let Some(secret) = &secret {
+                value["client_secret"] = json!(secret.expose());
+                text.push_str(&format!(
+                    "\nClient secret (shown once): {}",
+                    secret.expose()
+                ));
+            }
+            output(json, value, text);
+        }
+        ClientCommand::Update(args) => {
+            let update = ClientUpdate {
+                name: args.name,
+                redirect_uris: given(args.redirect_uris),
+                grant_types: given(args.grants),
+                first_party: args.first_party,
+                id_token_alg: args.id_token_alg,
+                access_token_alg: args.access_token_alg,
+                post_logout_redirect_uris: if args.no_post_logout_redirect_uris {
+                    Some(Vec::new())
+                } else {
+                    given(args.post_logout_redirect_uris)
+                },
+                backchannel_logout_uri: args.backchannel_logout_uri,
+                backchannel_logout_session_required: args.backchannel_logout_session_required,
+                scopes: given(args.scopes),
+            };
+            let client =
+                admin::clients::update_client(store, policy, &args.client_id, update).await?;
+            output(
+                json,
+                client_json(&client),
+                format!("Updated client {} ({})", client.name, client.id),
+            );
+        }
+        ClientCommand::Show { client_id } => {
+            let (client, status) = admin::clients::show_client(store, &client_id).await?;
+            let mut value = client_json(&client);
+            value["backchannel_delivery"] = delivery_json(&status);
+            let text = format!(
+                "{} ({})\n  redirect URIs: {}\n  back-channel logout: {}\n  deliveries: {} pending, {} delivered, {} abandoned; last: {}",
+                client.name,
+                client.id,
+                client
+                    .redirect_uris
+                    .iter()
+                    .map(|u| u.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                client
+                    .logout
+                    .backchannel_logout_uri
+                    .as_ref()
+                    .map_or("-", |u| u.as_str()),
+                status.pending,
+                status.delivered,
+                status.abandoned,
+                status.last_outcome.as_deref().unwrap_or("none yet"),
+            );
+            output(json, value, text);
+        }
+        ClientCommand::List => {
+            let clients = admin::clients::list_clients(store).await?;
+            let text: Vec<String> = clients
+                .iter()
+                .map(|c| {
+                    let kind = if c.is_public() {
+                        "public"
+                    } else {
+                        "confidential"
+                    };
+                    let uris: Vec<&str> = c.redirect_uris.iter().map(|u| u.as_str()).collect();
+                    format!("{}  {}  {}  {}", c.id, c.name, kind, uris.join(" "))
+                })
+                .collect();
+            output(
+                json,
+                json!(clients.iter().map(client_json).collect::<Vec<_>>()),
+                text.join("\n"),
+            );
+        }
+        ClientCommand::Delete { client_id } => {
+            admin::clients::delete_client(store, &client_id, now).await?;
+            output(
+                json,
+                json!({ "client_id": client_id, "deleted": true }),
+                format!("Deleted client {client_id}."),
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! The account page: the signed-in user's own sessions (browser, address,
+//! sign-in time, last seen), each of which they can end, or all but this one.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::authorize::redirect_to;
+use super::cookies::session_token;
+use super::{HttpError, client_ip, csrf, form_params, paths, query_params};
+use crate::oauth::logout::AccountView;
+use crate::state::AppState;
+
+struct SessionRow {
+    sid: String,
+    browser: String,
+    ip: String,
+    signed_in: String,
+    last_seen: String,
+    clients: String,
+    current: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    username: &'a str,
+    sessions: Vec<SessionRow>,
+    others: bool,
+    csrf_token: &'a str,
+    notice: Option<String>,
+}
+
+pub async fn account_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, HttpError> {
+    let query = query_params(&req).map_err(HttpError::malformed_page)?;
+    let Some(view) = state
+        .provider
+        .account(session_token(&req).as_deref(), state.now())
+        .await
+        .map_err(HttpError::page_from)?
+    else {
+        return Ok(redirect_to(paths::LOGIN, StatusCode::FOUND));
+    };
+    let notice = query
+        .get("ended")
+        .and_then(|n| n.parse::<usize>().ok())
+        .map(|n| match n {
+            1 => "1 session was signed out.".to_string(),
+            n => format!("{n} sessions were signed out."),
+        });
+    let csrf = csrf::issue(&req, state.provider.pepper(), &state.web.cookies);
+    let page = render(&view, &csrf.token, notice);
+    Ok(super::page(&req, page, StatusCode::OK, csrf.cookie))
+}
+
+fn render<'a>(
+    view: &'a AccountView,
+    csrf_token: &'a str,
+    notice: Option<String>,
+) -> AccountPage<'a> {
+    let sessions: Vec<SessionRow> = view
+        .sessions
+        .iter()
+        .map(|listing| {
+            let s = &listing.session;
+            SessionRow {
+                sid: s.sid.clone(),
+                browser: describe_user_agent(s.user_agent.as_deref()),
+                ip: s.ip.clone().unwrap_or_else(|| "unknown".into()),
+                signed_in: format_time(s.auth_time),
+                last_seen: format_time(s.last_seen_at),
+                clients: if listing.clients.is_empty() {
+                    "none".into()
+                } else {
+                    listing
+                        .clients
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                current: s.sid == view.current_sid,
+            }
+        })
+        .collect();
+    AccountPage {
+        username: view.user.username.as_str(),
+        others: sessions.iter().any(|s| !s.current),
+        sessions,
+        csrf_token,
+        notice,
+    }
+}
+
+/// `sid` ends that session; without it, every session but this one ends.
+pub async fn sessions_end_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let form = form_params(&req, &body).map_err(HttpError::malformed_page)?;
+    if form.reject_repeated().is_err()
+        || !csrf::verify(
+            &req,
+            state.provider.pepper(),
+            &state.web.cookies,
+            form.get(csrf::FIELD),
+        )
+    {
+        return Err(HttpError::page(
+            StatusCode::FORBIDDEN,
+            "The form expired",
+            "Reload your sessions and try again.",
+        ));
+    }
+    let ended = state
+        .provider
+        .end_own_sessions(
+            session_token(&req).as_deref(),
+            form.get("sid"),
+            client_ip(&req, &state.web.trusted_proxies),
+            state.now(),
+        )
+        .await
+        .map_err(HttpError::page_from)?;
+    let location = match ended {
+        Some(ended) => format!("{}?ended={}", paths::ACCOUNT, ended.sessions.len()),
+        None => paths::LOGIN.to_string(),
+    };
+    Ok(redirect_to(&location, StatusCode::SEE_OTHER))
+}
+
+/// `2026-12-02 04:41 UTC`.
+fn format_time(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// "Firefox on Linux": enough to recognise one's own devices.
+fn describe_user_agent(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
+        return "Unknown browser".into();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map_or("Unknown browser", |(_, name)| name);
+    let os = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| *name);
+    match os {
+        Some(os) => format!("{browser} on {os}"),
+        None => browser.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agents_are_summarised() {
+        assert_eq!(
+            describe_user_agent(Some(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
+            )),
+            "Firefox on Linux"
+        );
+        assert_eq!(
+            describe_user_agent(Some(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 Edg/131.0"
+            )),
+            "Edge on Windows"
+        );
+        assert_eq!(
+            describe_user_agent(Some(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile/15E148 Safari/604.1"
+            )),
+            "Safari on iOS"
+        );
+        assert_eq!(describe_user_agent(None), "Unknown browser");
+    }
+
+    #[test]
+    fn times_are_shown_in_utc() {
+        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
+    }
+}

@@ -1,0 +1,29 @@
+//! Every path Tessera serves, in one leaf module: the router registers them,
+//! discovery publishes them and handlers link to them, without importing
+//! each other.
+
+pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+pub const JWKS: &str = "/jwks";
+pub const AUTHORIZE: &str = "/authorize";
+pub const LOGIN: &str = "/login";
+pub const CONSENT: &str = "/consent";
+pub const TOKEN: &str = "/token";
+pub const USERINFO: &str = "/userinfo";
+pub const INTROSPECT: &str = "/introspect";
+pub const REVOKE: &str = "/revoke";
+/// The end-session endpoint (OIDC RP-Initiated Logout 1.0), also the target
+/// of every Sign out button.
+pub const LOGOUT: &str = "/logout";
+pub const ACCOUNT: &str = "/account";
+pub const ACCOUNT_SESSIONS_END: &str = "/account/sessions/end";
+pub const HEALTH: &str = "/health";
+pub const HOME: &str = "/";
+pub const STATIC: &str = "/static";
+
+/// The browser-relative URL of a page for a parked authorization request.
+pub fn with_request(path: &str, request_id: &str) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("request", request_id)
+        .finish();
+    format!("{path}?{query}")
+}

@@ -1,0 +1,45 @@
+//! The client credentials grant (RFC 6749 §4.4): a confidential client gets
+//! an access token for itself. `sub` is the client (RFC 9068 §2.2.3); there
+//! is no refresh token (§4.4.3) and no ID token, since no user is involved.
+
+use super::super::tokens::{Issuance, TokenResponse};
+use super::super::{OAuthError, Provider};
+use crate::domain::scope::SUPPORTED;
+use crate::domain::{Client, Scopes};
+
+impl Provider {
+    pub(super) fn client_credentials(
+        &self,
+        client: &Client,
+        scope: Option<&Scopes>,
+        now: i64,
+    ) -> Result<TokenResponse, OAuthError> {
+        // The OpenID scopes are about a user; none is involved here.
+        let allowed = client
+            .allowed_scopes()
+            .without_all(&Scopes::from_tokens(SUPPORTED));
+        // No scope asked for: everything the client may have (§3.3).
+        let scope = match scope {
+            None => allowed,
+            Some(requested) if requested.is_subset(&allowed) => requested.clone(),
+            Some(requested) => {
+                let unknown = requested.unknown_in(&allowed);
+                return Err(OAuthError::invalid_scope(format!(
+                    "this client may not be granted {}",
+                    unknown.join(" ")
+                )));
+            }
+        };
+        self.issue(
+            Issuance {
+                client,
+                grant: None,
+                scope: &scope,
+                id_token: false,
+                nonce: None,
+                refresh_token: None,
+            },
+            now,
+        )
+    }
+}

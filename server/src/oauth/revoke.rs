@@ -1,0 +1,115 @@
+//! Token revocation (RFC 7009). A client revokes its own tokens: a refresh
+//! token takes its whole grant with it (the family and every access token of
+//! it, §2.1 "SHOULD"); an access token is deny-listed by `jti` until it
+//! expires. A token of another client, an unknown one or garbage: nothing
+//! happens, and the answer is the same 200 (§2.2), so the endpoint tells an
+//! attacker nothing. `token_type_hint` is only a hint; the token's shape
+//! decides.
+
+use serde_json::json;
+
+use super::introspect::looks_like_jwt;
+use super::tokens::AccessTokenClaims;
+use super::{OAuthError, Params, Provider};
+use crate::domain::crypto::sha256_hex;
+use crate::domain::{Actor, AuditEvent, Client, Secret};
+
+/// What revocation did (the HTTP answer is 200 either way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Revoked {
+    /// A refresh token: its grant is revoked.
+    RefreshFamily,
+    /// An access token: deny-listed until it expires.
+    AccessToken,
+    /// Unknown, expired, garbage, or another client's.
+    Nothing,
+}
+
+impl Provider {
+    pub async fn revoke(
+        &self,
+        basic: Option<(String, Secret)>,
+        params: &Params,
+        now: i64,
+    ) -> Result<Revoked, OAuthError> {
+        if let Err(name) = params.reject_repeated() {
+            return Err(OAuthError::invalid_request(format!(
+                "the {name} parameter is repeated"
+            )));
+        }
+        let client = self.authenticate_caller(basic, params).await?;
+        let token = params
+            .get("token")
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        let outcome = if looks_like_jwt(token) {
+            self.revoke_access_token(&client, token, now).await?
+        } else {
+            self.revoke_refresh_token(&client, token, now).await?
+        };
+        if outcome != Revoked::Nothing {
+            self.store
+                .record_audit(&AuditEvent {
+                    at: now,
+                    actor: Actor::Client(client.id.clone()),
+                    action: "token.revoke",
+                    target: None,
+                    reason: None,
+                    ip: None,
+                    outcome: "success",
+                    details: json!({
+                        "token": match outcome {
+                            Revoked::RefreshFamily => "refresh_token",
+                            _ => "access_token",
+                        }
+                    }),
+                })
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    async fn revoke_refresh_token(
+        &self,
+        client: &Client,
+        token: &str,
+        now: i64,
+    ) -> Result<Revoked, OAuthError> {
+        let hash = sha256_hex(token.as_bytes());
+        let Some(record) = self.store.refresh_token_by_hash(&hash).await? else {
+            return Ok(Revoked::Nothing);
+        };
+        if record.client_id != client.id {
+            return Ok(Revoked::Nothing);
+        }
+        let Some(grant) = self.store.grant_by_id(&record.grant_id).await? else {
+            return Ok(Revoked::Nothing);
+        };
+        if grant.is_revoked() {
+            return Ok(Revoked::Nothing);
+        }
+        self.store.revoke_grant(&grant, now).await?;
+        Ok(Revoked::RefreshFamily)
+    }
+
+    async fn revoke_access_token(
+        &self,
+        client: &Client,
+        token: &str,
+        now: i64,
+    ) -> Result<Revoked, OAuthError> {
+        let Ok(claims) = self.keys.verify::<AccessTokenClaims>(
+            token,
+            &super::tokens::ACCESS_TOKEN_TYPES,
+            &self.config.issuer,
+        ) else {
+            return Ok(Revoked::Nothing);
+        };
+        if claims.client_id != client.id.as_str() || now >= claims.exp {
+            return Ok(Revoked::Nothing);
+        }
+        self.store
+            .deny_access_token(&claims.jti, claims.exp, now)
+            .await?;
+        Ok(Revoked::AccessToken)
+    }
+}
