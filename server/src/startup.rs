@@ -26,7 +26,7 @@ use crate::oauth::metadata;
 use crate::oauth::passwords::PasswordService;
 use crate::oauth::{LoginThrottle, PendingLimits, Provider, ProviderConfig};
 use crate::state::{AppState, CookieSettings, WebSettings};
-use crate::store::{Ephemeral, StartupLock, Store, connect_database};
+use crate::store::{Ephemeral, StartupLock, Store, connect_database, create_private_dir};
 use crate::telemetry::RequestSpan;
 
 /// Whole seconds of a configured duration.
@@ -80,7 +80,7 @@ fn resolve_pepper(settings: &Settings) -> anyhow::Result<Pepper> {
             } else {
                 let value = random_token(32);
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent)?;
+                    create_private_dir(parent)?;
                 }
                 write_private(path, &value).with_context(|| {
                     format!("cannot write {} (setting `pepper_file`)", path.display())

@@ -47,17 +47,12 @@ pub enum TestDatabase {
 }
 
 impl TestDatabase {
-    /// A fresh database on the backend of this test run; with its URL.
-    pub async fn create() -> (Self, String) {
-        Self::create_on(use_postgres()).await
-    }
-
     /// A fresh PostgreSQL database, whatever the backend of this test run.
     pub async fn postgres() -> (Self, String) {
         Self::create_on(true).await
     }
 
-    async fn create_on(postgres: bool) -> (Self, String) {
+    pub async fn create_on(postgres: bool) -> (Self, String) {
         let id = uuid::Uuid::new_v4().simple().to_string();
         if postgres {
             let admin_url = std::env::var("TESSERA_TEST_POSTGRES_URL")
@@ -139,11 +134,21 @@ pub async fn spawn_app() -> TestApp {
 
 /// Start Tessera with default test settings, adjusted by `configure`.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let (database, database_url) = TestDatabase::create().await;
+    spawn_app_on(use_postgres(), configure).await
+}
+
+/// Start Tessera on PostgreSQL and Redis whatever the backend of this test
+/// run: for tests of several replicas sharing them.
+pub async fn spawn_replicated_app() -> TestApp {
+    spawn_app_on(true, |_| {}).await
+}
+
+async fn spawn_app_on(postgres: bool, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let (database, database_url) = TestDatabase::create_on(postgres).await;
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let port = listener.local_addr().expect("local addr").port();
     let issuer = format!("http://{AUTH_HOST}:{port}");
-    let redis_url = use_postgres().then(|| {
+    let redis_url = postgres.then(|| {
         std::env::var("TESSERA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
     });
     let mut settings = Settings {
@@ -617,4 +622,202 @@ pub fn scope_set(value: &serde_json::Value) -> std::collections::BTreeSet<String
 /// The sorted set of the scopes in `value`.
 pub fn scopes(value: &str) -> std::collections::BTreeSet<String> {
     scope_set(&serde_json::Value::String(value.into()))
+}
+
+/// POST /introspect as `caller` (HTTP Basic); the JSON answer.
+pub async fn introspect(
+    app: &TestApp,
+    caller: &TestClient,
+    token: &str,
+    hint: Option<&str>,
+) -> serde_json::Value {
+    let mut form = vec![("token", token)];
+    if let Some(hint) = hint {
+        form.push(("token_type_hint", hint));
+    }
+    let response = app
+        .http()
+        .post(app.url("/introspect"))
+        .basic_auth(&caller.id, caller.secret.as_ref())
+        .form(&form)
+        .send()
+        .await
+        .expect("introspect");
+    assert_eq!(response.status(), 200, "introspection answers 200");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    response.json().await.expect("introspection json")
+}
+
+/// POST /revoke as `client` (HTTP Basic, or client_id for a public client).
+pub async fn revoke(
+    app: &TestApp,
+    client: &TestClient,
+    token: &str,
+    hint: Option<&str>,
+) -> reqwest::Response {
+    let mut form = vec![("token", token)];
+    if let Some(hint) = hint {
+        form.push(("token_type_hint", hint));
+    }
+    let request = app.http().post(app.url("/revoke"));
+    let request = match &client.secret {
+        Some(secret) => request.basic_auth(&client.id, Some(secret)).form(&form),
+        None => {
+            form.push(("client_id", client.id.as_str()));
+            request.form(&form)
+        }
+    };
+    request.send().await.expect("revoke")
+}
+
+/// A relying party's back-channel logout endpoint: records every
+/// `logout_token` POSTed to it and answers 200.
+pub struct TestRp {
+    pub port: u16,
+    pub received: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TestRp {
+    /// On a port of its own.
+    pub async fn start() -> TestRp {
+        Self::on(TcpListener::bind("127.0.0.1:0").expect("bind")).await
+    }
+
+    /// On `port`, which must be free again (the RP was down).
+    pub async fn start_on(port: u16) -> TestRp {
+        Self::on(bind_again(port).await).await
+    }
+
+    async fn on(listener: TcpListener) -> TestRp {
+        let port = listener.local_addr().expect("addr").port();
+        let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = received.clone();
+        let server = actix_web::HttpServer::new(move || {
+            let store = store.clone();
+            actix_web::App::new().route(
+                "/backchannel",
+                web::post().to(move |body: web::Bytes| {
+                    let store = store.clone();
+                    async move {
+                        let form: Vec<(String, String)> =
+                            url::form_urlencoded::parse(&body).into_owned().collect();
+                        let names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+                        assert_eq!(names, ["logout_token"], "only logout_token is sent");
+                        store.lock().expect("lock").push(form[0].1.clone());
+                        actix_web::HttpResponse::Ok().finish()
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        tokio::spawn(server);
+        TestRp { port, received }
+    }
+
+    /// A back-channel logout URI on `port`, whether or not anything listens.
+    pub fn uri_on(port: u16) -> String {
+        format!("http://127.0.0.1:{port}/backchannel")
+    }
+
+    pub fn uri(&self) -> String {
+        Self::uri_on(self.port)
+    }
+
+    pub fn tokens(&self) -> Vec<String> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    /// Wait (polling) until `n` logout tokens have arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let tokens = self.tokens();
+            if tokens.len() >= n {
+                return tokens;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} logout tokens, got {}", self.tokens().len());
+    }
+}
+
+/// A free port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Verify a JWT against the issuer's published `/jwks` (as any relying party
+/// would) and return its header and claims.
+pub async fn verify_with_jwks(
+    app: &TestApp,
+    token: &str,
+) -> (jsonwebtoken::Header, serde_json::Value) {
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .http()
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("jwks json");
+    let header = jsonwebtoken::decode_header(token).expect("a JWS header");
+    let kid = header.kid.clone().expect("a kid");
+    let jwk = jwks.find(&kid).expect("the kid is published");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("decoding key");
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_issuer(&[&app.issuer]);
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .expect("the signature verifies");
+    (header, data.claims)
+}
+
+/// Poll until `check` holds (background work such as outbox delivery).
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+impl Browser {
+    /// Press Sign out on Tessera's home page.
+    pub async fn sign_out(&self) -> reqwest::Response {
+        let home = self
+            .get(&format!("{}/", self.issuer))
+            .await
+            .text()
+            .await
+            .expect("home page");
+        let csrf = hidden_field(&home, "csrf_token").expect("a Sign out form");
+        self.post_form(
+            &format!("{}/logout", self.issuer),
+            &[("csrf_token", csrf.as_str()), ("confirm", "yes")],
+        )
+        .await
+    }
+}
+
+/// A client that wants back-channel logout notices at `uri`.
+pub fn backchannel_client(id: &str, host: &str, uri: &str) -> NewClient {
+    NewClient {
+        backchannel_logout_uri: Some(uri.to_string()),
+        backchannel_logout_session_required: true,
+        ..client_spec(id, host)
+    }
 }

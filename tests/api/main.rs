@@ -5,14 +5,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authorize;
+mod backchannel;
 mod cli;
+mod client_credentials;
 mod consent;
 mod cors;
 mod discovery;
+mod hardening;
 mod helpers;
+mod introspection;
 mod login;
+mod logout;
+mod races;
 mod refresh;
 mod relying_party;
 mod replicas;
+mod revocation;
+mod sessions;
 mod token;
 mod userinfo;

@@ -73,6 +73,11 @@ impl RedirectUri {
     /// The URI with `params` appended to its query, keeping any query it was
     /// registered with (RFC 6749 §3.1.2).
     pub fn with_params<'a>(&self, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+        let mut params = params.into_iter().peekable();
+        if params.peek().is_none() {
+            // Exactly as registered: not even an empty `?`.
+            return self.0.clone();
+        }
         match Url::parse(&self.0) {
             Ok(mut url) => {
                 {
@@ -142,6 +147,12 @@ mod tests {
     fn plain_http_needs_the_development_policy() {
         let dev = RedirectUriPolicy { allow_http: true };
         assert!(RedirectUri::parse("http://app1.example.test:8080/cb", dev).is_ok());
+    }
+
+    #[test]
+    fn no_params_leave_the_uri_as_registered() {
+        let uri = RedirectUri::parse("https://a.example.com/out", STRICT).expect("valid");
+        assert_eq!(uri.with_params([]), "https://a.example.com/out");
     }
 
     #[test]

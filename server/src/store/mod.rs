@@ -143,7 +143,7 @@ fn sqlite_file_path(url: &str) -> Option<String> {
 }
 
 /// A new directory is readable by its owner only; an existing one is left alone.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     if dir.is_dir() {
         return Ok(());
     }

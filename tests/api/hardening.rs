@@ -1,0 +1,404 @@
+//! Bad input and hostile traffic: bytes no parameter may hold, repeated
+//! parameters, floods of unfinished sign-ins, codes presented by the wrong
+//! client; and what protects the data at rest and in transit.
+
+use tessera::config::Settings;
+use tessera::domain::crypto::random_token;
+use tessera::domain::{Client, ClientSecretHash, Secret};
+use tessera::startup::open_services;
+
+use crate::helpers::*;
+
+fn is_html(response: &reqwest::Response) -> bool {
+    response.headers()["content-type"]
+        .to_str()
+        .is_ok_and(|ct| ct.starts_with("text/html"))
+}
+
+#[tokio::test]
+async fn nul_bytes_and_invalid_utf8_are_a_bad_request_everywhere() {
+    let app = spawn_app().await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+
+    for query in [
+        "client_id=a%00b",
+        "client_id=app1&state=%C3%28",
+        "client_id=%FF",
+    ] {
+        let response = browser.get(&app.url(&format!("/authorize?{query}"))).await;
+        assert_eq!(response.status(), 400, "/authorize?{query}");
+        assert!(is_html(&response), "an error page, not a redirect");
+    }
+    let posted = browser
+        .http
+        .post(app.url("/authorize"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("client_id=a%00b&response_type=code")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(posted.status(), 400);
+
+    // The token endpoint: in HTTP Basic and in the body, a JSON error.
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode("a%00b:secret");
+    let in_basic = app
+        .http()
+        .post(app.url("/token"))
+        .header("authorization", format!("Basic {basic}"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(in_basic.status(), 400);
+    let body: serde_json::Value = in_basic.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request");
+    for raw in [
+        "grant_type=client_credentials&client_id=a%00b",
+        "grant_type=authorization_code&code=%FF&client_id=app1",
+    ] {
+        let response = app
+            .http()
+            .post(app.url("/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(raw)
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(response.status(), 400, "{raw}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_request", "{raw}");
+    }
+    for path in ["/introspect", "/revoke"] {
+        let response = app
+            .http()
+            .post(app.url(path))
+            .basic_auth(&client.id, client.secret.as_ref())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("token=a%00b")
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 400, "{path}");
+    }
+    let userinfo = app
+        .http()
+        .post(app.url("/userinfo"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("access_token=%C3%28")
+        .send()
+        .await
+        .expect("userinfo");
+    assert_eq!(userinfo.status(), 400);
+    for (path, body) in [
+        ("/login", "username=ali%00ce&password=x"),
+        ("/consent", "request=%FF&decision=approve"),
+        ("/logout", "state=%00&confirm=yes"),
+        ("/account/sessions/end", "sid=%00"),
+    ] {
+        let response = browser
+            .http
+            .post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 400, "{path}");
+    }
+    for path in [
+        "/login?request=%00",
+        "/consent?request=%FF",
+        "/logout?state=%00",
+        "/account?x=%FF",
+    ] {
+        assert_eq!(browser.get(&app.url(path)).await.status(), 400, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_repeated_parameter_is_refused_on_every_endpoint() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    let access = tokens["access_token"].as_str().expect("at");
+
+    for path in ["/introspect", "/revoke"] {
+        let response = app
+            .http()
+            .post(app.url(path))
+            .basic_auth(&client.id, client.secret.as_ref())
+            .form(&[("token", access), ("token", "other")])
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), 400, "{path}");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_request", "{path}");
+    }
+    let userinfo = app
+        .http()
+        .post(app.url("/userinfo"))
+        .form(&[("access_token", access), ("access_token", access)])
+        .send()
+        .await
+        .expect("userinfo");
+    assert_eq!(userinfo.status(), 400);
+    let browser = app.browser();
+    let logout = browser.get(&app.url("/logout?state=a&state=b")).await;
+    assert_eq!(logout.status(), 400);
+    for (path, form) in [
+        ("/login", vec![("username", "alice"), ("username", "bob")]),
+        ("/consent", vec![("request", "a"), ("request", "b")]),
+        ("/account/sessions/end", vec![("sid", "a"), ("sid", "b")]),
+    ] {
+        let response = browser.post_form(&app.url(path), &form).await;
+        assert!(
+            matches!(response.status().as_u16(), 400 | 403),
+            "{path}: {}",
+            response.status()
+        );
+    }
+    assert_eq!(
+        userinfo_status(&app, access).await,
+        200,
+        "nothing was revoked"
+    );
+}
+
+async fn userinfo_status(app: &TestApp, token: &str) -> u16 {
+    userinfo(app, token).await.status().as_u16()
+}
+
+#[tokio::test]
+async fn a_code_presented_by_another_client_is_refused_and_not_burnt() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let app1 = app.confidential_client("app1", APP1_HOST).await;
+    let app2 = app.confidential_client("app2", APP2_HOST).await;
+    let (verifier, challenge) = pkce_pair();
+    let redirect = app
+        .browser()
+        .authorize_through(&code_params(&app1, &challenge, "s", "n"), "alice")
+        .await;
+    let code = redirect.param("code").expect("code");
+
+    let stolen = token_request(
+        &app,
+        &app2,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &app1.redirect_uri),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(stolen.status(), 400);
+    let body: serde_json::Value = stolen.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(
+        body["error_description"],
+        "the authorization code was issued to another client"
+    );
+
+    let owner = exchange_code(&app, &app1, &code, &verifier).await;
+    assert_eq!(owner.status(), 200, "the rightful client still redeems it");
+}
+
+#[tokio::test]
+async fn parked_sign_ins_are_capped_per_address_and_in_total() {
+    let app = spawn_app_with(|s| {
+        s.max_pending_authorizations_per_ip = 3;
+        s.max_pending_authorizations = 5;
+        s.trusted_proxies = vec!["127.0.0.0/8".parse().expect("network")];
+    })
+    .await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let from = |ip: &str| {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().expect("header"));
+        app.browser_with_headers(headers)
+    };
+    let start = |browser: Browser| {
+        let client = client.clone();
+        async move {
+            let (_, challenge) = pkce_pair();
+            browser
+                .authorize(&code_params(&client, &challenge, "s", "n"))
+                .await
+        }
+    };
+
+    for _ in 0..3 {
+        let response = start(from("198.51.100.1")).await;
+        assert_eq!(
+            redirect_of(&response, &app.issuer).location.path(),
+            "/login"
+        );
+    }
+    let fourth = start(from("198.51.100.1")).await;
+    assert_eq!(fourth.status(), 429, "the fourth from one address");
+    assert!(is_html(&fourth));
+    assert!(
+        fourth
+            .text()
+            .await
+            .expect("html")
+            .contains("Too many sign-ins")
+    );
+
+    // Other addresses, until the total cap.
+    for ip in ["198.51.100.2", "198.51.100.3"] {
+        let response = start(from(ip)).await;
+        assert_eq!(
+            redirect_of(&response, &app.issuer).location.path(),
+            "/login",
+            "{ip}"
+        );
+    }
+    let over = start(from("198.51.100.4")).await;
+    assert_eq!(over.status(), 429, "the total cap");
+}
+
+#[tokio::test]
+async fn strict_transport_security_comes_with_an_https_issuer() {
+    let https = spawn_app_with(|s| s.issuer = s.issuer.replace("http://", "https://")).await;
+    let response = https
+        .http()
+        .get(format!("http://{AUTH_HOST}:{}/login", https.port))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let http = spawn_app().await;
+    let response = http.browser().get(&http.url("/login")).await;
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_database_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("tessera-perms-{}", random_token(6)));
+    let db = dir.join("data").join("tessera.db");
+    let settings = Settings {
+        database_url: format!("sqlite://{}?mode=rwc", db.display()),
+        pepper_file: dir.join("data").join("pepper"),
+        ..Settings::default()
+    };
+    let services = open_services(&settings).await.expect("open");
+    services.store.ping().await.expect("ping");
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&db), 0o600, "the database");
+    let wal = db.with_file_name("tessera.db-wal");
+    assert!(wal.exists(), "WAL journaling");
+    assert_eq!(mode(&wal), 0o600, "its WAL");
+    assert_eq!(mode(&dir.join("data").join("pepper")), 0o600, "the pepper");
+    assert_eq!(mode(&dir.join("data")), 0o700, "the directory");
+    drop(services);
+
+    // A file left world-readable by an older version is tightened.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let services = open_services(&settings).await.expect("reopen");
+    assert_eq!(mode(&db), 0o600);
+    drop(services);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn a_secret_hashed_the_old_way_still_works_and_is_rehashed() {
+    let app = spawn_app().await;
+    let pepper = app.pepper().clone();
+    let registered = app.confidential_client("svc", APP1_HOST).await;
+    let secret = Secret::new(random_token(32));
+    let legacy = ClientSecretHash::from_trusted(
+        pepper.legacy_keyed_hash("client-secret", secret.expose().as_bytes()),
+    );
+    let store = &app.services.store;
+    let client = store
+        .client_by_id(&registered.id)
+        .await
+        .expect("load")
+        .expect("client");
+    let mut spec = client.to_spec();
+    spec.secret_hash = Some(legacy);
+    spec.grant_types
+        .push(tessera::domain::GrantType::ClientCredentials);
+    spec.scopes = Some(tessera::domain::Scopes::parse("api").expect("scope"));
+    store
+        .update_client(&Client::new(spec).expect("client"))
+        .await
+        .expect("store legacy hash");
+
+    let client = TestClient {
+        secret: Some(secret.expose().to_string()),
+        ..registered
+    };
+    let response = token_request(&app, &client, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(response.status(), 200, "a legacy hash still verifies");
+    let stored = store
+        .client_by_id(&client.id)
+        .await
+        .expect("load")
+        .expect("client");
+    let hash = stored.secret_hash().expect("hash");
+    assert!(!hash.is_legacy(), "rehashed with the per-purpose key");
+    assert!(hash.matches(&pepper, &secret));
+    let again = token_request(&app, &client, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(again.status(), 200);
+}
+
+#[tokio::test]
+async fn static_assets_are_served_from_the_binary_with_etags() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let css = browser.get(&app.url("/static/tessera.css")).await;
+    assert_eq!(css.status(), 200);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/css")
+    );
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .expect("cc")
+            .contains("max-age")
+    );
+    let etag = css.headers()["etag"].to_str().expect("etag").to_string();
+    assert!(css.text().await.expect("css").contains(".card"));
+    let cached = browser
+        .http
+        .get(app.url("/static/tessera.css"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("revalidate");
+    assert_eq!(cached.status(), 304);
+    assert_eq!(
+        browser.get(&app.url("/static/favicon.svg")).await.status(),
+        200
+    );
+    assert_eq!(
+        browser.get(&app.url("/static/missing.css")).await.status(),
+        404
+    );
+}
