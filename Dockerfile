@@ -7,6 +7,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY server server
 COPY migration migration
 COPY templates templates
+COPY static static
 RUN cargo build --release --locked -p tessera
 
 FROM debian:bookworm-slim
@@ -14,11 +15,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/tessera --create-home tessera
 COPY --from=build /src/target/release/tessera /usr/local/bin/tessera
-COPY static /usr/share/tessera/static
 USER tessera
 WORKDIR /var/lib/tessera
 ENV TESSERA_BIND=0.0.0.0:8080 \
-    TESSERA_STATIC_DIR=/usr/share/tessera/static \
     TESSERA_DATABASE_URL=sqlite:///var/lib/tessera/tessera.db?mode=rwc \
     TESSERA_PEPPER_FILE=/var/lib/tessera/pepper
 EXPOSE 8080

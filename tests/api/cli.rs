@@ -201,6 +201,12 @@ async fn deleting_a_client_stops_it_at_once() {
     )
     .await;
     assert_eq!(refresh.status(), 401);
+    let access = tokens["access_token"].as_str().expect("at");
+    assert_eq!(
+        userinfo(&app, access).await.status(),
+        401,
+        "its access tokens die too"
+    );
     let (_, challenge) = pkce_pair();
     let response = app
         .browser()
@@ -269,4 +275,197 @@ async fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
 
     let migrated = json_of(&tessera(&app, &["--json", "migrate"], None));
     assert_eq!(migrated["migrated"], true);
+}
+
+/// Is `browser` signed in? A `prompt=none` request answers.
+async fn signed_in(browser: &Browser, client: &TestClient) -> bool {
+    let (_, challenge) = pkce_pair();
+    let mut params = code_params(client, &challenge, "s", "n");
+    params.push(("prompt", "none"));
+    redirect_of(&browser.authorize(&params).await, "http://x").has_param("code")
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_ended_from_the_command_line() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let rp = TestRp::start().await;
+    let client = app
+        .create_client(backchannel_client("app1", APP1_HOST, &rp.uri()))
+        .await;
+    let (laptop, phone, bobs) = (app.browser(), app.browser(), app.browser());
+    login_and_exchange(&app, &laptop, &client, "alice").await;
+    login_and_exchange(&app, &phone, &client, "alice").await;
+    login_and_exchange(&app, &bobs, &client, "bob").await;
+
+    let all = json_of(&tessera(&app, &["--json", "session", "list"], None));
+    assert_eq!(all.as_array().expect("array").len(), 3);
+    let alices = json_of(&tessera(
+        &app,
+        &["--json", "session", "list", "--user", "alice"],
+        None,
+    ));
+    let alices = alices.as_array().expect("array");
+    assert_eq!(alices.len(), 2);
+    for session in alices {
+        assert_eq!(session["username"], "alice");
+        assert_eq!(session["clients"], serde_json::json!(["app1"]));
+        assert_eq!(session["ip"], "127.0.0.1");
+        assert!(session["last_seen_at"].is_i64() && session["expires_at"].is_i64());
+    }
+
+    let sid = alices[0]["sid"].as_str().expect("sid");
+    let ended = json_of(&tessera(&app, &["--json", "session", "end", sid], None));
+    assert_eq!(ended["sessions_ended"], serde_json::json!([sid]));
+    assert_eq!(ended["families_revoked"], 1);
+    assert_eq!(ended["notices_queued"], 1);
+    let still = [
+        signed_in(&laptop, &client).await,
+        signed_in(&phone, &client).await,
+    ];
+    assert_eq!(
+        still.iter().filter(|s| **s).count(),
+        1,
+        "that one session ended"
+    );
+
+    let logout = json_of(&tessera(&app, &["--json", "user", "logout", "alice"], None));
+    assert_eq!(logout["sessions_ended"].as_array().expect("array").len(), 1);
+    assert!(!signed_in(&laptop, &client).await && !signed_in(&phone, &client).await);
+
+    let changed = json_of(&tessera(
+        &app,
+        &["--json", "user", "set-password", "bob", "--password-stdin"],
+        Some("another long passphrase\n"),
+    ));
+    assert_eq!(
+        changed["ended"]["sessions_ended"]
+            .as_array()
+            .expect("array")
+            .len(),
+        1
+    );
+    assert!(
+        !signed_in(&bobs, &client).await,
+        "a new password signs bob out"
+    );
+
+    // The server's outbox worker tells the application about all three, once
+    // its clock has caught up with the command line's (a real one).
+    app.clock
+        .set(tessera::clock::Clock::now(&tessera::clock::SystemClock) + 1);
+    rp.wait_for(3).await;
+
+    let unknown = tessera(&app, &["session", "end", "no-such-session"], None);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("not found"));
+}
+
+#[tokio::test]
+async fn clients_register_logout_and_token_settings_and_show_their_deliveries() {
+    let app = spawn_app().await;
+    let rp_uri = TestRp::uri_on(closed_port());
+    let created = json_of(&tessera(
+        &app,
+        &[
+            "--json",
+            "client",
+            "create",
+            "--name",
+            "Shop",
+            "--id",
+            "shop",
+            "--redirect-uri",
+            "https://shop.example.test/cb",
+            "--post-logout-redirect-uri",
+            "https://shop.example.test/bye",
+            "--post-logout-redirect-uri",
+            "https://shop.example.test/bye2",
+            "--backchannel-logout-uri",
+            &rp_uri,
+            "--backchannel-logout-session-required",
+            "--grant",
+            "authorization_code",
+            "--grant",
+            "client_credentials",
+            "--scope",
+            "openid",
+            "--scope",
+            "api:read",
+            "--access-token-alg",
+            "ES256",
+        ],
+        None,
+    ));
+    assert_eq!(
+        created["post_logout_redirect_uris"],
+        serde_json::json!([
+            "https://shop.example.test/bye",
+            "https://shop.example.test/bye2"
+        ])
+    );
+    assert_eq!(created["backchannel_logout_uri"], rp_uri);
+    assert_eq!(created["backchannel_logout_session_required"], true);
+    assert_eq!(created["access_token_signed_response_alg"], "ES256");
+    assert_eq!(created["scope"], "api:read openid");
+    assert_eq!(
+        created["grant_types"],
+        serde_json::json!(["authorization_code", "client_credentials"])
+    );
+
+    let updated = json_of(&tessera(
+        &app,
+        &[
+            "--json",
+            "client",
+            "update",
+            "shop",
+            "--post-logout-redirect-uri",
+            "https://shop.example.test/after",
+            "--access-token-alg",
+            "EdDSA",
+            "--name",
+            "Shop 2",
+        ],
+        None,
+    ));
+    assert_eq!(updated["name"], "Shop 2");
+    assert_eq!(
+        updated["post_logout_redirect_uris"],
+        serde_json::json!(["https://shop.example.test/after"])
+    );
+    assert_eq!(updated["access_token_signed_response_alg"], "EdDSA");
+    assert_eq!(updated["backchannel_logout_uri"], rp_uri, "untouched");
+
+    let shown = json_of(&tessera(&app, &["--json", "client", "show", "shop"], None));
+    assert_eq!(shown["backchannel_delivery"]["pending"], 0);
+    assert!(shown["backchannel_delivery"]["last_outcome"].is_null());
+    assert!(shown.get("client_secret").is_none());
+
+    let removed = json_of(&tessera(
+        &app,
+        &[
+            "--json",
+            "client",
+            "update",
+            "shop",
+            "--backchannel-logout-uri",
+            "",
+        ],
+        None,
+    ));
+    assert!(removed["backchannel_logout_uri"].is_null());
+
+    let invalid = tessera(
+        &app,
+        &["client", "update", "shop", "--grant", "refresh_token"],
+        None,
+    );
+    assert!(
+        !invalid.status.success(),
+        "refresh_token needs authorization_code"
+    );
+    let missing = tessera(&app, &["client", "show", "nope"], None);
+    assert!(!missing.status.success());
 }

@@ -21,6 +21,7 @@ mod refresh;
 mod relying_party;
 mod replicas;
 mod revocation;
+mod rp;
 mod sessions;
 mod token;
 mod userinfo;

@@ -1,5 +1,7 @@
 // A real browser signs in through Tessera's hosted login page and lands on
 // a client's callback; a second authorization in the same browser is SSO.
+// The user signs out on Tessera's own page, and the app's next silent
+// (prompt=none) request gets login_required.
 // A single-page app on another origin redeems its code and reads userinfo
 // with fetch, under the browser's CORS rules.
 //
@@ -15,10 +17,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = process.env.TESSERA_BIN;
 const chromiumPath = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
@@ -63,7 +63,6 @@ before(async () => {
     TESSERA_PEPPER_FILE: `${workdir}/pepper`,
     TESSERA_COOKIE_DOMAIN: 'example.test',
     TESSERA_BOOTSTRAP_ADMIN_PASSWORD: random(),
-    TESSERA_STATIC_DIR: path.resolve(here, '../../static'),
   };
 
   // Provision with the CLI, as an operator would.
@@ -275,6 +274,48 @@ test('a single-page app redeems its code and reads userinfo cross-origin', async
   assert.equal(result.userinfo.email, 'alice@example.com');
   assert.equal(result.deniedStatus, 401);
   assert.match(result.challenge ?? '', /invalid_token/);
+
+  await context.close();
+});
+
+test('a user signs out, and the app\'s next silent request needs a login', async (t) => {
+  t.after(() => { if (t.passed === false) console.error(serverLog); });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const appHost = `app1.example.test:${callbackPort}`;
+
+  const request = authorizationRequest();
+  await page.goto(request.url);
+  await page.fill('#username', 'alice');
+  await page.fill('#password', PASSWORD);
+  await Promise.all([page.waitForURL((url) => url.host === appHost), page.click('button[type=submit]')]);
+  assert.equal(callbacks.at(-1).searchParams.get('state'), request.state);
+
+  // Tessera's home page knows the user, styled by the stylesheet built into the binary.
+  await page.goto(`${issuer}/`);
+  assert.match(await page.textContent('h1'), /Signed in/);
+  assert.equal(await page.$eval('.card', (el) => getComputedStyle(el).borderRadius), '12px');
+
+  // The account page lists this browser's session.
+  await Promise.all([page.waitForURL((url) => url.pathname === '/account'), page.click('text=Your sessions')]);
+  assert.match(await page.textContent('table'), /This browser/);
+  assert.match(await page.textContent('table'), /Chrom/);
+
+  // Sign out.
+  await page.goto(`${issuer}/`);
+  await Promise.all([page.waitForURL((url) => url.pathname === '/logout'), page.click('button:has-text("Sign out")')]);
+  assert.match(await page.textContent('h1'), /Signed out/);
+  const cookies = await context.cookies(`http://${appHost}/`);
+  assert.equal(cookies.find((c) => c.name === 'tessera_session'), undefined, 'the SSO cookie is gone');
+
+  // The app tries a silent sign-in: the user must log in again.
+  const silent = authorizationRequest();
+  await page.goto(`${silent.url}&prompt=none`);
+  await page.waitForURL((url) => url.host === appHost);
+  const answer = callbacks.at(-1);
+  assert.equal(answer.searchParams.get('error'), 'login_required');
+  assert.equal(answer.searchParams.get('state'), silent.state);
+  assert.equal(answer.searchParams.get('code'), null);
 
   await context.close();
 });

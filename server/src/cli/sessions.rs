@@ -19,7 +19,11 @@ pub enum SessionCommand {
     },
     /// End a session (by the sid of `session list`), revoke its tokens and
     /// tell its applications.
-    End { sid: String },
+    End {
+        /// A sid may begin with `-`.
+        #[arg(allow_hyphen_values = true)]
+        sid: String,
+    },
 }
 
 fn session_json(listing: &SessionListing) -> serde_json::Value {

@@ -13,9 +13,13 @@ use subtle::ConstantTimeEq;
 
 /// `bytes` random bytes, base64url-encoded without padding (32 bytes → 43 characters).
 pub fn random_token(bytes: usize) -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes(bytes))
+}
+
+pub fn random_bytes(bytes: usize) -> Vec<u8> {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
-    URL_SAFE_NO_PAD.encode(buf)
+    buf
 }
 
 pub fn b64url(data: &[u8]) -> String {

@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 
 use super::authorize::redirect_to;
 use super::cookies::session_token;
-use super::{HttpError, client_ip, csrf, form_params, paths, query_params};
+use super::{HttpError, client_ip, csrf, form_params, page_query, paths};
 use crate::oauth::logout::AccountView;
 use crate::state::AppState;
 
@@ -36,7 +36,7 @@ pub async fn account_get(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    let query = query_params(&req).map_err(HttpError::malformed_page)?;
+    let query = page_query(&req)?;
     let Some(view) = state
         .provider
         .account(session_token(&req).as_deref(), state.now())

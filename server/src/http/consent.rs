@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 
 use super::authorize::step_response;
 use super::cookies::session_token;
-use super::{HttpError, csrf, form_params, query_params};
+use super::{HttpError, csrf, form_params, page_query};
 use crate::oauth::consent::ConsentPage;
 use crate::state::AppState;
 
@@ -54,7 +54,7 @@ pub async fn consent_get(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    let query = query_params(&req).map_err(HttpError::malformed_page)?;
+    let query = page_query(&req)?;
     let request_id = query.get("request").unwrap_or_default();
     show(&req, &state, request_id, StatusCode::OK, None).await
 }

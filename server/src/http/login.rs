@@ -8,7 +8,7 @@ use askama_web::WebTemplate;
 
 use super::authorize::step_response;
 use super::cookies::{session_cookie, session_token};
-use super::{HttpError, client_ip, csrf, form_params, paths, query_params, user_agent};
+use super::{HttpError, client_ip, csrf, form_params, page_query, paths, user_agent};
 use crate::domain::Secret;
 use crate::oauth::AuthorizeStep;
 use crate::oauth::login::{LoginAttempt, LoginError};
@@ -70,7 +70,7 @@ pub async fn login_get(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
-    let query = query_params(&req).map_err(HttpError::malformed_page)?;
+    let query = page_query(&req)?;
     render(
         &req,
         &state,

@@ -56,6 +56,19 @@ pub fn query_params(req: &HttpRequest) -> Result<Params, ParamsError> {
     Params::from_urlencoded(req.query_string().as_bytes())
 }
 
+/// A page's query: strictly decoded, and no parameter twice.
+pub fn page_query(req: &HttpRequest) -> Result<Params, HttpError> {
+    let params = query_params(req).map_err(HttpError::malformed_page)?;
+    if let Err(name) = params.reject_repeated() {
+        return Err(HttpError::page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            &format!("The {name} parameter is repeated."),
+        ));
+    }
+    Ok(params)
+}
+
 /// A form body's parameters, strictly decoded; none if it is not a form.
 pub fn form_params(req: &HttpRequest, body: &[u8]) -> Result<Params, ParamsError> {
     if is_form(req) {

@@ -56,7 +56,7 @@ pub async fn end_sessions(
                 .map(|s| {
                     event(
                         Some(format!("session:{}", s.sid)),
-                        json!({ "user_id": s.user_id.as_str(), "notices": ended.notices_queued }),
+                        json!({ "user_id": s.user_id.as_str() }),
                     )
                 })
                 .collect(),

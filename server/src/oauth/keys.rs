@@ -5,8 +5,6 @@
 //! `alg` is exactly that key's algorithm, so `alg: none`, HMAC-with-the-public-
 //! key and any other algorithm confusion fail by construction (RFC 8725 §3.1).
 
-use std::str::FromStr;
-
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
@@ -356,11 +354,6 @@ fn load_key(material: &SigningKeyMaterial, sealer: &KeySealer) -> Result<LoadedK
         decoding,
         jwk,
     })
-}
-
-/// Parse an algorithm name from a JWT header or configuration.
-pub fn signing_alg(name: &str) -> Option<SigningAlg> {
-    SigningAlg::from_str(name).ok()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use super::ending::EndSessions;
 use super::{OAuthError, Provider};
-use crate::domain::crypto::{random_token, sha256_hex};
+use crate::domain::crypto::{hex, random_bytes, random_token, sha256_hex};
 use crate::domain::{Actor, EndReason, EndTarget, Session, User};
 use crate::store::StoreError;
 
@@ -90,7 +90,8 @@ impl Provider {
         let absolute_expires_at = now + lifetimes.absolute_secs;
         let session = Session {
             id_hash: sha256_hex(token.as_bytes()),
-            sid: random_token(16),
+            // Hex: safe in URLs, logs and command lines (never a leading `-`).
+            sid: hex(&random_bytes(16)),
             user_id: user.id.clone(),
             auth_time: now,
             amr,

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 pub use audit::AuditQuery;
 pub use codes::CodeRedemption;
@@ -77,14 +77,6 @@ impl Store {
 
     fn ring_outbox(&self) {
         self.local.outbox.notify_one();
-    }
-
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.db
-    }
-
-    pub fn backend(&self) -> DbBackend {
-        self.db.get_database_backend()
     }
 
     /// Take the start-up lock (see [`StartupLock`]).

@@ -9,7 +9,7 @@ use sea_orm::{
     QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::entities::{clients, grants, sessions};
+use super::entities::{clients, grants, sessions, users};
 use super::outbox::{self, NewNotice};
 use super::{Store, StoreError, audit, from_json, to_json};
 use crate::domain::{
@@ -166,20 +166,34 @@ impl Store {
                 }
             }
         }
-        let mut listings = Vec::with_capacity(rows.len());
-        for row in rows {
-            let session = Session::try_from(row)?;
-            let username = self
-                .username_of(&session.user_id)
+        let user_ids: BTreeSet<String> = rows.iter().map(|r| r.user_id.clone()).collect();
+        let usernames: BTreeMap<String, String> = if user_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            users::Entity::find()
+                .select_only()
+                .column(users::Column::Id)
+                .column(users::Column::Username)
+                .filter(users::Column::Id.is_in(user_ids))
+                .into_tuple::<(String, String)>()
+                .all(&self.db)
                 .await?
-                .unwrap_or_default();
-            listings.push(SessionListing {
-                clients: clients.remove(&session.sid).unwrap_or_default(),
-                username,
-                session,
-            });
-        }
-        Ok(listings)
+                .into_iter()
+                .collect()
+        };
+        rows.into_iter()
+            .map(|row| {
+                let session = Session::try_from(row)?;
+                Ok(SessionListing {
+                    clients: clients.remove(&session.sid).unwrap_or_default(),
+                    username: usernames
+                        .get(session.user_id.as_str())
+                        .cloned()
+                        .unwrap_or_default(),
+                    session,
+                })
+            })
+            .collect()
     }
 
     /// End the sessions `target` names, in one transaction: delete them;

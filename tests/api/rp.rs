@@ -1,0 +1,131 @@
+//! A relying party's side of back-channel logout, for the tests: an HTTP
+//! endpoint that records logout tokens, and verification of a JWT with the
+//! issuer's published keys.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::web;
+use tessera::admin::clients::NewClient;
+
+use crate::helpers::{TestApp, bind_again, client_spec};
+
+/// A relying party's back-channel logout endpoint: records every
+/// `logout_token` POSTed to it and answers 200.
+pub struct TestRp {
+    pub port: u16,
+    pub received: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl TestRp {
+    /// On a port of its own.
+    pub async fn start() -> TestRp {
+        Self::on(TcpListener::bind("127.0.0.1:0").expect("bind")).await
+    }
+
+    /// On `port`, which must be free again (the RP was down).
+    pub async fn start_on(port: u16) -> TestRp {
+        Self::on(bind_again(port).await).await
+    }
+
+    async fn on(listener: TcpListener) -> TestRp {
+        let port = listener.local_addr().expect("addr").port();
+        let received = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = received.clone();
+        let server = actix_web::HttpServer::new(move || {
+            let store = store.clone();
+            actix_web::App::new().route(
+                "/backchannel",
+                web::post().to(move |body: web::Bytes| {
+                    let store = store.clone();
+                    async move {
+                        let form: Vec<(String, String)> =
+                            url::form_urlencoded::parse(&body).into_owned().collect();
+                        let names: Vec<&str> = form.iter().map(|(k, _)| k.as_str()).collect();
+                        assert_eq!(names, ["logout_token"], "only logout_token is sent");
+                        store.lock().expect("lock").push(form[0].1.clone());
+                        actix_web::HttpResponse::Ok().finish()
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        tokio::spawn(server);
+        TestRp { port, received }
+    }
+
+    /// A back-channel logout URI on `port`, whether or not anything listens.
+    pub fn uri_on(port: u16) -> String {
+        format!("http://127.0.0.1:{port}/backchannel")
+    }
+
+    pub fn uri(&self) -> String {
+        Self::uri_on(self.port)
+    }
+
+    pub fn tokens(&self) -> Vec<String> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    /// Wait (polling) until `n` logout tokens have arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<String> {
+        for _ in 0..200 {
+            let tokens = self.tokens();
+            if tokens.len() >= n {
+                return tokens;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("expected {n} logout tokens, got {}", self.tokens().len());
+    }
+}
+
+/// A free port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Verify a JWT against the issuer's published `/jwks` (as any relying party
+/// would) and return its header and claims.
+pub async fn verify_with_jwks(
+    app: &TestApp,
+    token: &str,
+) -> (jsonwebtoken::Header, serde_json::Value) {
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .http()
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("jwks json");
+    let header = jsonwebtoken::decode_header(token).expect("a JWS header");
+    let kid = header.kid.clone().expect("a kid");
+    let jwk = jwks.find(&kid).expect("the kid is published");
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("decoding key");
+    let mut validation = jsonwebtoken::Validation::new(header.alg);
+    validation.set_issuer(&[&app.issuer]);
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
+        .expect("the signature verifies");
+    (header, data.claims)
+}
+
+/// A client that wants back-channel logout notices at `uri`.
+pub fn backchannel_client(id: &str, host: &str, uri: &str) -> NewClient {
+    NewClient {
+        backchannel_logout_uri: Some(uri.to_string()),
+        backchannel_logout_session_required: true,
+        ..client_spec(id, host)
+    }
+}
