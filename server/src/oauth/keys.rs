@@ -9,7 +9,9 @@ use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKe
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
-use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
+use aws_lc_rs::signature::{
+    ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair, RSA_PKCS1_SHA256, RsaKeyPair,
+};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::jwk::{Jwk, JwkSet, PublicKeyUse};
@@ -18,7 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
-use crate::domain::crypto::{Pepper, random_token};
+use crate::domain::crypto::{Pepper, b64url, random_token};
 use crate::domain::{SigningAlg, SigningKeyMaterial};
 
 #[derive(Debug, Error)]
@@ -190,9 +192,58 @@ struct LoadedKey {
     kid: String,
     alg: SigningAlg,
     active: bool,
-    encoding: EncodingKey,
+    signer: Signer,
     decoding: DecodingKey,
     jwk: Jwk,
+}
+
+/// A private key parsed once, at load. (Parsing and checking an RSA key
+/// costs more than the signature itself; jsonwebtoken would redo it for
+/// every token.)
+enum Signer {
+    Rsa(RsaKeyPair),
+    Ecdsa(EcdsaKeyPair),
+    Ed25519(Ed25519KeyPair),
+}
+
+impl Signer {
+    fn parse(alg: SigningAlg, pkcs8: &[u8]) -> Result<Self, String> {
+        match alg {
+            SigningAlg::RS256 => RsaKeyPair::from_pkcs8(pkcs8)
+                .map(Signer::Rsa)
+                .map_err(|e| e.to_string()),
+            SigningAlg::ES256 => EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8)
+                .map(Signer::Ecdsa)
+                .map_err(|e| e.to_string()),
+            SigningAlg::EdDSA => Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8)
+                .map(Signer::Ed25519)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// The JWS signature of `message` (RFC 7518 §3.3, §3.4; RFC 8037 §3.1).
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let failed = |e: aws_lc_rs::error::Unspecified| KeyError::Signing(e.to_string());
+        match self {
+            Signer::Rsa(key) => {
+                let mut signature = vec![0; key.public_modulus_len()];
+                key.sign(
+                    &RSA_PKCS1_SHA256,
+                    &SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .map_err(failed)?;
+                Ok(signature)
+            }
+            Signer::Ecdsa(key) => Ok(key
+                .sign(&SystemRandom::new(), message)
+                .map_err(failed)?
+                .as_ref()
+                .to_vec()),
+            Signer::Ed25519(key) => Ok(key.sign(message).as_ref().to_vec()),
+        }
+    }
 }
 
 /// All keys, ready to sign and verify. Built once from storage; cheap to share
@@ -249,8 +300,7 @@ impl KeySet {
         let mut header = Header::new(jwt_algorithm(alg));
         header.kid = Some(key.kid.clone());
         header.typ = Some(typ.to_string());
-        jsonwebtoken::encode(&header, claims, &key.encoding)
-            .map_err(|e| KeyError::Signing(e.to_string()))
+        compact_jws(&key.signer, &header, claims)
     }
 
     /// Verify a JWS signed by one of our keys and return its claims. `typ`
@@ -296,8 +346,9 @@ impl KeySet {
         }
     }
 
-    /// Sign and verify a token with every key: a wrong crypto backend or a
-    /// damaged key stops start-up instead of the first login.
+    /// Sign a token with every key and verify it with jsonwebtoken (the
+    /// verifier of every request): a wrong crypto backend or a damaged key
+    /// stops start-up instead of the first login.
     pub fn self_test(&self, issuer: &str) -> Result<(), KeyError> {
         #[derive(Serialize, serde::Deserialize)]
         struct Probe {
@@ -316,8 +367,8 @@ impl KeySet {
             let mut header = Header::new(jwt_algorithm(key.alg));
             header.kid = Some(key.kid.clone());
             header.typ = Some("JWT".into());
-            let token = jsonwebtoken::encode(&header, &probe, &key.encoding)
-                .map_err(|e| fail(e.to_string()))?;
+            let token =
+                compact_jws(&key.signer, &header, &probe).map_err(|e| fail(e.to_string()))?;
             let back: Probe = self
                 .verify(&token, &["JWT"], issuer)
                 .map_err(|e| fail(e.to_string()))?;
@@ -327,6 +378,23 @@ impl KeySet {
         }
         Ok(())
     }
+}
+
+/// `base64url(header).base64url(claims).base64url(signature)` (RFC 7515 §7.1).
+fn compact_jws<T: Serialize>(
+    signer: &Signer,
+    header: &Header,
+    claims: &T,
+) -> Result<String, KeyError> {
+    let mut token = format!("{}.{}", b64url(&json(header)?), b64url(&json(claims)?));
+    let signature = signer.sign(token.as_bytes())?;
+    token.push('.');
+    token.push_str(&b64url(&signature));
+    Ok(token)
+}
+
+fn json<T: Serialize>(value: &T) -> Result<Vec<u8>, KeyError> {
+    serde_json::to_vec(value).map_err(|e| KeyError::Signing(e.to_string()))
 }
 
 fn load_key(material: &SigningKeyMaterial, sealer: &KeySealer) -> Result<LoadedKey, KeyError> {
@@ -346,11 +414,12 @@ fn load_key(material: &SigningKeyMaterial, sealer: &KeySealer) -> Result<LoadedK
     jwk.common.key_id = Some(material.kid.clone());
     jwk.common.public_key_use = Some(PublicKeyUse::Signature);
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unusable(e.to_string()))?;
+    let signer = Signer::parse(material.alg, &der).map_err(unusable)?;
     Ok(LoadedKey {
         kid: material.kid.clone(),
         alg: material.alg,
         active: material.active,
-        encoding,
+        signer,
         decoding,
         jwk,
     })

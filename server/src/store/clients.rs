@@ -1,4 +1,7 @@
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -11,6 +14,41 @@ use crate::domain::{
     AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, GrantType, LogoutRegistration,
     RedirectUri, Scopes, SigningAlg,
 };
+
+/// Clients by id, each remembered for a second: authenticating a client at
+/// `/token` or `/introspect` then costs no query, and a change made on
+/// another replica is seen within a second (at once on this one).
+#[derive(Debug, Default)]
+pub(super) struct ClientCache(Mutex<HashMap<String, (Option<Client>, Instant)>>);
+
+impl ClientCache {
+    const TTL: Duration = Duration::from_secs(1);
+    const MAX: usize = 10_000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<Client>, Instant)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `Some(answer)` if a fresh answer (which may be "no such client") is known.
+    fn get(&self, id: &str) -> Option<Option<Client>> {
+        self.lock()
+            .get(id)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(client, _)| client.clone())
+    }
+
+    fn put(&self, id: &str, client: Option<Client>) {
+        let mut map = self.lock();
+        if map.len() >= Self::MAX {
+            map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        map.insert(id.to_string(), (client, Instant::now()));
+    }
+
+    fn forget(&self, id: &str) {
+        self.lock().remove(id);
+    }
+}
 
 fn corrupt(column: &str, err: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("clients.{column}: {err}"))
@@ -103,6 +141,7 @@ impl Store {
     /// Fails with `Conflict` when the client id is taken.
     pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
         active_model(client)?.insert(&self.db).await?;
+        self.local.clients.forget(client.id.as_str());
         Ok(())
     }
 
@@ -113,6 +152,7 @@ impl Store {
             .filter(clients::Column::Id.eq(client.id.as_str()))
             .exec(&self.db)
             .await?;
+        self.local.clients.forget(client.id.as_str());
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
@@ -133,6 +173,7 @@ impl Store {
             .filter(clients::Column::Id.eq(id.as_str()))
             .exec(&self.db)
             .await?;
+        self.local.clients.forget(id.as_str());
         Ok(())
     }
 
@@ -142,11 +183,16 @@ impl Store {
         let Ok(id) = ClientId::parse(id) else {
             return Ok(None);
         };
-        clients::Entity::find_by_id(id.as_str())
+        if let Some(known) = self.local.clients.get(id.as_str()) {
+            return Ok(known);
+        }
+        let client = clients::Entity::find_by_id(id.as_str())
             .one(&self.db)
             .await?
             .map(Client::try_from)
-            .transpose()
+            .transpose()?;
+        self.local.clients.put(id.as_str(), client.clone());
+        Ok(client)
     }
 
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
@@ -177,6 +223,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         txn.commit().await?;
+        self.local.clients.forget(id.as_str());
         self.mark_grants_revoked(&grant_ids, now).await
     }
 }

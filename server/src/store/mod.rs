@@ -52,11 +52,13 @@ pub struct Store {
 }
 
 /// What this process keeps beside the stores: caches of facts that never
-/// change back (a revocation, a user's username) and the outbox's doorbell.
+/// change back (a revocation, a user's username), clients for a second, and
+/// the outbox's doorbell.
 #[derive(Debug, Default)]
 struct Local {
     revoked: revocations::RevokedCache,
     usernames: users::UsernameCache,
+    clients: clients::ClientCache,
     outbox: tokio::sync::Notify,
 }
 
