@@ -283,14 +283,6 @@ async fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
     assert_eq!(migrated["migrated"], true);
 }
 
-/// Is `browser` signed in? A `prompt=none` request answers.
-async fn signed_in(browser: &Browser, client: &TestClient) -> bool {
-    let (_, challenge) = pkce_pair();
-    let mut params = code_params(client, &challenge, "s", "n");
-    params.push(("prompt", "none"));
-    redirect_of(&browser.authorize(&params).await, "http://x").has_param("code")
-}
-
 #[tokio::test]
 async fn sessions_are_listed_and_ended_from_the_command_line() {
     let app = spawn_app().await;

@@ -704,3 +704,36 @@ impl Browser {
         .await
     }
 }
+
+/// Is `browser` signed in? A silent (`prompt=none`) request for `client` answers.
+pub async fn signed_in(browser: &Browser, client: &TestClient) -> bool {
+    let (_, challenge) = pkce_pair();
+    let mut params = code_params(client, &challenge, "s", "n");
+    params.push(("prompt", "none"));
+    let redirect = redirect_of(&browser.authorize(&params).await, "http://x");
+    match redirect.param("error").as_deref() {
+        None => redirect.has_param("code"),
+        Some("login_required") => false,
+        Some(other) => panic!("unexpected error {other}"),
+    }
+}
+
+/// The status of a refresh with `token`.
+pub async fn refresh_status(app: &TestApp, client: &TestClient, token: &str) -> u16 {
+    token_request(
+        app,
+        client,
+        &[("grant_type", "refresh_token"), ("refresh_token", token)],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+/// A string member of a JSON body.
+pub fn field(body: &serde_json::Value, name: &str) -> String {
+    body[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("{name} in {body}"))
+        .to_string()
+}

@@ -8,10 +8,6 @@ use tessera::domain::Actor;
 
 use crate::helpers::*;
 
-fn field(body: &serde_json::Value, name: &str) -> String {
-    body[name].as_str().expect(name).to_string()
-}
-
 fn inactive() -> serde_json::Value {
     serde_json::json!({ "active": false })
 }

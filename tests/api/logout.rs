@@ -94,19 +94,6 @@ async fn end_session_url(app: &TestApp) -> EndSessionUrl {
         .expect("end_session_endpoint is published")
 }
 
-/// Is `browser` still signed in? A `prompt=none` request answers.
-async fn signed_in(browser: &Browser, client: &TestClient) -> bool {
-    let (_, challenge) = pkce_pair();
-    let mut params = code_params(client, &challenge, "s", "n");
-    params.push(("prompt", "none"));
-    let redirect = redirect_of(&browser.authorize(&params).await, "http://x");
-    match redirect.param("error").as_deref() {
-        None => redirect.has_param("code"),
-        Some("login_required") => false,
-        Some(other) => panic!("unexpected error {other}"),
-    }
-}
-
 fn set_cookies(response: &reqwest::Response) -> Vec<String> {
     response
         .headers()
@@ -126,17 +113,6 @@ fn assert_session_cookie_cleared(response: &reqwest::Response) {
     assert!(cleared.contains("Domain=example.test"), "{cleared}");
     assert!(cleared.contains("Path=/"), "{cleared}");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-}
-
-async fn refresh_status(app: &TestApp, client: &TestClient, token: &str) -> u16 {
-    token_request(
-        app,
-        client,
-        &[("grant_type", "refresh_token"), ("refresh_token", token)],
-    )
-    .await
-    .status()
-    .as_u16()
 }
 
 #[tokio::test]

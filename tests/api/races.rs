@@ -9,6 +9,24 @@ use crate::helpers::*;
 
 const PARALLEL: usize = 20;
 
+/// Start `attempt(i)` for every i below [`PARALLEL`] at once; their statuses.
+async fn in_parallel<F, Fut>(attempt: F) -> Vec<u16>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = u16> + Send + 'static,
+{
+    let tasks = (0..PARALLEL).map(|i| tokio::spawn(attempt(i)));
+    join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.expect("task"))
+        .collect()
+}
+
+fn count(statuses: &[u16], status: u16) -> usize {
+    statuses.iter().filter(|s| **s == status).count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_refresh_token_used_in_parallel_rotates_once() {
     let app = Arc::new(spawn_app().await);
@@ -17,30 +35,13 @@ async fn one_refresh_token_used_in_parallel_rotates_once() {
     let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let refresh = tokens["refresh_token"].as_str().expect("rt").to_string();
 
-    let attempts = (0..PARALLEL).map(|_| {
+    let statuses = in_parallel(|_| {
         let (app, client, refresh) = (app.clone(), client.clone(), refresh.clone());
-        tokio::spawn(async move {
-            token_request(
-                &app,
-                &client,
-                &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
-            )
-            .await
-            .status()
-            .as_u16()
-        })
-    });
-    let statuses: Vec<u16> = join_all(attempts)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), PARALLEL - 1);
+        async move { refresh_status(&app, &client, &refresh).await }
+    })
+    .await;
+    assert_eq!(count(&statuses, 200), 1, "{statuses:?}");
+    assert_eq!(count(&statuses, 400), PARALLEL - 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -55,27 +56,35 @@ async fn one_code_redeemed_in_parallel_works_once() {
         .await;
     let code = redirect.param("code").expect("code");
 
-    let attempts = (0..PARALLEL).map(|_| {
-        let (app, client, code, verifier) =
-            (app.clone(), client.clone(), code.clone(), verifier.clone());
-        tokio::spawn(async move {
-            exchange_code(&app, &client, &code, &verifier)
-                .await
-                .status()
-                .as_u16()
-        })
-    });
-    let statuses: Vec<u16> = join_all(attempts)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(statuses.iter().filter(|s| **s == 400).count(), PARALLEL - 1);
+    let winner = Arc::new(std::sync::Mutex::new(None::<String>));
+    let statuses = in_parallel(|_| {
+        let (app, client, code, verifier, winner) = (
+            app.clone(),
+            client.clone(),
+            code.clone(),
+            verifier.clone(),
+            winner.clone(),
+        );
+        async move {
+            let response = exchange_code(&app, &client, &code, &verifier).await;
+            let status = response.status().as_u16();
+            if status == 200 {
+                let body: serde_json::Value = response.json().await.expect("json");
+                *winner.lock().expect("lock") = Some(field(&body, "access_token"));
+            }
+            status
+        }
+    })
+    .await;
+    assert_eq!(count(&statuses, 200), 1, "{statuses:?}");
+    assert_eq!(count(&statuses, 400), PARALLEL - 1);
+    // The replays revoked what the one redemption issued (RFC 6749 §4.1.2).
+    let access = winner
+        .lock()
+        .expect("lock")
+        .clone()
+        .expect("the winner's token");
+    assert_eq!(userinfo(&app, &access).await.status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -97,10 +106,10 @@ async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
     let csrf = hidden_field(&html, "csrf_token").expect("csrf");
     let request = hidden_field(&html, "request").expect("request");
 
-    let attempts = (0..PARALLEL).map(|i| {
+    let statuses = in_parallel(|i| {
         let (app, browser, csrf, request) =
             (app.clone(), browser.clone(), csrf.clone(), request.clone());
-        tokio::spawn(async move {
+        async move {
             let password = format!("wrong password {i}");
             browser
                 .post_form(
@@ -115,19 +124,15 @@ async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
                 .await
                 .status()
                 .as_u16()
-        })
-    });
-    let statuses: Vec<u16> = join_all(attempts)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect();
+        }
+    })
+    .await;
     assert_eq!(
-        statuses.iter().filter(|s| **s == 401).count(),
+        count(&statuses, 401),
         5,
         "exactly the limit of guesses were checked: {statuses:?}"
     );
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), PARALLEL - 5);
+    assert_eq!(count(&statuses, 429), PARALLEL - 5);
     // The right password is refused too while the account is throttled.
     let response = browser.submit_login(&login, "alice", PASSWORD).await;
     assert_eq!(response.status(), 429);

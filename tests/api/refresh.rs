@@ -16,13 +16,6 @@ async fn refresh(
     token_request(app, client, &form).await
 }
 
-fn field(body: &serde_json::Value, name: &str) -> String {
-    body[name]
-        .as_str()
-        .unwrap_or_else(|| panic!("{name} in {body}"))
-        .to_string()
-}
-
 async fn error_of(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await.expect("json");

@@ -13,10 +13,6 @@ async fn refresh(app: &TestApp, client: &TestClient, token: &str) -> reqwest::Re
     .await
 }
 
-fn field(body: &serde_json::Value, name: &str) -> String {
-    body[name].as_str().expect(name).to_string()
-}
-
 #[tokio::test]
 async fn revoking_a_refresh_token_kills_its_whole_family() {
     let app = spawn_app().await;

@@ -9,30 +9,6 @@ use tessera::store::AuditQuery;
 
 use crate::helpers::*;
 
-fn field(body: &serde_json::Value, name: &str) -> String {
-    body[name].as_str().expect(name).to_string()
-}
-
-async fn refresh_status(app: &TestApp, client: &TestClient, token: &str) -> u16 {
-    token_request(
-        app,
-        client,
-        &[("grant_type", "refresh_token"), ("refresh_token", token)],
-    )
-    .await
-    .status()
-    .as_u16()
-}
-
-/// Is `browser` signed in at `app`? A `prompt=none` request answers.
-async fn signed_in(browser: &Browser, client: &TestClient) -> bool {
-    let (_, challenge) = pkce_pair();
-    let mut params = code_params(client, &challenge, "s", "n");
-    params.push(("prompt", "none"));
-    let redirect = redirect_of(&browser.authorize(&params).await, "http://x");
-    redirect.has_param("code")
-}
-
 #[tokio::test]
 async fn ending_a_session_revokes_its_tokens_tells_its_apps_and_is_audited() {
     let app = spawn_app().await;

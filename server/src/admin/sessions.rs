@@ -3,9 +3,10 @@
 
 use super::AdminError;
 use super::users::find;
+use crate::domain::SessionListing;
 use crate::domain::{Actor, EndReason, EndTarget, SessionsEnded, Username};
 use crate::oauth::ending::{EndSessions, end_sessions};
-use crate::store::{SessionListing, Store};
+use crate::store::Store;
 
 /// Live sessions, most recently used first; of one user if `username` is given.
 pub async fn list_sessions(

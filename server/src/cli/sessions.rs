@@ -6,8 +6,8 @@ use serde_json::json;
 use super::{ended_json, ended_text, output};
 use crate::admin;
 use crate::domain::Actor;
+use crate::domain::SessionListing;
 use crate::startup::Services;
-use crate::store::SessionListing;
 
 #[derive(Debug, Subcommand)]
 pub enum SessionCommand {

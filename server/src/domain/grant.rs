@@ -41,3 +41,27 @@ impl RefreshTokenRecord {
         now >= self.expires_at
     }
 }
+
+/// A refresh token joined with its grant and user (RFC 7662 introspection).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefreshTokenStatus {
+    pub client_id: ClientId,
+    pub scope: Scopes,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub grant_revoked_at: Option<i64>,
+    pub session_sid: Option<String>,
+    pub user_id: UserId,
+    pub username: String,
+    pub user_disabled: bool,
+}
+
+impl RefreshTokenStatus {
+    pub fn is_active(&self, now: i64) -> bool {
+        now < self.expires_at
+            && self.used_at.is_none()
+            && self.grant_revoked_at.is_none()
+            && !self.user_disabled
+    }
+}

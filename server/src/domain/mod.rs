@@ -26,12 +26,12 @@ pub use client::{
 };
 pub use ending::{Actor, EndReason, EndTarget, EndedSession, SessionsEnded};
 pub use error::DomainError;
-pub use grant::{Grant, RefreshTokenRecord};
+pub use grant::{Grant, RefreshTokenRecord, RefreshTokenStatus};
 pub use notice::{DeliveryStatus, LogoutNotice, NoticeState};
 pub use password::PasswordHash;
 pub use redirect_uri::{RedirectUri, RedirectUriPolicy};
 pub use scope::Scopes;
 pub use secret::Secret;
-pub use session::{Session, SessionLifetimes};
+pub use session::{Session, SessionLifetimes, SessionListing};
 pub use signing_key::SigningKeyMaterial;
 pub use user::{Email, Profile, User, UserId, Username};

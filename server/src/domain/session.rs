@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::UserId;
+use super::{ClientId, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
@@ -26,6 +26,15 @@ impl Session {
     pub fn is_active(&self, now: i64) -> bool {
         now < self.idle_expires_at && now < self.absolute_expires_at
     }
+}
+
+/// A live session as listed for its user or an administrator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionListing {
+    pub session: Session,
+    pub username: String,
+    /// The clients that received tokens in this session.
+    pub clients: Vec<ClientId>,
 }
 
 /// Lifetimes that govern a session, from configuration.

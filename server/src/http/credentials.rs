@@ -1,13 +1,40 @@
-//! Client credentials in an HTTP Basic header (RFC 6749 §2.3.1), shared by
-//! the token, introspection and revocation endpoints.
+//! What the client-authenticated endpoints (token, introspection,
+//! revocation) read from a request: a form body and client credentials in
+//! an HTTP Basic header (RFC 6749 §2.3.1); and how they answer.
 
-use actix_web::HttpRequest;
-use actix_web::http::header::AUTHORIZATION;
+use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL, PRAGMA};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::{HttpError, is_form};
 use crate::domain::Secret;
-use crate::oauth::OAuthError;
+use crate::oauth::{OAuthError, Params};
+
+/// The Basic credentials and form parameters of a client's POST; errors are
+/// RFC 6749 §5.2 JSON.
+pub fn client_request(
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(Option<(String, Secret)>, Params), HttpError> {
+    if !is_form(req) {
+        return Err(HttpError::OAuth(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        )));
+    }
+    let basic = basic_credentials(req).map_err(HttpError::OAuth)?;
+    let params = Params::from_urlencoded(body).map_err(HttpError::malformed)?;
+    Ok((basic, params))
+}
+
+/// A 200 that no cache keeps (RFC 6749 §5.1).
+pub fn no_store() -> HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((PRAGMA, "no-cache"));
+    response
+}
 
 /// HTTP Basic client credentials, each part form-urlencoded (RFC 6749 §2.3.1).
 pub fn basic_credentials(req: &HttpRequest) -> Result<Option<(String, Secret)>, OAuthError> {

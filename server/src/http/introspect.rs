@@ -1,12 +1,10 @@
 //! `POST /introspect` (RFC 7662 §2): a resource server, authenticated as a
 //! confidential client, asks whether a token is active.
 
-use actix_web::http::header::{CACHE_CONTROL, PRAGMA};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::credentials::basic_credentials;
-use super::{HttpError, is_form};
-use crate::oauth::{OAuthError, Params};
+use super::HttpError;
+use super::credentials::{client_request, no_store};
 use crate::state::AppState;
 
 pub async fn introspect_post(
@@ -14,20 +12,11 @@ pub async fn introspect_post(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, HttpError> {
-    if !is_form(&req) {
-        return Err(HttpError::OAuth(OAuthError::invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        )));
-    }
-    let basic = basic_credentials(&req).map_err(HttpError::OAuth)?;
-    let params = Params::from_urlencoded(&body).map_err(HttpError::malformed)?;
+    let (basic, params) = client_request(&req, &body)?;
     let answer = state
         .provider
         .introspect(basic, &params, state.now())
         .await
         .map_err(HttpError::OAuth)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((CACHE_CONTROL, "no-store"))
-        .insert_header((PRAGMA, "no-cache"))
-        .json(answer))
+    Ok(no_store().json(answer))
 }

@@ -16,8 +16,7 @@ use serde::Deserialize;
 
 use super::ending::EndSessions;
 use super::{OAuthError, Params, Provider};
-use crate::domain::{Actor, Client, EndReason, EndTarget, SessionsEnded, User};
-use crate::store::SessionListing;
+use crate::domain::{Actor, Client, EndReason, EndTarget, SessionListing, SessionsEnded, User};
 
 /// Longest `state` or hint carried through the confirmation form.
 const MAX_PARAM_LEN: usize = 4096;

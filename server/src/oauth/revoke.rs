@@ -87,7 +87,7 @@ impl Provider {
         if grant.is_revoked() {
             return Ok(Revoked::Nothing);
         }
-        self.store.revoke_grant(&grant, now).await?;
+        self.store.revoke_grant(&grant.id, now).await?;
         Ok(Revoked::RefreshFamily)
     }
 

@@ -10,7 +10,7 @@ use sea_orm::{
 
 use super::entities::{grants, refresh_tokens, sessions, users};
 use super::{Store, StoreError, from_json, to_json};
-use crate::domain::{ClientId, Grant, RefreshTokenRecord, Scopes, UserId};
+use crate::domain::{ClientId, Grant, RefreshTokenRecord, RefreshTokenStatus, Scopes, UserId};
 
 fn corrupt(column: &str, err: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{column}: {err}"))
@@ -78,30 +78,6 @@ fn refresh_model(token: &RefreshTokenRecord) -> refresh_tokens::ActiveModel {
     }
 }
 
-/// A refresh token joined with its grant and user (RFC 7662 introspection).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RefreshTokenStatus {
-    pub client_id: ClientId,
-    pub scope: Scopes,
-    pub issued_at: i64,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-    pub grant_revoked_at: Option<i64>,
-    pub session_sid: Option<String>,
-    pub user_id: UserId,
-    pub username: String,
-    pub user_disabled: bool,
-}
-
-impl RefreshTokenStatus {
-    pub fn is_active(&self, now: i64) -> bool {
-        now < self.expires_at
-            && self.used_at.is_none()
-            && self.grant_revoked_at.is_none()
-            && !self.user_disabled
-    }
-}
-
 /// The result of trying to rotate a refresh token.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RotateOutcome {
@@ -111,8 +87,7 @@ pub enum RotateOutcome {
 }
 
 impl Store {
-    /// Record a new grant and its first refresh token together. `Conflict`
-    /// means the grant id exists already: a replayed code revoked it first.
+    /// Record a new grant and its first refresh token together.
     /// `SessionEnded` means its session ended since the code was issued.
     ///
     /// The session is read after the grant is written, under a share lock:
@@ -154,43 +129,23 @@ impl Store {
             .transpose()
     }
 
-    /// Revoke a grant and so every token issued under it. If the grant is not
-    /// stored yet (its code is being redeemed right now), store it revoked so
-    /// that redemption fails.
-    pub async fn revoke_grant(&self, grant: &Grant, now: i64) -> Result<(), StoreError> {
-        self.revoke_grant_row(grant, now).await?;
-        self.mark_grants_revoked(std::slice::from_ref(&grant.id), now)
-            .await
-    }
-
-    async fn revoke_grant_row(&self, grant: &Grant, now: i64) -> Result<(), StoreError> {
-        for _ in 0..2 {
-            let updated = grants::Entity::update_many()
-                .set(grants::ActiveModel {
-                    revoked_at: Set(Some(now)),
-                    ..Default::default()
-                })
-                .filter(grants::Column::Id.eq(grant.id.as_str()))
-                .filter(grants::Column::RevokedAt.is_null())
-                .exec(&self.db)
-                .await?;
-            if updated.rows_affected > 0 || self.grant_by_id(&grant.id).await?.is_some() {
-                return Ok(());
-            }
-            let revoked = Grant {
-                revoked_at: Some(now),
-                ..grant.clone()
-            };
-            match grant_model(&revoked)?.insert(&self.db).await {
-                Ok(_) => return Ok(()),
-                // Inserted concurrently by the redemption: revoke that row.
-                Err(err) => match StoreError::from(err) {
-                    StoreError::Conflict => continue,
-                    other => return Err(other),
-                },
-            }
+    /// Revoke grant `id` and so every token issued under it. `false` if no
+    /// such grant is stored (yet: its code may be being redeemed right now).
+    pub async fn revoke_grant(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let updated = grants::Entity::update_many()
+            .set(grants::ActiveModel {
+                revoked_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .filter(grants::Column::Id.eq(id))
+            .filter(grants::Column::RevokedAt.is_null())
+            .exec(&self.db)
+            .await?;
+        let found = updated.rows_affected > 0 || self.grant_by_id(id).await?.is_some();
+        if found {
+            self.mark_grants_revoked(&[id.to_string()], now).await?;
         }
-        Ok(())
+        Ok(found)
     }
 
     /// A refresh token with what decides whether it is active, in one query.

@@ -35,9 +35,7 @@ pub use audit::AuditQuery;
 pub use codes::CodeRedemption;
 pub use ephemeral::Ephemeral;
 pub use error::StoreError;
-pub use grants::RefreshTokenStatus;
 pub use grants::RotateOutcome;
-pub use sessions::SessionListing;
 pub use startup_lock::StartupLock;
 
 /// Handle to both stores; cloning is shallow (pools inside).

@@ -13,7 +13,7 @@ use super::entities::{clients, grants, sessions, users};
 use super::outbox::{self, NewNotice};
 use super::{Store, StoreError, audit, from_json, to_json};
 use crate::domain::{
-    AuditEvent, ClientId, EndTarget, EndedSession, Session, SessionsEnded, UserId,
+    AuditEvent, ClientId, EndTarget, EndedSession, Session, SessionListing, SessionsEnded, UserId,
 };
 
 impl TryFrom<sessions::Model> for Session {
@@ -50,15 +50,6 @@ fn active_model(session: &Session) -> Result<sessions::ActiveModel, StoreError> 
         ip: Set(session.ip.clone()),
         user_agent: Set(session.user_agent.clone()),
     })
-}
-
-/// A live session as listed for its user or an administrator.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SessionListing {
-    pub session: Session,
-    pub username: String,
-    /// The clients that received tokens in this session.
-    pub clients: Vec<ClientId>,
 }
 
 fn expired(now: i64) -> Condition {

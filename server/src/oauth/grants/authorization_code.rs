@@ -36,11 +36,7 @@ impl Provider {
                 ));
             }
             CodeRedemption::Replayed(record) => {
-                self.store
-                    .revoke_grant(&grant_of(&record, now), now)
-                    .await?;
-                tracing::warn!(grant_id = %record.grant_id, client_id = %record.client_id,
-                    "authorization code replayed; its grant is revoked");
+                self.revoke_replayed(&record, now).await?;
                 return Err(OAuthError::invalid_grant(
                     "the authorization code was already used",
                 ));
@@ -78,12 +74,6 @@ impl Provider {
             .await
         {
             Ok(()) => {}
-            // A replay got there first and stored the grant revoked.
-            Err(StoreError::Conflict) => {
-                return Err(OAuthError::invalid_grant(
-                    "the authorization code was already used",
-                ));
-            }
             Err(StoreError::SessionEnded) => {
                 return Err(OAuthError::invalid_grant(
                     "the user signed out after the code was issued",
@@ -104,6 +94,32 @@ impl Provider {
         )
     }
 }
+
+impl Provider {
+    /// A code presented again: revoke what its first redemption issued. If
+    /// that redemption is still under way (parallel requests), wait for its
+    /// grant to be stored, so the first one still wins and this one revokes it.
+    async fn revoke_replayed(
+        &self,
+        record: &AuthorizationCode,
+        now: i64,
+    ) -> Result<(), OAuthError> {
+        for _ in 0..REPLAY_WAIT_STEPS {
+            if self.store.revoke_grant(&record.grant_id, now).await? {
+                tracing::warn!(grant_id = %record.grant_id, client_id = %record.client_id,
+                    "authorization code replayed; its grant is revoked");
+                return Ok(());
+            }
+            tokio::time::sleep(REPLAY_WAIT_STEP).await;
+        }
+        // The first redemption failed (a wrong verifier, say): nothing was issued.
+        Ok(())
+    }
+}
+
+/// How long a replay waits for the first redemption's grant: 20 × 50 ms.
+const REPLAY_WAIT_STEPS: u32 = 20;
+const REPLAY_WAIT_STEP: Duration = Duration::from_millis(50);
 
 /// The grant a code turns into.
 fn grant_of(record: &AuthorizationCode, now: i64) -> Grant {

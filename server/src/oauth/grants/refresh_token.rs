@@ -98,7 +98,7 @@ impl Provider {
         grant: &crate::domain::Grant,
         now: i64,
     ) -> Result<(), OAuthError> {
-        self.store.revoke_grant(grant, now).await?;
+        self.store.revoke_grant(&grant.id, now).await?;
         tracing::warn!(grant_id = %grant.id, client_id = %grant.client_id,
             "refresh token reused; its grant is revoked");
         Ok(())
