@@ -157,6 +157,27 @@ async fn expired_sessions_are_swept_and_their_apps_told_but_offline_grants_live_
 }
 
 #[tokio::test]
+async fn a_session_in_constant_use_still_ends_at_its_absolute_lifetime() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    login_and_exchange(&app, &browser, &client, "alice").await;
+
+    // Used every seven hours, it never goes idle (8 h)...
+    let absolute = 7 * 24 * 3600;
+    let mut elapsed = 0;
+    while elapsed + 7 * 3600 < absolute {
+        app.clock.advance(7 * 3600);
+        elapsed += 7 * 3600;
+        assert!(signed_in(&browser, &client).await, "after {elapsed} s");
+    }
+    // ...but seven days after sign-in it ends regardless.
+    app.clock.advance(absolute - elapsed);
+    assert!(!signed_in(&browser, &client).await);
+}
+
+#[tokio::test]
 async fn a_code_issued_before_sign_out_is_worthless_after_it() {
     let app = spawn_app().await;
     app.create_user("alice").await;
