@@ -428,7 +428,8 @@ async fn the_account_page_lists_a_users_sessions_and_ends_them() {
         .find(|l| l.username == "bob")
         .expect("bob's session")
         .session
-        .sid;
+        .sid
+        .to_string();
 
     let page = laptop.get(&app.url("/account")).await;
     assert_eq!(page.status(), 200);

@@ -31,7 +31,7 @@ async fn ending_a_session_revokes_its_tokens_tells_its_apps_and_is_audited() {
         .expect("end");
 
     assert_eq!(ended.sessions.len(), 1);
-    assert_eq!(ended.sessions[0].sid, sid);
+    assert_eq!(ended.sessions[0].sid.as_str(), sid);
     assert_eq!(ended.families_revoked, 2, "both apps' grants");
     assert_eq!(ended.notices_queued, 1, "app1 listens, app2 does not");
     assert!(

@@ -4,7 +4,7 @@
 use super::AdminError;
 use super::users::find;
 use crate::domain::SessionListing;
-use crate::domain::{Actor, EndReason, EndTarget, SessionsEnded, Username};
+use crate::domain::{Actor, EndReason, EndTarget, SessionId, SessionsEnded, Username};
 use crate::oauth::ending::{EndSessions, end_sessions};
 use crate::store::Store;
 
@@ -28,13 +28,14 @@ pub async fn end_session(
     actor: Actor,
     now: i64,
 ) -> Result<SessionsEnded, AdminError> {
-    if store.session_by_sid(sid).await?.is_none() {
+    let sid = SessionId::parse(sid)?;
+    if store.session_by_sid(&sid).await?.is_none() {
         return Err(AdminError::NotFound(format!("session {sid}")));
     }
     Ok(end_sessions(
         store,
         EndSessions {
-            target: EndTarget::Session(sid.to_string()),
+            target: EndTarget::Session(sid),
             reason: EndReason::AdminLogout,
             actor,
             ip: None,

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClientId, RedirectUri, Scopes, UserId};
+use super::{ClientId, RedirectUri, Scopes, SessionId, UserId};
 
 /// The `prompt` values of OIDC Core §3.1.2.1.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,7 +56,7 @@ pub struct AuthorizationCode {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     pub user_id: UserId,
-    pub session_sid: String,
+    pub session_sid: SessionId,
     pub auth_time: i64,
     pub amr: Vec<String>,
     pub issued_at: i64,

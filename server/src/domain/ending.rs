@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::{ClientId, UserId};
+use super::{ClientId, SessionId, UserId};
 
 /// Why sessions end. Every reason but expiry also revokes the refresh-token
 /// families issued under them: a session that simply ran out of time leaves
@@ -81,14 +81,14 @@ impl fmt::Display for Actor {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EndTarget {
     /// One session, by its public `sid`.
-    Session(String),
+    Session(SessionId),
     /// Every session of a user. With a reason that revokes tokens, every
     /// grant of the user is revoked too, including those whose session is
     /// long gone (`offline_access`).
     User(UserId),
     /// Every session of a user but one (the account page's "sign out
     /// everywhere else").
-    OtherSessions { user: UserId, keep_sid: String },
+    OtherSessions { user: UserId, keep_sid: SessionId },
     /// Sessions past their idle or absolute expiry, at most `limit` of them.
     Expired { limit: u64 },
 }
@@ -96,7 +96,7 @@ pub enum EndTarget {
 /// A session that was ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndedSession {
-    pub sid: String,
+    pub sid: SessionId,
     pub user_id: UserId,
 }
 

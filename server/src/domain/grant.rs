@@ -2,7 +2,7 @@
 //! access and refresh token issued from that code belongs to. Revoking the
 //! grant revokes all of them (RFC 6749 §4.1.2, §10.4; RFC 9700 §4.14.2).
 
-use super::{ClientId, Scopes, UserId};
+use super::{ClientId, Scopes, SessionId, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
@@ -10,7 +10,7 @@ pub struct Grant {
     pub client_id: ClientId,
     pub user_id: UserId,
     /// The public `sid` of the SSO session the grant was made in.
-    pub session_sid: Option<String>,
+    pub session_sid: Option<SessionId>,
     pub scope: Scopes,
     pub auth_time: i64,
     pub amr: Vec<String>,
@@ -51,7 +51,7 @@ pub struct RefreshTokenStatus {
     pub expires_at: i64,
     pub used_at: Option<i64>,
     pub grant_revoked_at: Option<i64>,
-    pub session_sid: Option<String>,
+    pub session_sid: Option<SessionId>,
     pub user_id: UserId,
     pub username: String,
     pub user_disabled: bool,

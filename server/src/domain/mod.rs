@@ -32,6 +32,6 @@ pub use password::PasswordHash;
 pub use redirect_uri::{RedirectUri, RedirectUriPolicy};
 pub use scope::Scopes;
 pub use secret::Secret;
-pub use session::{Session, SessionLifetimes, SessionListing};
+pub use session::{Session, SessionId, SessionLifetimes, SessionListing};
 pub use signing_key::SigningKeyMaterial;
 pub use user::{Email, Profile, User, UserId, Username};

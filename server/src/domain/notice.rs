@@ -2,7 +2,7 @@
 //! client and ended session, kept in a persistent outbox until the client
 //! has acknowledged it, retried with exponential backoff for a day.
 
-use super::{ClientId, UserId};
+use super::{ClientId, SessionId, UserId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoticeState {
@@ -38,7 +38,7 @@ pub struct LogoutNotice {
     pub id: String,
     pub client_id: ClientId,
     /// The ended session's public id.
-    pub sid: String,
+    pub sid: SessionId,
     pub sub: UserId,
     pub state: NoticeState,
     pub created_at: i64,

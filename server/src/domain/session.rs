@@ -3,14 +3,61 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClientId, UserId};
+use std::fmt;
+
+use super::crypto::{hex, random_bytes};
+use super::{ClientId, DomainError, UserId};
+
+/// The public id of an SSO session: the `sid` of ID and logout tokens (OIDC
+/// Back-Channel Logout 1.0 §2.1). Hex, so it is safe in URLs, logs and
+/// command lines.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// 128 random bits.
+    pub fn generate() -> Self {
+        Self(hex(&random_bytes(16)))
+    }
+
+    /// An id as given by a person or a form: 1 to 64 characters of
+    /// `A-Z a-z 0-9 - _` (older sids are base64url).
+    pub fn parse(value: &str) -> Result<Self, DomainError> {
+        let valid = !value.is_empty()
+            && value.len() <= 64
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if valid {
+            Ok(Self(value.to_string()))
+        } else {
+            Err(DomainError::InvalidSessionId)
+        }
+    }
+
+    /// An id read back from storage or from a token we signed.
+    pub fn from_trusted(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     /// SHA-256 of the cookie token; the token itself is never stored.
     pub id_hash: String,
-    /// The public session id placed in ID tokens as `sid` (OIDC Back-Channel Logout §2.1).
-    pub sid: String,
+    /// The public session id placed in ID tokens as `sid`.
+    pub sid: SessionId,
     pub user_id: UserId,
     pub auth_time: i64,
     pub amr: Vec<String>,
@@ -58,7 +105,7 @@ mod tests {
     fn session(idle: i64, absolute: i64) -> Session {
         Session {
             id_hash: "h".into(),
-            sid: "s".into(),
+            sid: SessionId::from_trusted("s".into()),
             user_id: UserId::from_trusted("u".into()),
             auth_time: 0,
             amr: vec!["pwd".into()],

@@ -68,7 +68,7 @@ fn render<'a>(
         .map(|listing| {
             let s = &listing.session;
             SessionRow {
-                sid: s.sid.clone(),
+                sid: s.sid.to_string(),
                 browser: describe_user_agent(s.user_agent.as_deref()),
                 ip: s.ip.clone().unwrap_or_else(|| "unknown".into()),
                 signed_in: format_time(s.auth_time),

@@ -114,7 +114,7 @@ impl Provider {
             iat: now,
             exp: now + LOGOUT_TOKEN_LIFETIME,
             jti: random_token(16),
-            sid: notice.sid.clone(),
+            sid: notice.sid.to_string(),
             events,
         };
         self.keys

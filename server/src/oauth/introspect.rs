@@ -136,7 +136,7 @@ impl Provider {
             iat: status.issued_at,
             jti: None,
             token_type: "refresh_token",
-            sid: status.session_sid,
+            sid: status.session_sid.map(|s| s.to_string()),
         }))
     }
 }

@@ -16,7 +16,9 @@ use serde::Deserialize;
 
 use super::ending::EndSessions;
 use super::{OAuthError, Params, Provider};
-use crate::domain::{Actor, Client, EndReason, EndTarget, SessionListing, SessionsEnded, User};
+use crate::domain::{
+    Actor, Client, EndReason, EndTarget, SessionId, SessionListing, SessionsEnded, User,
+};
 
 /// Longest `state` or hint carried through the confirmation form.
 const MAX_PARAM_LEN: usize = 4096;
@@ -63,7 +65,7 @@ struct HintClaims {
 #[derive(Debug)]
 pub struct AccountView {
     pub user: User,
-    pub current_sid: String,
+    pub current_sid: SessionId,
     pub sessions: Vec<SessionListing>,
 }
 
@@ -242,7 +244,10 @@ impl Provider {
         let target = match sid {
             Some(sid) => {
                 // Only a session of this user, found by its public id.
-                match self.store.session_by_sid(sid).await? {
+                let Ok(sid) = SessionId::parse(sid) else {
+                    return Ok(Some(SessionsEnded::default()));
+                };
+                match self.store.session_by_sid(&sid).await? {
                     Some(other) if other.user_id == user.id => EndTarget::Session(other.sid),
                     _ => return Ok(Some(SessionsEnded::default())),
                 }

@@ -4,8 +4,8 @@
 
 use super::ending::EndSessions;
 use super::{OAuthError, Provider};
-use crate::domain::crypto::{hex, random_bytes, random_token, sha256_hex};
-use crate::domain::{Actor, EndReason, EndTarget, Session, User};
+use crate::domain::crypto::{random_token, sha256_hex};
+use crate::domain::{Actor, EndReason, EndTarget, Session, SessionId, User};
 use crate::store::StoreError;
 
 /// Activity is written back at most this often, so busy sessions do not turn
@@ -90,8 +90,7 @@ impl Provider {
         let absolute_expires_at = now + lifetimes.absolute_secs;
         let session = Session {
             id_hash: sha256_hex(token.as_bytes()),
-            // Hex: safe in URLs, logs and command lines (never a leading `-`).
-            sid: hex(&random_bytes(16)),
+            sid: SessionId::generate(),
             user_id: user.id.clone(),
             auth_time: now,
             amr,

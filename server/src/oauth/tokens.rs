@@ -128,7 +128,7 @@ impl Provider {
             client_id: client.id.to_string(),
             scope: scope.to_string(),
             auth_time: grant.map(|g| g.auth_time),
-            sid: grant.and_then(|g| g.session_sid.clone()),
+            sid: grant.and_then(|g| g.session_sid.as_ref().map(|s| s.to_string())),
             gid: grant.map(|g| g.id.clone()),
         };
         let access_token = self
@@ -170,7 +170,7 @@ impl Provider {
             auth_time: grant.auth_time,
             nonce: nonce.map(str::to_string),
             at_hash: Some(at_hash(access_token, alg)),
-            sid: grant.session_sid.clone(),
+            sid: grant.session_sid.as_ref().map(|s| s.to_string()),
             amr: grant.amr.clone(),
         };
         self.keys

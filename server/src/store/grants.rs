@@ -10,7 +10,9 @@ use sea_orm::{
 
 use super::entities::{grants, refresh_tokens, sessions, users};
 use super::{Store, StoreError, from_json, to_json};
-use crate::domain::{ClientId, Grant, RefreshTokenRecord, RefreshTokenStatus, Scopes, UserId};
+use crate::domain::{
+    ClientId, Grant, RefreshTokenRecord, RefreshTokenStatus, Scopes, SessionId, UserId,
+};
 
 fn corrupt(column: &str, err: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{column}: {err}"))
@@ -27,7 +29,7 @@ impl TryFrom<grants::Model> for Grant {
             amr: from_json("grants.amr", &row.amr)?,
             id: row.id,
             user_id: UserId::from_trusted(row.user_id),
-            session_sid: row.session_sid,
+            session_sid: row.session_sid.map(SessionId::from_trusted),
             auth_time: row.auth_time,
             created_at: row.created_at,
             revoked_at: row.revoked_at,
@@ -57,7 +59,7 @@ fn grant_model(grant: &Grant) -> Result<grants::ActiveModel, StoreError> {
         id: Set(grant.id.clone()),
         client_id: Set(grant.client_id.as_str().to_string()),
         user_id: Set(grant.user_id.as_str().to_string()),
-        session_sid: Set(grant.session_sid.clone()),
+        session_sid: Set(grant.session_sid.as_ref().map(|s| s.as_str().to_string())),
         scope: Set(grant.scope.to_string()),
         auth_time: Set(grant.auth_time),
         amr: Set(to_json(&grant.amr)?),
@@ -212,7 +214,9 @@ impl Store {
             expires_at: row.try_get("", "expires_at")?,
             used_at: row.try_get("", "used_at")?,
             grant_revoked_at: row.try_get("", "revoked_at")?,
-            session_sid: row.try_get("", "sid")?,
+            session_sid: row
+                .try_get::<Option<String>>("", "sid")?
+                .map(SessionId::from_trusted),
             user_id: UserId::from_trusted(row.try_get("", "user_id")?),
             username: row.try_get("", "username")?,
             user_disabled: row.try_get("", "disabled")?,

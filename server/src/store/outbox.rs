@@ -12,7 +12,7 @@ use sea_orm::{
 
 use super::entities::logout_notices;
 use super::{Store, StoreError};
-use crate::domain::{ClientId, DeliveryStatus, LogoutNotice, NoticeState, UserId};
+use crate::domain::{ClientId, DeliveryStatus, LogoutNotice, NoticeState, SessionId, UserId};
 
 /// A notice to queue: client `client_id` learns that session `sid` of `sub` ended.
 pub(super) struct NewNotice {
@@ -60,7 +60,7 @@ impl TryFrom<logout_notices::Model> for LogoutNotice {
                 .ok_or_else(|| corrupt("state", row.state.clone()))?,
             attempts: u32::try_from(row.attempts).unwrap_or(0),
             id: row.id,
-            sid: row.sid,
+            sid: SessionId::from_trusted(row.sid),
             sub: UserId::from_trusted(row.sub),
             created_at: row.created_at,
             next_attempt_at: row.next_attempt_at,

@@ -13,7 +13,8 @@ use super::entities::{clients, grants, sessions, users};
 use super::outbox::{self, NewNotice};
 use super::{Store, StoreError, audit, from_json, to_json};
 use crate::domain::{
-    AuditEvent, ClientId, EndTarget, EndedSession, Session, SessionListing, SessionsEnded, UserId,
+    AuditEvent, ClientId, EndTarget, EndedSession, Session, SessionId, SessionListing,
+    SessionsEnded, UserId,
 };
 
 impl TryFrom<sessions::Model> for Session {
@@ -23,7 +24,7 @@ impl TryFrom<sessions::Model> for Session {
         Ok(Session {
             amr: from_json("sessions.amr", &row.amr)?,
             id_hash: row.id_hash,
-            sid: row.sid,
+            sid: SessionId::from_trusted(row.sid),
             user_id: UserId::from_trusted(row.user_id),
             auth_time: row.auth_time,
             created_at: row.created_at,
@@ -39,7 +40,7 @@ impl TryFrom<sessions::Model> for Session {
 fn active_model(session: &Session) -> Result<sessions::ActiveModel, StoreError> {
     Ok(sessions::ActiveModel {
         id_hash: Set(session.id_hash.clone()),
-        sid: Set(session.sid.clone()),
+        sid: Set(session.sid.as_str().to_string()),
         user_id: Set(session.user_id.as_str().to_string()),
         auth_time: Set(session.auth_time),
         amr: Set(to_json(&session.amr)?),
@@ -92,9 +93,9 @@ impl Store {
             .transpose()
     }
 
-    pub async fn session_by_sid(&self, sid: &str) -> Result<Option<Session>, StoreError> {
+    pub async fn session_by_sid(&self, sid: &SessionId) -> Result<Option<Session>, StoreError> {
         sessions::Entity::find()
-            .filter(sessions::Column::Sid.eq(sid))
+            .filter(sessions::Column::Sid.eq(sid.as_str()))
             .one(&self.db)
             .await?
             .map(Session::try_from)
@@ -176,7 +177,7 @@ impl Store {
             .map(|row| {
                 let session = Session::try_from(row)?;
                 Ok(SessionListing {
-                    clients: clients.remove(&session.sid).unwrap_or_default(),
+                    clients: clients.remove(session.sid.as_str()).unwrap_or_default(),
                     username: usernames
                         .get(session.user_id.as_str())
                         .cloned()
@@ -222,12 +223,12 @@ impl Store {
                 .await?;
             if deleted.rows_affected == 1 {
                 ended.push(EndedSession {
-                    sid: row.sid,
+                    sid: SessionId::from_trusted(row.sid),
                     user_id: UserId::from_trusted(row.user_id),
                 });
             }
         }
-        let sids: Vec<String> = ended.iter().map(|s| s.sid.clone()).collect();
+        let sids: Vec<String> = ended.iter().map(|s| s.sid.to_string()).collect();
 
         let mut revoked: Vec<String> = Vec::new();
         if revoke_grants && (!sids.is_empty() || matches!(target, EndTarget::User(_))) {
