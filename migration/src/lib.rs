@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_core_tables;
 mod m20261202_000001_add_logout_and_revocation;
+mod m20261203_000001_admin_console;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_core_tables::Migration),
             Box::new(m20261202_000001_add_logout_and_revocation::Migration),
+            Box::new(m20261203_000001_admin_console::Migration),
         ]
     }
 }

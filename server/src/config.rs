@@ -57,6 +57,8 @@ pub struct Settings {
     pub bootstrap_admin_password: Option<Secret>,
     /// Reverse proxies whose `X-Forwarded-For` header names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// How often signing keys rotate on their own.
+    pub key_rotation_interval: Duration,
     /// Caps on authorization requests parked while their users sign in.
     pub max_pending_authorizations: u64,
     pub max_pending_authorizations_per_ip: u64,
@@ -87,6 +89,7 @@ impl Default for Settings {
             login_failure_window: Duration::from_secs(15 * 60),
             bootstrap_admin_password: None,
             trusted_proxies: Vec::new(),
+            key_rotation_interval: Duration::from_secs(90 * 24 * 3600),
             max_pending_authorizations: 100_000,
             max_pending_authorizations_per_ip: 200,
             static_dir: None,
@@ -132,6 +135,7 @@ const KNOWN: &[&str] = &[
     "login_failure_window",
     "bootstrap_admin_password",
     "trusted_proxies",
+    "key_rotation_interval",
     "max_pending_authorizations",
     "max_pending_authorizations_per_ip",
     "static_dir",
@@ -221,6 +225,7 @@ impl Settings {
                 "login_failure_window" => s.login_failure_window = parse_duration(name, &text)?,
                 "bootstrap_admin_password" => s.bootstrap_admin_password = Some(Secret::new(text)),
                 "trusted_proxies" => s.trusted_proxies = parse_networks(name, &text)?,
+                "key_rotation_interval" => s.key_rotation_interval = parse_duration(name, &text)?,
                 "max_pending_authorizations" => {
                     s.max_pending_authorizations = parse_count(name, &text)?
                 }

@@ -2,7 +2,6 @@
 //! works (tests use it), and everything the server needs is built here once.
 
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::cookie::time::Duration as CookieDuration;
@@ -21,7 +20,7 @@ use crate::domain::crypto::{Pepper, random_token};
 use crate::domain::{Secret, SessionLifetimes};
 use crate::http::{TrustedProxies, routes};
 use crate::oauth::backchannel::BackchannelClient;
-use crate::oauth::keys::{self, KeySealer, KeySet};
+use crate::oauth::keys::{self, JWKS_MAX_AGE_SECS, KeySealer, KeySet, RotationPolicy};
 use crate::oauth::metadata;
 use crate::oauth::passwords::PasswordService;
 use crate::oauth::{LoginThrottle, PendingLimits, Provider, ProviderConfig};
@@ -61,6 +60,18 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
         store: Store::new(db, ephemeral, secs(settings.access_token_lifetime)),
         pepper,
     })
+}
+
+/// When keys rotate and retire, from the configured lifetimes.
+pub fn rotation_policy(settings: &Settings) -> RotationPolicy {
+    RotationPolicy {
+        publish_ahead: JWKS_MAX_AGE_SECS,
+        // The longest a token signed by a key lives, plus the JWKS cache
+        // time for good measure.
+        retire_after: secs(settings.access_token_lifetime).max(secs(settings.id_token_lifetime))
+            + JWKS_MAX_AGE_SECS,
+        interval: secs(settings.key_rotation_interval),
+    }
 }
 
 /// The configured pepper, or the one kept in `pepper_file` (created on first
@@ -125,14 +136,15 @@ pub async fn load_keys(store: &Store, sealer: &KeySealer, now: i64) -> anyhow::R
         material.sealed_private_key = resealed;
         tracing::info!(kid = %material.kid, "resealed a signing key");
     }
-    let missing = KeySet::missing_algorithms(&materials);
+    let missing = KeySet::missing_algorithms(&materials, now);
     if !missing.is_empty() {
+        // Nobody can have cached a JWK set without them: they sign at once.
         let generated = tokio::task::spawn_blocking({
             let sealer = sealer.clone();
             move || {
                 missing
                     .into_iter()
-                    .map(|alg| keys::generate(alg, now, &sealer))
+                    .map(|alg| keys::generate(alg, now, now, &sealer))
                     .collect::<Result<Vec<_>, _>>()
             }
         })
@@ -209,11 +221,11 @@ impl Application {
                 max_failures_per_ip: settings.login_max_failures_per_ip,
                 window: settings.login_failure_window,
             },
+            key_rotation: rotation_policy(&settings),
         };
         let endpoints = routes::endpoints(&settings.issuer);
         let discovery_json =
             serde_json::to_string(&metadata::discovery(&settings.issuer, &endpoints)?)?;
-        let jwks_json = serde_json::to_string(&keys.jwks())?;
         let web = WebSettings {
             issuer: settings.issuer.clone(),
             endpoints,
@@ -224,17 +236,9 @@ impl Application {
             },
             trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             discovery_json,
-            jwks_json,
         };
         let backchannel = BackchannelClient::new().context("cannot build the HTTP client")?;
-        let provider = Provider::new(
-            store,
-            Arc::new(keys),
-            config,
-            pepper,
-            passwords,
-            backchannel,
-        );
+        let provider = Provider::new(store, keys, config, pepper, passwords, backchannel);
         let state = web::Data::new(AppState {
             provider,
             web,
@@ -263,6 +267,7 @@ impl Application {
         let tasks = vec![
             tokio::spawn(background::deliver_notices(state.clone())),
             tokio::spawn(background::sweep(state.clone())),
+            tokio::spawn(background::reload_keys(state.clone())),
         ];
         tracing::info!(
             issuer = %settings.issuer,
@@ -314,8 +319,12 @@ mod background {
     /// How often the outbox is polled for notices queued by other replicas
     /// or due for a retry; this replica's own notices ring a bell at once.
     const OUTBOX_POLL: Duration = Duration::from_secs(1);
-    /// How often expired sessions are ended and old records purged.
+    /// How often expired sessions are ended, old records purged and keys
+    /// rotated when due.
     const SWEEP_EVERY: Duration = Duration::from_secs(60);
+    /// How often keys added elsewhere (another replica, the command line)
+    /// are picked up; a new key is published minutes before it signs.
+    const RELOAD_KEYS_EVERY: Duration = Duration::from_secs(10);
 
     pub async fn deliver_notices(state: web::Data<AppState>) {
         loop {
@@ -334,6 +343,18 @@ mod background {
             tokio::time::sleep(SWEEP_EVERY).await;
             if let Err(err) = state.provider.sweep(state.now()).await {
                 tracing::warn!(error = %err.description, "expiry sweep failed");
+            }
+            if let Err(err) = state.provider.rotate_keys_if_due(state.now()).await {
+                tracing::warn!(error = %err.description, "key rotation failed");
+            }
+        }
+    }
+
+    pub async fn reload_keys(state: web::Data<AppState>) {
+        loop {
+            tokio::time::sleep(RELOAD_KEYS_EVERY).await;
+            if let Err(err) = state.provider.reload_keys().await {
+                tracing::warn!(error = %err.description, "reloading signing keys failed");
             }
         }
     }

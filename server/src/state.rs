@@ -26,9 +26,8 @@ pub struct WebSettings {
     pub cookies: CookieSettings,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
-    /// The discovery document and JWK set, serialised once.
+    /// The discovery document, serialised once.
     pub discovery_json: String,
-    pub jwks_json: String,
 }
 
 #[derive(Clone, Debug)]

@@ -467,3 +467,42 @@ async fn clients_register_logout_and_token_settings_and_show_their_deliveries() 
     let missing = tessera(&app, &["client", "show", "nope"], None);
     assert!(!missing.status.success());
 }
+
+#[tokio::test]
+async fn signing_keys_are_listed_and_rotated_from_the_command_line() {
+    let app = spawn_app().await;
+    let listed = json_of(&tessera(&app, &["--json", "key", "list"], None));
+    let listed = listed.as_array().expect("array");
+    assert_eq!(listed.len(), 3);
+    assert!(listed.iter().all(|k| k["state"] == "active"));
+
+    let rotated = json_of(&tessera(&app, &["--json", "key", "rotate"], None));
+    let rotated = rotated.as_array().expect("array");
+    assert_eq!(rotated.len(), 3);
+    assert!(
+        rotated.iter().all(|k| k["state"] == "next"),
+        "published, not signing yet"
+    );
+
+    let listed = json_of(&tessera(&app, &["--json", "key", "list"], None));
+    let states: Vec<&str> = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|k| k["state"].as_str().expect("state"))
+        .collect();
+    assert_eq!(states.iter().filter(|s| **s == "next").count(), 3);
+    assert_eq!(states.iter().filter(|s| **s == "active").count(), 3);
+    // The running server picks the new keys up and publishes them.
+    app.state.provider.reload_keys().await.expect("reload");
+    let jwks: serde_json::Value = app
+        .http()
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(jwks["keys"].as_array().expect("keys").len(), 6);
+}

@@ -145,6 +145,11 @@ pub async fn spawn_replicated_app() -> TestApp {
     spawn_app_on(true, |_| {}).await
 }
 
+/// The same, with settings adjusted by `configure`.
+pub async fn spawn_replicated_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_on(true, configure).await
+}
+
 async fn spawn_app_on(postgres: bool, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (database, database_url) = TestDatabase::create_on(postgres).await;
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");

@@ -14,6 +14,7 @@ mod discovery;
 mod hardening;
 mod helpers;
 mod introspection;
+mod keys;
 mod login;
 mod logout;
 mod races;

@@ -106,7 +106,7 @@ async fn the_first_signing_keys_are_generated_once_however_many_replicas_ask() {
                 let keys = load_keys(&store, &sealer, SystemClock.now())
                     .await
                     .expect("keys");
-                serde_json::to_value(keys.jwks()).expect("jwks json")
+                serde_json::to_value(keys.jwks(SystemClock.now())).expect("jwks json")
             })
         })
         .collect();

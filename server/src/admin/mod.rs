@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 pub mod clients;
+pub mod keys;
 pub mod sessions;
 pub mod users;
 
@@ -24,6 +25,8 @@ pub enum AdminError {
     Conflict(String),
     #[error(transparent)]
     Store(StoreError),
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl AdminError {

@@ -3,6 +3,7 @@
 //! `--json`) scripts.
 
 mod clients;
+mod keys;
 mod sessions;
 mod users;
 
@@ -17,7 +18,7 @@ use crate::config::Settings;
 use crate::domain::{
     AuthMethod, DomainError, GrantType, RedirectUriPolicy, Secret, SessionsEnded, SigningAlg,
 };
-use crate::startup::{Application, open_services};
+use crate::startup::{Application, open_services, rotation_policy};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -51,6 +52,9 @@ pub enum Command {
     /// List and end SSO sessions.
     #[command(subcommand)]
     Session(sessions::SessionCommand),
+    /// List and rotate signing keys.
+    #[command(subcommand)]
+    Key(keys::KeyCommand),
 }
 
 /// Run the parsed command line.
@@ -86,6 +90,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Session(command) => {
             let services = open_services(&settings).await?;
             sessions::run(&services, command, cli.json, now).await?;
+        }
+        Command::Key(command) => {
+            let services = open_services(&settings).await?;
+            keys::run(
+                &services,
+                rotation_policy(&settings),
+                command,
+                cli.json,
+                now,
+            )
+            .await?;
         }
     }
     Ok(())

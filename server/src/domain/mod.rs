@@ -33,5 +33,5 @@ pub use redirect_uri::{RedirectUri, RedirectUriPolicy};
 pub use scope::Scopes;
 pub use secret::Secret;
 pub use session::{Session, SessionId, SessionLifetimes, SessionListing};
-pub use signing_key::SigningKeyMaterial;
+pub use signing_key::{KeyState, SigningKeyMaterial};
 pub use user::{Email, Profile, User, UserId, Username};

@@ -75,7 +75,7 @@ impl Provider {
             params,
             &client,
             &redirect_uri,
-            &self.keys,
+            &self.keys(),
             &self.config.issuer,
         ) {
             Ok(request) => request,

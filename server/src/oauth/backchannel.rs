@@ -117,8 +117,8 @@ impl Provider {
             sid: notice.sid.to_string(),
             events,
         };
-        self.keys
-            .sign(client.id_token_alg, LOGOUT_TOKEN_TYP, &claims)
+        self.keys()
+            .sign(client.id_token_alg, LOGOUT_TOKEN_TYP, &claims, now)
             .map_err(|e| OAuthError::internal("signing logout token", e))
     }
 

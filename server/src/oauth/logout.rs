@@ -152,7 +152,7 @@ impl Provider {
             None => None,
             Some(token) => {
                 match self
-                    .keys
+                    .keys()
                     .verify::<HintClaims>(token, &["JWT"], &self.config.issuer)
                 {
                     Ok(claims) => Some(claims),

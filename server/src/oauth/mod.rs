@@ -19,6 +19,7 @@ pub mod ending;
 pub mod error;
 pub mod grants;
 pub mod introspect;
+pub mod key_rotation;
 pub mod keys;
 pub mod login;
 pub mod logout;
@@ -32,7 +33,7 @@ pub mod session;
 pub mod tokens;
 pub mod userinfo;
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 pub use authorize::AuthorizeStep;
@@ -44,7 +45,7 @@ use crate::domain::SessionLifetimes;
 use crate::domain::crypto::Pepper;
 use crate::store::Store;
 use backchannel::BackchannelClient;
-use keys::KeySet;
+use keys::{KeySealer, KeySet, RotationPolicy};
 use passwords::PasswordService;
 
 /// Protocol settings, in seconds.
@@ -60,6 +61,7 @@ pub struct ProviderConfig {
     pub pending_lifetime: i64,
     pub pending_limits: PendingLimits,
     pub login_throttle: LoginThrottle,
+    pub key_rotation: RotationPolicy,
 }
 
 /// Caps on authorization requests parked while their users sign in.
@@ -79,7 +81,13 @@ pub struct LoginThrottle {
 /// Everything the protocol needs, shared by all workers.
 pub struct Provider {
     store: Store,
-    keys: Arc<KeySet>,
+    /// Swapped whole when the stored keys change (rotation, here or on
+    /// another replica); readers hold an `Arc` of the set they started with.
+    keys: RwLock<Arc<KeySet>>,
+    sealer: KeySealer,
+    /// One rotation at a time in this process (the store's lock covers
+    /// other processes on PostgreSQL).
+    rotating: tokio::sync::Mutex<()>,
     config: ProviderConfig,
     pepper: Pepper,
     passwords: PasswordService,
@@ -89,7 +97,7 @@ pub struct Provider {
 impl Provider {
     pub fn new(
         store: Store,
-        keys: Arc<KeySet>,
+        keys: KeySet,
         config: ProviderConfig,
         pepper: Pepper,
         passwords: PasswordService,
@@ -97,7 +105,9 @@ impl Provider {
     ) -> Self {
         Self {
             store,
-            keys,
+            keys: RwLock::new(Arc::new(keys)),
+            sealer: KeySealer::new(pepper.clone()),
+            rotating: tokio::sync::Mutex::new(()),
             config,
             pepper,
             passwords,
@@ -109,8 +119,9 @@ impl Provider {
         &self.config
     }
 
-    pub fn keys(&self) -> &KeySet {
-        &self.keys
+    /// The signing keys as last loaded.
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     pub fn store(&self) -> &Store {

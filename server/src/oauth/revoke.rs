@@ -97,7 +97,7 @@ impl Provider {
         token: &str,
         now: i64,
     ) -> Result<Revoked, OAuthError> {
-        let Ok(claims) = self.keys.verify::<AccessTokenClaims>(
+        let Ok(claims) = self.keys().verify::<AccessTokenClaims>(
             token,
             &super::tokens::ACCESS_TOKEN_TYPES,
             &self.config.issuer,

@@ -132,8 +132,8 @@ impl Provider {
             gid: grant.map(|g| g.id.clone()),
         };
         let access_token = self
-            .keys
-            .sign(client.access_token_alg, ACCESS_TOKEN_TYP, &claims)
+            .keys()
+            .sign(client.access_token_alg, ACCESS_TOKEN_TYP, &claims, now)
             .map_err(|e| OAuthError::internal("signing access token", e))?;
         let id_token = match grant {
             Some(grant) if id_token => {
@@ -173,8 +173,8 @@ impl Provider {
             sid: grant.session_sid.as_ref().map(|s| s.to_string()),
             amr: grant.amr.clone(),
         };
-        self.keys
-            .sign(alg, "JWT", &claims)
+        self.keys()
+            .sign(alg, "JWT", &claims, now)
             .map_err(|e| OAuthError::internal("signing ID token", e))
     }
 
@@ -187,7 +187,7 @@ impl Provider {
         now: i64,
     ) -> Result<AccessTokenClaims, OAuthError> {
         let claims: AccessTokenClaims = self
-            .keys
+            .keys()
             .verify(token, &ACCESS_TOKEN_TYPES, &self.config.issuer)
             .map_err(|e: VerifyError| OAuthError::invalid_token(e.to_string()))?;
         if now >= claims.exp {

@@ -1,7 +1,8 @@
 use std::str::FromStr;
 
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
 };
 
 use super::entities::signing_keys;
@@ -17,9 +18,23 @@ impl TryFrom<signing_keys::Model> for SigningKeyMaterial {
                 .map_err(|e| StoreError::Corrupt(format!("signing_keys.alg: {e}")))?,
             kid: row.kid,
             sealed_private_key: row.private_key,
-            active: row.active,
             created_at: row.created_at,
+            activates_at: row.activates_at,
+            deactivated_at: row.deactivated_at,
+            published_until: row.published_until,
         })
+    }
+}
+
+fn active_model(key: &SigningKeyMaterial) -> signing_keys::ActiveModel {
+    signing_keys::ActiveModel {
+        kid: Set(key.kid.clone()),
+        alg: Set(key.alg.as_str().to_string()),
+        private_key: Set(key.sealed_private_key.clone()),
+        created_at: Set(key.created_at),
+        activates_at: Set(key.activates_at),
+        deactivated_at: Set(key.deactivated_at),
+        published_until: Set(key.published_until),
     }
 }
 
@@ -40,15 +55,37 @@ impl Store {
     pub async fn insert_signing_keys(&self, keys: &[SigningKeyMaterial]) -> Result<(), StoreError> {
         let txn = self.db.begin().await?;
         for key in keys {
-            signing_keys::Entity::insert(signing_keys::ActiveModel {
-                kid: Set(key.kid.clone()),
-                alg: Set(key.alg.as_str().to_string()),
-                private_key: Set(key.sealed_private_key.clone()),
-                active: Set(key.active),
-                created_at: Set(key.created_at),
-            })
-            .exec(&txn)
-            .await?;
+            active_model(key).insert(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Add `fresh` keys and retire the ones they replace: each key of the
+    /// same algorithm still signing when a fresh one activates stops then,
+    /// and stays published for `retire_after` more.
+    pub async fn rotate_signing_keys(
+        &self,
+        fresh: &[SigningKeyMaterial],
+        retire_after: i64,
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin().await?;
+        for key in fresh {
+            signing_keys::Entity::update_many()
+                .set(signing_keys::ActiveModel {
+                    deactivated_at: Set(Some(key.activates_at)),
+                    published_until: Set(Some(key.activates_at + retire_after)),
+                    ..Default::default()
+                })
+                .filter(signing_keys::Column::Alg.eq(key.alg.as_str()))
+                .filter(
+                    Condition::any()
+                        .add(signing_keys::Column::DeactivatedAt.is_null())
+                        .add(signing_keys::Column::DeactivatedAt.gt(key.activates_at)),
+                )
+                .exec(&txn)
+                .await?;
+            active_model(key).insert(&txn).await?;
         }
         txn.commit().await?;
         Ok(())

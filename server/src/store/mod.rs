@@ -84,6 +84,11 @@ impl Store {
         StartupLock::acquire(&self.db).await
     }
 
+    /// Take the lock around key rotation: one replica rotates at a time.
+    pub async fn key_rotation_lock(&self) -> Result<StartupLock, StoreError> {
+        StartupLock::acquire_key(&self.db, startup_lock::KEY_ROTATION).await
+    }
+
     /// Ask both stores whether they answer.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await?;

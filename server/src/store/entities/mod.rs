@@ -1,5 +1,6 @@
 //! sea-orm entities: row shapes only. Nothing outside `store` sees them.
 
+pub mod admin_sessions;
 pub mod audit_events;
 pub mod clients;
 pub mod consents;

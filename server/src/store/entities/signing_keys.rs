@@ -7,10 +7,12 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub kid: String,
     pub alg: String,
-    /// PKCS#8 DER, base64.
+    /// PKCS#8 DER, sealed (see `KeySealer`).
     pub private_key: String,
-    pub active: bool,
     pub created_at: i64,
+    pub activates_at: i64,
+    pub deactivated_at: Option<i64>,
+    pub published_until: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

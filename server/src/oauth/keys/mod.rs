@@ -5,7 +5,12 @@
 //! `alg` is exactly that key's algorithm, so `alg: none`, HMAC-with-the-public-
 //! key and any other algorithm confusion fail by construction (RFC 8725 §3.1).
 
-use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+mod rotation;
+mod seal;
+
+pub use rotation::{RotationError, RotationPolicy, rotate, rotate_if_due};
+pub use seal::KeySealer;
+
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::KeySize;
@@ -20,8 +25,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
-use crate::domain::crypto::{Pepper, b64url, random_token};
-use crate::domain::{SigningAlg, SigningKeyMaterial};
+use crate::domain::crypto::{b64url, random_token};
+use crate::domain::{KeyState, SigningAlg, SigningKeyMaterial};
 
 #[derive(Debug, Error)]
 pub enum KeyError {
@@ -54,6 +59,10 @@ pub enum VerifyError {
     Invalid,
 }
 
+/// How long relying parties may cache `/jwks` (its `Cache-Control:
+/// max-age`): a new key is published at least this long before it signs.
+pub const JWKS_MAX_AGE_SECS: i64 = 300;
+
 pub fn jwt_algorithm(alg: SigningAlg) -> Algorithm {
     match alg {
         SigningAlg::RS256 => Algorithm::RS256,
@@ -62,92 +71,12 @@ pub fn jwt_algorithm(alg: SigningAlg) -> Algorithm {
     }
 }
 
-/// Seals private keys with AES-256-GCM under the pepper's key-sealing key.
-/// The kid is the associated data, so a sealed key cannot be moved to another
-/// row. `v2:` values use the key derived for sealing alone; `v1:` values
-/// (the pepper's HMAC as the key) are still read, and resealed at start-up.
-#[derive(Clone, Debug)]
-pub struct KeySealer {
-    pepper: Pepper,
-}
-
-impl KeySealer {
-    pub fn new(pepper: Pepper) -> Self {
-        Self { pepper }
-    }
-
-    fn key(&self, version: SealVersion) -> Result<LessSafeKey, KeyError> {
-        let bytes = match version {
-            SealVersion::V2 => self.pepper.seal_key().to_vec(),
-            SealVersion::V1 => self.pepper.legacy_mac("signing-key-seal", b""),
-        };
-        UnboundKey::new(&AES_256_GCM, &bytes)
-            .map(LessSafeKey::new)
-            .map_err(|_| KeyError::Generation)
-    }
-
-    pub fn seal(&self, kid: &str, der: &[u8]) -> Result<String, KeyError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        aws_lc_rs::rand::fill(&mut nonce).map_err(|_| KeyError::Generation)?;
-        let mut data = der.to_vec();
-        self.key(SealVersion::V2)?
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(kid.as_bytes()),
-                &mut data,
-            )
-            .map_err(|_| KeyError::Generation)?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&data);
-        Ok(format!("v2:{}", STANDARD.encode(out)))
-    }
-
-    /// Sealed the old way: reseal it with [`KeySealer::reseal`].
-    pub fn is_legacy(sealed: &str) -> bool {
-        sealed.starts_with("v1:")
-    }
-
-    /// The same private key sealed the current way.
-    pub fn reseal(&self, kid: &str, sealed: &str) -> Result<String, KeyError> {
-        self.seal(kid, &self.unseal(kid, sealed)?)
-    }
-
-    fn unseal(&self, kid: &str, sealed: &str) -> Result<Vec<u8>, KeyError> {
-        let fail = || KeyError::Unseal {
-            kid: kid.to_string(),
-        };
-        let (version, payload) = if let Some(payload) = sealed.strip_prefix("v2:") {
-            (SealVersion::V2, payload)
-        } else if let Some(payload) = sealed.strip_prefix("v1:") {
-            (SealVersion::V1, payload)
-        } else {
-            return Err(fail());
-        };
-        let bytes = STANDARD.decode(payload).map_err(|_| fail())?;
-        if bytes.len() <= NONCE_LEN {
-            return Err(fail());
-        }
-        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| fail())?;
-        let mut data = ciphertext.to_vec();
-        let plain = self
-            .key(version)?
-            .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut data)
-            .map_err(|_| fail())?;
-        Ok(plain.to_vec())
-    }
-}
-
-#[derive(Clone, Copy)]
-enum SealVersion {
-    V1,
-    V2,
-}
-
-/// Generate a fresh key pair for `alg`, sealed for storage.
+/// Generate a fresh key pair for `alg`, sealed for storage, to start
+/// signing at `activates_at`.
 pub fn generate(
     alg: SigningAlg,
     now: i64,
+    activates_at: i64,
     sealer: &KeySealer,
 ) -> Result<SigningKeyMaterial, KeyError> {
     let der: Vec<u8> = match alg {
@@ -169,8 +98,10 @@ pub fn generate(
         sealed_private_key: sealer.seal(&kid, &der)?,
         kid,
         alg,
-        active: true,
         created_at: now,
+        activates_at,
+        deactivated_at: None,
+        published_until: None,
     })
 }
 
@@ -189,9 +120,9 @@ fn pkcs8_pem(der: &[u8]) -> String {
 }
 
 struct LoadedKey {
+    material: SigningKeyMaterial,
     kid: String,
     alg: SigningAlg,
-    active: bool,
     signer: Signer,
     decoding: DecodingKey,
     jwk: Jwk,
@@ -249,7 +180,7 @@ impl Signer {
 /// All keys, ready to sign and verify. Built once from storage; cheap to share
 /// behind an `Arc`.
 pub struct KeySet {
-    /// Newest first, so the first active key of an algorithm is the one that signs.
+    /// Newest first.
     keys: Vec<LoadedKey>,
 }
 
@@ -272,35 +203,47 @@ impl KeySet {
         Ok(Self { keys })
     }
 
-    /// Algorithms that have no active key yet.
-    pub fn missing_algorithms(materials: &[SigningKeyMaterial]) -> Vec<SigningAlg> {
+    /// Algorithms with no key that signs now or will sign.
+    pub fn missing_algorithms(materials: &[SigningKeyMaterial], now: i64) -> Vec<SigningAlg> {
         SigningAlg::ALL
             .iter()
             .copied()
-            .filter(|alg| !materials.iter().any(|m| m.alg == *alg && m.active))
+            .filter(|alg| {
+                !materials.iter().any(|m| {
+                    m.alg == *alg && matches!(m.state(now), KeyState::Active | KeyState::Next)
+                })
+            })
             .collect()
     }
 
-    fn signer(&self, alg: SigningAlg) -> Result<&LoadedKey, KeyError> {
+    /// The key that signs `alg` at `now`: the active one that activated last.
+    fn signer(&self, alg: SigningAlg, now: i64) -> Result<&LoadedKey, KeyError> {
         self.keys
             .iter()
-            .find(|k| k.alg == alg && k.active)
+            .filter(|k| k.alg == alg && k.material.state(now) == KeyState::Active)
+            .max_by_key(|k| (k.material.activates_at, k.material.created_at))
             .ok_or(KeyError::NoActiveKey(alg))
     }
 
-    /// Sign `claims` as a compact JWS with the newest active key for `alg`,
+    /// Sign `claims` as a compact JWS with the key that signs `alg` at `now`,
     /// naming it in `kid` and setting `typ`.
     pub fn sign<T: Serialize>(
         &self,
         alg: SigningAlg,
         typ: &str,
         claims: &T,
+        now: i64,
     ) -> Result<String, KeyError> {
-        let key = self.signer(alg)?;
+        let key = self.signer(alg, now)?;
         let mut header = Header::new(jwt_algorithm(alg));
         header.kid = Some(key.kid.clone());
         header.typ = Some(typ.to_string());
         compact_jws(&key.signer, &header, claims)
+    }
+
+    /// The stored keys this set was loaded from.
+    pub fn materials(&self) -> impl Iterator<Item = &SigningKeyMaterial> {
+        self.keys.iter().map(|k| &k.material)
     }
 
     /// Verify a JWS signed by one of our keys and return its claims. `typ`
@@ -339,10 +282,16 @@ impl KeySet {
             .map_err(|_| VerifyError::Invalid)
     }
 
-    /// The public keys, each with `kid`, `alg` and `use: sig`.
-    pub fn jwks(&self) -> JwkSet {
+    /// The public keys published at `now` (next, active and retiring ones),
+    /// each with `kid`, `alg` and `use: sig`.
+    pub fn jwks(&self, now: i64) -> JwkSet {
         JwkSet {
-            keys: self.keys.iter().map(|k| k.jwk.clone()).collect(),
+            keys: self
+                .keys
+                .iter()
+                .filter(|k| k.material.state(now).is_published())
+                .map(|k| k.jwk.clone())
+                .collect(),
         }
     }
 
@@ -416,9 +365,9 @@ fn load_key(material: &SigningKeyMaterial, sealer: &KeySealer) -> Result<LoadedK
     let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unusable(e.to_string()))?;
     let signer = Signer::parse(material.alg, &der).map_err(unusable)?;
     Ok(LoadedKey {
+        material: material.clone(),
         kid: material.kid.clone(),
         alg: material.alg,
-        active: material.active,
         signer,
         decoding,
         jwk,
@@ -431,14 +380,14 @@ mod tests {
     use serde::Deserialize;
 
     fn sealer() -> KeySealer {
-        KeySealer::new(Pepper::new(vec![7; 32]).expect("pepper"))
+        KeySealer::new(crate::domain::crypto::Pepper::new(vec![7; 32]).expect("pepper"))
     }
 
     fn keyset() -> KeySet {
         let sealer = sealer();
         let materials: Vec<_> = SigningAlg::ALL
             .iter()
-            .map(|alg| generate(*alg, 1, &sealer).expect("generate"))
+            .map(|alg| generate(*alg, 1, 1, &sealer).expect("generate"))
             .collect();
         KeySet::load(&materials, &sealer).expect("load")
     }
@@ -461,7 +410,7 @@ mod tests {
         let keys = keyset();
         keys.self_test("https://id.example").expect("self test");
         for alg in SigningAlg::ALL {
-            let token = keys.sign(*alg, "JWT", &claims()).expect("sign");
+            let token = keys.sign(*alg, "JWT", &claims(), 2).expect("sign");
             let back: Claims = keys
                 .verify(&token, &["JWT"], "https://id.example")
                 .expect("verify");
@@ -470,8 +419,54 @@ mod tests {
     }
 
     #[test]
+    fn the_newest_active_key_signs_and_retired_keys_leave_the_jwks() {
+        let sealer = sealer();
+        let mut old = generate(SigningAlg::ES256, 0, 0, &sealer).expect("old");
+        let new = generate(SigningAlg::ES256, 100, 400, &sealer).expect("new");
+        old.deactivated_at = Some(400);
+        old.published_until = Some(4000);
+        let keys = KeySet::load(&[old.clone(), new.clone()], &sealer).expect("load");
+        let kid_of = |token: String| {
+            jsonwebtoken::decode_header(&token)
+                .expect("header")
+                .kid
+                .expect("kid")
+        };
+        let signed_at = |now| {
+            kid_of(
+                keys.sign(SigningAlg::ES256, "JWT", &claims(), now)
+                    .expect("sign"),
+            )
+        };
+        let published = |now| {
+            keys.jwks(now)
+                .keys
+                .iter()
+                .filter_map(|k| k.common.key_id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(signed_at(399), old.kid, "the new key waits");
+        assert_eq!(
+            published(200).len(),
+            2,
+            "the new key is published before it signs"
+        );
+        assert_eq!(signed_at(400), new.kid);
+        assert_eq!(published(3999).len(), 2, "the old key stays for its tokens");
+        assert_eq!(published(4000), vec![new.kid.clone()], "then it is retired");
+        // Tokens it signed still verify inside Tessera (an expired id_token_hint, say).
+        let token = keys
+            .sign(SigningAlg::ES256, "JWT", &claims(), 10)
+            .expect("sign");
+        assert!(
+            keys.verify::<Claims>(&token, &["JWT"], "https://id.example")
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn the_jwks_holds_public_keys_only() {
-        let json = serde_json::to_value(keyset().jwks()).expect("json");
+        let json = serde_json::to_value(keyset().jwks(2)).expect("json");
         let keys = json["keys"].as_array().expect("keys");
         assert_eq!(keys.len(), 3);
         for key in keys {
@@ -487,7 +482,7 @@ mod tests {
     fn alg_none_and_wrong_algorithms_are_refused() {
         let keys = keyset();
         let token = keys
-            .sign(SigningAlg::RS256, "JWT", &claims())
+            .sign(SigningAlg::RS256, "JWT", &claims(), 2)
             .expect("sign");
         let parts: Vec<&str> = token.split('.').collect();
         let header: serde_json::Value = serde_json::from_slice(
@@ -535,7 +530,7 @@ mod tests {
     fn tampering_issuer_and_type_are_checked() {
         let keys = keyset();
         let token = keys
-            .sign(SigningAlg::ES256, "at+jwt", &claims())
+            .sign(SigningAlg::ES256, "at+jwt", &claims(), 2)
             .expect("sign");
         assert_eq!(
             keys.verify::<Claims>(&token, &["JWT"], "https://id.example"),
@@ -556,41 +551,10 @@ mod tests {
     }
 
     #[test]
-    fn keys_sealed_the_old_way_still_open_and_reseal() {
-        let sealer = sealer();
-        let der = b"private key bytes".to_vec();
-        // The v1 format: AES-256-GCM under HMAC(pepper, "signing-key-seal" || 0).
-        let key = LessSafeKey::new(
-            UnboundKey::new(
-                &AES_256_GCM,
-                &sealer.pepper.legacy_mac("signing-key-seal", b""),
-            )
-            .expect("key"),
-        );
-        let nonce = [3u8; NONCE_LEN];
-        let mut data = der.clone();
-        key.seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(b"kid-1".as_slice()),
-            &mut data,
-        )
-        .expect("seal");
-        let mut sealed = nonce.to_vec();
-        sealed.extend_from_slice(&data);
-        let v1 = format!("v1:{}", STANDARD.encode(sealed));
-
-        assert!(KeySealer::is_legacy(&v1));
-        assert_eq!(sealer.unseal("kid-1", &v1).expect("unseal v1"), der);
-        let v2 = sealer.reseal("kid-1", &v1).expect("reseal");
-        assert!(v2.starts_with("v2:") && !KeySealer::is_legacy(&v2));
-        assert_eq!(sealer.unseal("kid-1", &v2).expect("unseal v2"), der);
-        assert!(sealer.unseal("kid-2", &v2).is_err(), "bound to its kid");
-    }
-
-    #[test]
     fn sealed_keys_need_the_same_pepper() {
-        let material = generate(SigningAlg::EdDSA, 1, &sealer()).expect("generate");
-        let other = KeySealer::new(Pepper::new(vec![8; 32]).expect("pepper"));
+        let material = generate(SigningAlg::EdDSA, 1, 1, &sealer()).expect("generate");
+        let other =
+            KeySealer::new(crate::domain::crypto::Pepper::new(vec![8; 32]).expect("pepper"));
         assert!(matches!(
             KeySet::load(&[material], &other),
             Err(KeyError::Unseal { .. })

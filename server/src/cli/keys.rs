@@ -1,0 +1,65 @@
+//! `tessera key …`
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::output;
+use crate::admin;
+use crate::admin::keys::KeyInfo;
+use crate::domain::Actor;
+use crate::oauth::keys::RotationPolicy;
+use crate::startup::Services;
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// List signing keys with their state (next, active, retiring, retired).
+    List,
+    /// Rotate every algorithm's key: the new keys are published at once and
+    /// sign five minutes later; the old ones stay published until their
+    /// tokens have expired.
+    Rotate,
+}
+
+fn key_json(key: &KeyInfo) -> serde_json::Value {
+    json!({
+        "kid": key.kid,
+        "alg": key.alg.as_str(),
+        "state": key.state.as_str(),
+        "created_at": key.created_at,
+        "activates_at": key.activates_at,
+        "deactivated_at": key.deactivated_at,
+        "published_until": key.published_until,
+    })
+}
+
+fn key_text(key: &KeyInfo) -> String {
+    format!(
+        "{}  {}  {}  created {}",
+        key.kid,
+        key.alg,
+        key.state.as_str(),
+        key.created_at
+    )
+}
+
+pub async fn run(
+    services: &Services,
+    policy: RotationPolicy,
+    command: KeyCommand,
+    json: bool,
+    now: i64,
+) -> anyhow::Result<()> {
+    let keys = match command {
+        KeyCommand::List => admin::keys::list_keys(&services.store, now).await?,
+        KeyCommand::Rotate => {
+            admin::keys::rotate_keys(&services.store, &services.pepper, policy, Actor::Cli, now)
+                .await?
+        }
+    };
+    output(
+        json,
+        json!(keys.iter().map(key_json).collect::<Vec<_>>()),
+        keys.iter().map(key_text).collect::<Vec<_>>().join("\n"),
+    );
+    Ok(())
+}
