@@ -1,9 +1,11 @@
 //! Registering, changing, showing and deleting OAuth clients.
 
-use super::AdminError;
+use serde_json::json;
+
+use super::{AdminError, audit};
 use crate::domain::crypto::{Pepper, random_token};
 use crate::domain::{
-    AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, DeliveryStatus, DomainError,
+    Actor, AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, DeliveryStatus, DomainError,
     GrantType, LogoutRegistration, RedirectUri, RedirectUriPolicy, Scopes, Secret, SigningAlg,
 };
 use crate::store::Store;
@@ -152,12 +154,37 @@ pub async fn create_client(
     Ok(CreatedClient { client, secret })
 }
 
+/// Register a client on an operator's behalf, with an audit record.
+pub async fn create_client_as(
+    store: &Store,
+    pepper: &Pepper,
+    policy: RedirectUriPolicy,
+    new: NewClient,
+    actor: &Actor,
+    now: i64,
+) -> Result<CreatedClient, AdminError> {
+    let created = create_client(store, pepper, policy, new, now).await?;
+    let target = Some(format!("client:{}", created.client.id));
+    audit(
+        store,
+        actor,
+        "client.create",
+        target,
+        json!({ "name": created.client.name }),
+        now,
+    )
+    .await?;
+    Ok(created)
+}
+
 /// Change a client's registration; the result is checked like a new one.
 pub async fn update_client(
     store: &Store,
     policy: RedirectUriPolicy,
     id: &str,
     update: ClientUpdate,
+    actor: &Actor,
+    now: i64,
 ) -> Result<Client, AdminError> {
     let current = find(store, id).await?;
     let mut spec = current.to_spec();
@@ -196,10 +223,37 @@ pub async fn update_client(
         .update_client(&client)
         .await
         .map_err(|e| AdminError::from_store(e, format!("client {}", client.id)))?;
+    let target = Some(format!("client:{}", client.id));
+    audit(store, actor, "client.update", target, json!({}), now).await?;
     Ok(client)
 }
 
-async fn find(store: &Store, id: &str) -> Result<Client, AdminError> {
+/// Give a confidential client a new secret (shown once); the old one stops
+/// working at once.
+pub async fn rotate_secret(
+    store: &Store,
+    pepper: &Pepper,
+    id: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<(Client, Secret), AdminError> {
+    let client = find(store, id).await?;
+    if client.is_public() {
+        return Err(AdminError::Invalid(DomainError::InvalidClient(
+            "a public client has no secret",
+        )));
+    }
+    let secret = Secret::new(random_token(32));
+    store
+        .set_client_secret_hash(&client.id, &ClientSecretHash::compute(pepper, &secret))
+        .await?;
+    let target = Some(format!("client:{}", client.id));
+    audit(store, actor, "client.rotate_secret", target, json!({}), now).await?;
+    let client = find(store, id).await?;
+    Ok((client, secret))
+}
+
+pub async fn find(store: &Store, id: &str) -> Result<Client, AdminError> {
     let id = ClientId::parse(id)?;
     store
         .client_by_id(id.as_str())
@@ -219,10 +273,24 @@ pub async fn list_clients(store: &Store) -> Result<Vec<Client>, AdminError> {
 }
 
 /// Delete a client with its consents and grants; its tokens stop working.
-pub async fn delete_client(store: &Store, id: &str, now: i64) -> Result<(), AdminError> {
+pub async fn delete_client(
+    store: &Store,
+    id: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<(), AdminError> {
     let id = ClientId::parse(id)?;
     store
         .delete_client(&id, now)
         .await
-        .map_err(|e| AdminError::from_store(e, format!("client {id}")))
+        .map_err(|e| AdminError::from_store(e, format!("client {id}")))?;
+    audit(
+        store,
+        actor,
+        "client.delete",
+        Some(format!("client:{id}")),
+        json!({}),
+        now,
+    )
+    .await
 }

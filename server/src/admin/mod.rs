@@ -4,16 +4,19 @@
 //! and the store behind it; ending sessions is the protocol core's one
 //! operation (`oauth::ending`), called from here.
 
+pub mod audit;
 pub mod bootstrap;
 pub mod clients;
 pub mod keys;
+pub mod overview;
+pub mod page;
 pub mod sessions;
 pub mod users;
 
 use thiserror::Error;
 
-use crate::domain::DomainError;
-use crate::store::StoreError;
+use crate::domain::{Actor, AuditEvent, DomainError};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Error)]
 pub enum AdminError {
@@ -27,10 +30,12 @@ pub enum AdminError {
     Store(StoreError),
     #[error("{0}")]
     Failed(String),
+    #[error("the page cursor is not one this server made")]
+    BadCursor,
 }
 
 impl AdminError {
-    fn from_store(err: StoreError, what: impl Into<String>) -> Self {
+    pub(crate) fn from_store(err: StoreError, what: impl Into<String>) -> Self {
         match err {
             StoreError::NotFound => AdminError::NotFound(what.into()),
             StoreError::Conflict => AdminError::Conflict(what.into()),
@@ -43,6 +48,30 @@ impl From<StoreError> for AdminError {
     fn from(err: StoreError) -> Self {
         AdminError::Store(err)
     }
+}
+
+/// Record what an operator did (or tried to).
+pub(crate) async fn audit(
+    store: &Store,
+    actor: &Actor,
+    action: &'static str,
+    target: Option<String>,
+    details: serde_json::Value,
+    now: i64,
+) -> Result<(), AdminError> {
+    store
+        .record_audit(&AuditEvent {
+            at: now,
+            actor: actor.clone(),
+            action,
+            target,
+            reason: None,
+            ip: None,
+            outcome: "success",
+            details,
+        })
+        .await?;
+    Ok(())
 }
 
 /// Hash a password on the blocking pool (argon2id is CPU-bound).

@@ -2,11 +2,13 @@
 //! ending goes through the one domain operation (`oauth::ending`).
 
 use super::AdminError;
-use super::users::find;
-use crate::domain::SessionListing;
-use crate::domain::{Actor, EndReason, EndTarget, SessionId, SessionsEnded, Username};
+use super::page::{self, Page};
+use super::users::{UserRef, find, find_user};
+use crate::domain::{
+    Actor, ClientId, EndReason, EndTarget, SessionId, SessionListing, SessionsEnded, User, UserId,
+};
 use crate::oauth::ending::{EndSessions, end_sessions};
-use crate::store::Store;
+use crate::store::{SessionFilter, Store};
 
 /// Live sessions, most recently used first; of one user if `username` is given.
 pub async fn list_sessions(
@@ -45,32 +47,99 @@ pub async fn end_session(
     .await?)
 }
 
-/// End every session of `username` and revoke all of their tokens.
-pub async fn logout_user(
+/// End every session of a user and revoke all of their tokens.
+pub async fn logout_user<'a>(
     store: &Store,
-    username: &str,
+    who: impl Into<UserRef<'a>>,
     actor: Actor,
     now: i64,
 ) -> Result<SessionsEnded, AdminError> {
-    let user = find(store, username).await?;
-    end_user_sessions(store, &user.username, EndReason::AdminLogout, actor, now).await
+    let user = find_user(store, who.into()).await?;
+    end_user_sessions(store, &user, EndReason::AdminLogout, actor, now).await
+}
+
+/// What an operator types to confirm ending every session.
+pub const END_ALL_CONFIRMATION: &str = "end all sessions";
+
+/// End every session there is, revoking their tokens.
+pub async fn end_all_sessions(
+    store: &Store,
+    actor: Actor,
+    now: i64,
+) -> Result<SessionsEnded, AdminError> {
+    Ok(end_sessions(
+        store,
+        EndSessions {
+            target: EndTarget::All,
+            reason: EndReason::AdminLogout,
+            actor,
+            ip: None,
+        },
+        now,
+    )
+    .await?)
+}
+
+/// Filters of the sessions page; `cursor` from the previous page.
+#[derive(Clone, Debug, Default)]
+pub struct SessionsFilter {
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<u64>,
+}
+
+/// One page of live sessions, most recently used first.
+pub async fn sessions_page(
+    store: &Store,
+    filter: SessionsFilter,
+    now: i64,
+) -> Result<Page<SessionListing>, AdminError> {
+    let limit = page::limit(filter.limit);
+    let after = match &filter.cursor {
+        None => None,
+        Some(cursor) => {
+            let key = page::decode(cursor).ok_or(AdminError::BadCursor)?;
+            let (seen, sid) = key.split_once(':').ok_or(AdminError::BadCursor)?;
+            let seen: i64 = seen.parse().map_err(|_| AdminError::BadCursor)?;
+            let sid = SessionId::parse(sid).map_err(|_| AdminError::BadCursor)?;
+            Some((seen, sid))
+        }
+    };
+    let query = SessionFilter {
+        user: filter.user_id.map(UserId::from_trusted),
+        client: filter
+            .client_id
+            .as_deref()
+            .map(ClientId::parse)
+            .transpose()?,
+        ip: filter.ip.filter(|ip| !ip.trim().is_empty()),
+    };
+    let rows = store
+        .sessions_page(
+            &query,
+            after.as_ref().map(|(seen, sid)| (*seen, sid)),
+            now,
+            limit + 1,
+        )
+        .await?;
+    Ok(Page::from_rows(rows, limit, |l| {
+        format!("{}:{}", l.session.last_seen_at, l.session.sid)
+    }))
 }
 
 pub(super) async fn end_user_sessions(
     store: &Store,
-    username: &Username,
+    user: &User,
     reason: EndReason,
     actor: Actor,
     now: i64,
 ) -> Result<SessionsEnded, AdminError> {
-    let user = store
-        .user_by_username(username)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("user {username}")))?;
     Ok(end_sessions(
         store,
         EndSessions {
-            target: EndTarget::User(user.id),
+            target: EndTarget::User(user.id.clone()),
             reason,
             actor,
             ip: None,

@@ -1,10 +1,18 @@
+//! Users for the operator: create, find, page through, edit, disable, set a
+//! password, grant the admin role, unlock, delete; their consents. Whatever
+//! ends a user's access (a new password, disabling, deleting) ends their
+//! sessions through the one domain operation.
+
+use serde_json::json;
+
+use super::page::{self, Page};
 use super::sessions::end_user_sessions;
-use super::{AdminError, hash_password};
+use super::{AdminError, audit, hash_password};
 use crate::domain::crypto::random_token;
 use crate::domain::{
-    Actor, Email, EndReason, Profile, Secret, SessionsEnded, User, UserId, Username,
+    Actor, ClientId, Email, EndReason, Profile, Secret, SessionsEnded, User, UserId, Username,
 };
-use crate::store::Store;
+use crate::store::{Consent, Store};
 
 #[derive(Debug, Default)]
 pub struct NewUser {
@@ -26,10 +34,50 @@ pub struct CreatedUser {
     pub generated_password: Option<Secret>,
 }
 
+/// Changes to a profile; `None` leaves a field alone, an empty string clears it.
+#[derive(Debug, Default)]
+pub struct UserUpdate {
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+}
+
+/// A user as named by an operator: by id (console, API) or by username
+/// (command line).
+#[derive(Clone, Copy, Debug)]
+pub enum UserRef<'a> {
+    Id(&'a UserId),
+    Username(&'a str),
+}
+
+impl<'a> From<&'a str> for UserRef<'a> {
+    fn from(username: &'a str) -> Self {
+        UserRef::Username(username)
+    }
+}
+
+impl<'a> From<&'a String> for UserRef<'a> {
+    fn from(username: &'a String) -> Self {
+        UserRef::Username(username)
+    }
+}
+
+impl<'a> From<&'a UserId> for UserRef<'a> {
+    fn from(id: &'a UserId) -> Self {
+        UserRef::Id(id)
+    }
+}
+
 fn clean(value: Option<String>) -> Option<String> {
     value
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+fn target(user: &User) -> Option<String> {
+    Some(format!("user:{}", user.id))
 }
 
 pub async fn create_user(store: &Store, new: NewUser, now: i64) -> Result<CreatedUser, AdminError> {
@@ -68,59 +116,153 @@ pub async fn create_user(store: &Store, new: NewUser, now: i64) -> Result<Create
     })
 }
 
+/// Create a user on an operator's behalf, with an audit record.
+pub async fn create_user_as(
+    store: &Store,
+    new: NewUser,
+    actor: &Actor,
+    now: i64,
+) -> Result<CreatedUser, AdminError> {
+    let created = create_user(store, new, now).await?;
+    let details =
+        json!({ "username": created.user.username.as_str(), "admin": created.user.is_admin });
+    audit(
+        store,
+        actor,
+        "user.create",
+        target(&created.user),
+        details,
+        now,
+    )
+    .await?;
+    Ok(created)
+}
+
 pub async fn list_users(store: &Store) -> Result<Vec<User>, AdminError> {
     Ok(store.list_users().await?)
 }
 
+/// One page of users by username; `search` matches the start of the
+/// username or email address.
+pub async fn users_page(
+    store: &Store,
+    search: Option<&str>,
+    cursor: Option<&str>,
+    limit: Option<u64>,
+) -> Result<Page<User>, AdminError> {
+    let limit = page::limit(limit);
+    let after = match cursor {
+        None => None,
+        Some(cursor) => Some(page::decode(cursor).ok_or(AdminError::BadCursor)?),
+    };
+    let rows = store
+        .users_page(search, after.as_deref(), limit + 1)
+        .await?;
+    Ok(Page::from_rows(rows, limit, |u| u.username.to_string()))
+}
+
+pub async fn find_user(store: &Store, who: UserRef<'_>) -> Result<User, AdminError> {
+    match who {
+        UserRef::Id(id) => store
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| AdminError::NotFound(format!("user {id}"))),
+        UserRef::Username(name) => {
+            let parsed = Username::parse(name)?;
+            store
+                .user_by_username(&parsed)
+                .await?
+                .ok_or_else(|| AdminError::NotFound(format!("user {parsed}")))
+        }
+    }
+}
+
 pub(super) async fn find(store: &Store, username: &str) -> Result<User, AdminError> {
-    let parsed = Username::parse(username)?;
-    store
-        .user_by_username(&parsed)
-        .await?
-        .ok_or_else(|| AdminError::NotFound(format!("user {parsed}")))
+    find_user(store, UserRef::Username(username)).await
+}
+
+/// Change a user's name, email or verified flag.
+pub async fn update_user(
+    store: &Store,
+    who: UserRef<'_>,
+    update: UserUpdate,
+    actor: &Actor,
+    now: i64,
+) -> Result<User, AdminError> {
+    let mut user = find_user(store, who).await?;
+    if let Some(email) = update.email {
+        user.email = clean(Some(email)).map(|e| Email::parse(&e)).transpose()?;
+    }
+    if let Some(verified) = update.email_verified {
+        user.email_verified = verified;
+    }
+    for (field, value) in [
+        (&mut user.profile.name, update.name),
+        (&mut user.profile.given_name, update.given_name),
+        (&mut user.profile.family_name, update.family_name),
+    ] {
+        if let Some(value) = value {
+            if value.chars().count() > 200 {
+                return Err(AdminError::Invalid(crate::domain::DomainError::InvalidName));
+            }
+            *field = clean(Some(value));
+        }
+    }
+    user.updated_at = now;
+    store.update_profile(&user, now).await?;
+    audit(store, actor, "user.update", target(&user), json!({}), now).await?;
+    Ok(user)
 }
 
 /// Set a user's password. Every session of the user ends and every token
 /// is revoked: whoever knew the old password is signed out everywhere.
-pub async fn set_password(
+pub async fn set_password<'a>(
     store: &Store,
-    username: &str,
+    who: impl Into<UserRef<'a>>,
     password: Secret,
     actor: Actor,
     now: i64,
 ) -> Result<SessionsEnded, AdminError> {
-    let user = find(store, username).await?;
+    let user = find_user(store, who.into()).await?;
     let hash = hash_password(password).await?;
     store
         .set_password_hash(&user.id, &hash, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
-    end_user_sessions(
+    audit(
         store,
-        &user.username,
-        EndReason::PasswordChanged,
-        actor,
+        &actor,
+        "user.set_password",
+        target(&user),
+        json!({}),
         now,
     )
-    .await
+    .await?;
+    end_user_sessions(store, &user, EndReason::PasswordChanged, actor, now).await
 }
 
 /// Disable or enable a user. Disabling ends every session of the user and
 /// revokes every token.
-pub async fn set_disabled(
+pub async fn set_disabled<'a>(
     store: &Store,
-    username: &str,
+    who: impl Into<UserRef<'a>>,
     disabled: bool,
     actor: Actor,
     now: i64,
 ) -> Result<(User, SessionsEnded), AdminError> {
-    let user = find(store, username).await?;
+    let user = find_user(store, who.into()).await?;
     store
         .set_user_disabled(&user.id, disabled, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
+    audit(store, &actor, action, target(&user), json!({}), now).await?;
     let ended = if disabled {
-        end_user_sessions(store, &user.username, EndReason::UserDisabled, actor, now).await?
+        end_user_sessions(store, &user, EndReason::UserDisabled, actor, now).await?
     } else {
         SessionsEnded::default()
     };
@@ -132,4 +274,89 @@ pub async fn set_disabled(
         },
         ended,
     ))
+}
+
+/// Give or take the admin role.
+pub async fn set_admin<'a>(
+    store: &Store,
+    who: impl Into<UserRef<'a>>,
+    admin: bool,
+    actor: &Actor,
+    now: i64,
+) -> Result<User, AdminError> {
+    let user = find_user(store, who.into()).await?;
+    store.set_user_admin(&user.id, admin, now).await?;
+    let action = if admin {
+        "user.grant_admin"
+    } else {
+        "user.revoke_admin"
+    };
+    audit(store, actor, action, target(&user), json!({}), now).await?;
+    Ok(User {
+        is_admin: admin,
+        updated_at: now,
+        ..user
+    })
+}
+
+/// Let a user whose sign-ins are throttled try again at once.
+pub async fn unlock<'a>(
+    store: &Store,
+    who: impl Into<UserRef<'a>>,
+    actor: &Actor,
+    now: i64,
+) -> Result<User, AdminError> {
+    let user = find_user(store, who.into()).await?;
+    store
+        .clear_attempts(&format!("acct:{}", user.username))
+        .await?;
+    audit(store, actor, "user.unlock", target(&user), json!({}), now).await?;
+    Ok(user)
+}
+
+/// Delete a user: their sessions end (their applications are told), their
+/// tokens are revoked, and their consents go with them.
+pub async fn delete_user<'a>(
+    store: &Store,
+    who: impl Into<UserRef<'a>>,
+    actor: Actor,
+    now: i64,
+) -> Result<SessionsEnded, AdminError> {
+    let user = find_user(store, who.into()).await?;
+    let ended = end_user_sessions(store, &user, EndReason::AdminLogout, actor.clone(), now).await?;
+    store
+        .delete_user(&user.id)
+        .await
+        .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
+    let details = json!({ "username": user.username.as_str() });
+    audit(store, &actor, "user.delete", target(&user), details, now).await?;
+    Ok(ended)
+}
+
+pub async fn consents<'a>(
+    store: &Store,
+    who: impl Into<UserRef<'a>>,
+) -> Result<Vec<Consent>, AdminError> {
+    let user = find_user(store, who.into()).await?;
+    Ok(store.consents_of(&user.id).await?)
+}
+
+/// Withdraw a user's consent to a client; the client's tokens for the user
+/// are revoked. Returns how many grants were revoked.
+pub async fn revoke_consent<'a>(
+    store: &Store,
+    who: impl Into<UserRef<'a>>,
+    client: &str,
+    actor: &Actor,
+    now: i64,
+) -> Result<usize, AdminError> {
+    let user = find_user(store, who.into()).await?;
+    let client = ClientId::parse(client)?;
+    let revoked = store
+        .revoke_consent(&user.id, &client, now)
+        .await
+        .map_err(|e| AdminError::from_store(e, format!("consent to {client}")))?;
+    let details = json!({ "client_id": client.as_str(), "families_revoked": revoked.len() });
+    audit(store, actor, "consent.revoke", target(&user), details, now).await?;
+    Ok(revoked.len())
 }

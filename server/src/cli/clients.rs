@@ -6,7 +6,9 @@ use serde_json::json;
 use super::{output, parse_alg, parse_auth_method, parse_grant};
 use crate::admin;
 use crate::admin::clients::{ClientUpdate, CreatedClient, NewClient};
-use crate::domain::{AuthMethod, Client, DeliveryStatus, GrantType, RedirectUriPolicy, SigningAlg};
+use crate::domain::{
+    Actor, AuthMethod, Client, DeliveryStatus, GrantType, RedirectUriPolicy, SigningAlg,
+};
 use crate::startup::Services;
 
 #[derive(Debug, Subcommand)]
@@ -19,6 +21,11 @@ pub enum ClientCommand {
     Show { client_id: String },
     /// List clients.
     List,
+    /// Give a confidential client a new secret (printed once); the old one stops working.
+    RotateSecret {
+        #[arg(allow_hyphen_values = true)]
+        client_id: String,
+    },
     /// Delete a client with its consents and tokens.
     Delete { client_id: String },
 }
@@ -164,8 +171,15 @@ pub async fn run(
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
                 scopes: args.scopes,
             };
-            let CreatedClient { client, secret } =
-                admin::clients::create_client(store, &services.pepper, policy, new, now).await?;
+            let CreatedClient { client, secret } = admin::clients::create_client_as(
+                store,
+                &services.pepper,
+                policy,
+                new,
+                &Actor::Cli,
+                now,
+            )
+            .await?;
             let mut value = client_json(&client);
             let mut text = format!("Created client {} ({})", client.name, client.id);
             if let Some(secret) = &secret {
@@ -194,8 +208,15 @@ pub async fn run(
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
                 scopes: given(args.scopes),
             };
-            let client =
-                admin::clients::update_client(store, policy, &args.client_id, update).await?;
+            let client = admin::clients::update_client(
+                store,
+                policy,
+                &args.client_id,
+                update,
+                &Actor::Cli,
+                now,
+            )
+            .await?;
             output(
                 json,
                 client_json(&client),
@@ -248,8 +269,29 @@ pub async fn run(
                 text.join("\n"),
             );
         }
+        ClientCommand::RotateSecret { client_id } => {
+            let (client, secret) = admin::clients::rotate_secret(
+                store,
+                &services.pepper,
+                &client_id,
+                &Actor::Cli,
+                now,
+            )
+            .await?;
+            let mut value = client_json(&client);
+            value["client_secret"] = json!(secret.expose());
+            output(
+                json,
+                value,
+                format!(
+                    "New secret of {} (shown once): {}",
+                    client.id,
+                    secret.expose()
+                ),
+            );
+        }
         ClientCommand::Delete { client_id } => {
-            admin::clients::delete_client(store, &client_id, now).await?;
+            admin::clients::delete_client(store, &client_id, &Actor::Cli, now).await?;
             output(
                 json,
                 json!({ "client_id": client_id, "deleted": true }),

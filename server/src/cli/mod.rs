@@ -2,6 +2,7 @@
 //! clients and end sessions against the same store, for people and (with
 //! `--json`) scripts.
 
+mod audit;
 mod clients;
 mod keys;
 mod sessions;
@@ -55,6 +56,10 @@ pub enum Command {
     /// List and rotate signing keys.
     #[command(subcommand)]
     Key(keys::KeyCommand),
+    /// Read the audit log, newest first.
+    Audit(audit::AuditArgs),
+    /// Counts of users, clients, sessions, sign-ins and back-channel deliveries.
+    Overview,
 }
 
 /// Run the parsed command line.
@@ -90,6 +95,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Session(command) => {
             let services = open_services(&settings).await?;
             sessions::run(&services, command, cli.json, now).await?;
+        }
+        Command::Audit(args) => {
+            let services = open_services(&settings).await?;
+            audit::audit(&services, args, cli.json).await?;
+        }
+        Command::Overview => {
+            let services = open_services(&settings).await?;
+            audit::overview(&services, cli.json, now).await?;
         }
         Command::Key(command) => {
             let services = open_services(&settings).await?;

@@ -24,6 +24,13 @@ pub enum SessionCommand {
         #[arg(allow_hyphen_values = true)]
         sid: String,
     },
+    /// End every session there is, revoking their tokens and telling their
+    /// applications.
+    EndAll {
+        /// Type "end all sessions" to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 fn session_json(listing: &SessionListing) -> serde_json::Value {
@@ -81,6 +88,16 @@ pub async fn run(
         }
         SessionCommand::End { sid } => {
             let ended = admin::sessions::end_session(store, &sid, Actor::Cli, now).await?;
+            output(json, ended_json(&ended), ended_text(&ended));
+        }
+        SessionCommand::EndAll { confirm } => {
+            if confirm.trim() != admin::sessions::END_ALL_CONFIRMATION {
+                anyhow::bail!(
+                    "to end every session, pass --confirm \"{}\"",
+                    admin::sessions::END_ALL_CONFIRMATION
+                );
+            }
+            let ended = admin::sessions::end_all_sessions(store, Actor::Cli, now).await?;
             output(json, ended_json(&ended), ended_text(&ended));
         }
     }

@@ -28,6 +28,40 @@ pub enum UserCommand {
     Enable { username: String },
     /// End every session of a user and revoke all of their tokens.
     Logout { username: String },
+    /// Show a user with their sessions and consents.
+    Show { username: String },
+    /// Change a user's email address, name or verified flag (an empty value clears).
+    Update(UpdateUser),
+    /// Give a user the admin role (the console and the admin API).
+    GrantAdmin { username: String },
+    /// Take the admin role away.
+    RevokeAdmin { username: String },
+    /// Let a user whose sign-ins are throttled try again at once.
+    Unlock { username: String },
+    /// Delete a user: their sessions end, their tokens and consents go.
+    Delete {
+        username: String,
+        /// Type the username again to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
+    /// Withdraw a user's consent to a client, revoking the client's tokens for them.
+    RevokeConsent { username: String, client_id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateUser {
+    pub username: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long, action = clap::ArgAction::Set)]
+    pub email_verified: Option<bool>,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub given_name: Option<String>,
+    #[arg(long)]
+    pub family_name: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -179,6 +213,121 @@ pub async fn run(
             let mut value = ended_json(&ended);
             value["username"] = json!(username);
             output(json, value, format!("{username}: {}", ended_text(&ended)));
+        }
+        UserCommand::Show { username } => {
+            let user = admin::users::find_user(store, username.as_str().into()).await?;
+            let sessions = store.sessions(Some(&user.id), now, 100).await?;
+            let consents = admin::users::consents(store, &user.id).await?;
+            let mut value = user_json(&user);
+            value["sessions"] = json!(
+                sessions
+                    .iter()
+                    .map(|l| json!({
+                        "sid": l.session.sid.as_str(),
+                        "ip": l.session.ip,
+                        "last_seen_at": l.session.last_seen_at,
+                        "clients": l.clients.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                    }))
+                    .collect::<Vec<_>>()
+            );
+            value["consents"] = json!(
+                consents
+                    .iter()
+                    .map(|c| json!({
+                        "client_id": c.client_id.as_str(),
+                        "scope": c.scope.to_string(),
+                        "granted_at": c.granted_at,
+                    }))
+                    .collect::<Vec<_>>()
+            );
+            let text = format!(
+                "{} ({}){}\n  {} session(s), consents: {}",
+                user.username,
+                user.id,
+                if user.disabled { " disabled" } else { "" },
+                sessions.len(),
+                consents
+                    .iter()
+                    .map(|c| format!("{} [{}]", c.client_id, c.scope))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            output(json, value, text);
+        }
+        UserCommand::Update(args) => {
+            let update = admin::users::UserUpdate {
+                email: args.email,
+                email_verified: args.email_verified,
+                name: args.name,
+                given_name: args.given_name,
+                family_name: args.family_name,
+            };
+            let user = admin::users::update_user(
+                store,
+                args.username.as_str().into(),
+                update,
+                &Actor::Cli,
+                now,
+            )
+            .await?;
+            output(
+                json,
+                user_json(&user),
+                format!("Updated user {}.", user.username),
+            );
+        }
+        UserCommand::GrantAdmin { username } => {
+            let user = admin::users::set_admin(store, &username, true, &Actor::Cli, now).await?;
+            output(
+                json,
+                user_json(&user),
+                format!("{} is an administrator.", user.username),
+            );
+        }
+        UserCommand::RevokeAdmin { username } => {
+            let user = admin::users::set_admin(store, &username, false, &Actor::Cli, now).await?;
+            output(
+                json,
+                user_json(&user),
+                format!("{} is no longer an administrator.", user.username),
+            );
+        }
+        UserCommand::Unlock { username } => {
+            let user = admin::users::unlock(store, &username, &Actor::Cli, now).await?;
+            output(
+                json,
+                user_json(&user),
+                format!("{} may sign in again.", user.username),
+            );
+        }
+        UserCommand::Delete { username, confirm } => {
+            if confirm.trim().to_lowercase() != username.trim().to_lowercase() {
+                anyhow::bail!("to delete {username}, repeat the username with --confirm");
+            }
+            let ended = admin::users::delete_user(store, &username, Actor::Cli, now).await?;
+            let mut value = ended_json(&ended);
+            value["deleted"] = json!(username);
+            output(
+                json,
+                value,
+                format!("Deleted {username}. {}", ended_text(&ended)),
+            );
+        }
+        UserCommand::RevokeConsent {
+            username,
+            client_id,
+        } => {
+            let revoked =
+                admin::users::revoke_consent(store, &username, &client_id, &Actor::Cli, now)
+                    .await?;
+            output(
+                json,
+                json!({ "username": username, "client_id": client_id, "families_revoked": revoked }),
+                format!(
+                    "Consent of {username} to {client_id} withdrawn; {revoked} token famil{} revoked.",
+                    if revoked == 1 { "y" } else { "ies" }
+                ),
+            );
         }
     }
     Ok(())

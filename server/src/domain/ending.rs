@@ -63,6 +63,8 @@ pub enum Actor {
     Cli,
     /// Tessera itself (expiry sweeps).
     System,
+    /// Someone not (yet) signed in: a sign-in attempt.
+    Anonymous,
 }
 
 impl fmt::Display for Actor {
@@ -73,6 +75,7 @@ impl fmt::Display for Actor {
             Actor::Client(id) => write!(f, "client:{id}"),
             Actor::Cli => f.write_str("cli"),
             Actor::System => f.write_str("system"),
+            Actor::Anonymous => f.write_str("anonymous"),
         }
     }
 }
@@ -91,6 +94,8 @@ pub enum EndTarget {
     OtherSessions { user: UserId, keep_sid: SessionId },
     /// Sessions past their idle or absolute expiry, at most `limit` of them.
     Expired { limit: u64 },
+    /// Every session there is (an administrator's "End all sessions").
+    All,
 }
 
 /// A session that was ended.

@@ -19,6 +19,8 @@ pub enum DomainError {
     UnknownValue { kind: &'static str, value: String },
     #[error("invalid client: {0}")]
     InvalidClient(&'static str),
+    #[error("invalid name: it must be at most 200 characters long")]
+    InvalidName,
     #[error("invalid session id")]
     InvalidSessionId,
     #[error("password hashing failed")]

@@ -67,6 +67,7 @@ pub async fn end_sessions(
                         format!("user:{user}")
                     }
                     EndTarget::Expired { .. } => String::new(),
+                    EndTarget::All => "sessions:all".to_string(),
                 };
                 vec![event(
                     Some(label),

@@ -7,7 +7,7 @@
 
 use super::session::ClientInfo;
 use super::{OAuthError, Provider};
-use crate::domain::{Secret, Username};
+use crate::domain::{Actor, AuditEvent, Secret, Username};
 
 #[derive(Debug)]
 pub struct LoginAttempt {
@@ -64,10 +64,17 @@ impl Provider {
             Some(key) => self.store.count_attempt(key, throttle.window).await?,
             None => 0,
         };
+        let attempted = attempt.username.trim().to_lowercase();
+        let by_name = format!(
+            "username:{}",
+            attempted.chars().take(64).collect::<String>()
+        );
         if account_count > throttle.max_failures_per_account
             || ip_count > throttle.max_failures_per_ip
         {
             tracing::info!(outcome = "throttled", "sign-in attempt");
+            self.audit_sign_in(&attempt, Actor::Anonymous, by_name, "throttled", None, now)
+                .await?;
             return Err(LoginError::Throttled);
         }
 
@@ -76,11 +83,25 @@ impl Provider {
             Err(_) => None,
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let verified = self.passwords.verify(hash, attempt.password).await;
+        let verified = self.passwords.verify(hash, attempt.password.clone()).await;
         let user = match user {
             Some(user) if verified && user.can_sign_in() => user,
-            _ => {
+            other => {
                 tracing::info!(outcome = "failure", "sign-in attempt");
+                let (target, reason) = match &other {
+                    None => (by_name, "unknown_user"),
+                    Some(user) if !verified => (format!("user:{}", user.id), "wrong_password"),
+                    Some(user) => (format!("user:{}", user.id), "disabled"),
+                };
+                self.audit_sign_in(
+                    &attempt,
+                    Actor::Anonymous,
+                    target,
+                    "failure",
+                    Some(reason),
+                    now,
+                )
+                .await?;
                 return Err(LoginError::InvalidCredentials);
             }
         };
@@ -103,7 +124,41 @@ impl Provider {
             )
             .await?;
         tracing::info!(outcome = "success", user_id = %user.id, "sign-in attempt");
+        self.audit_sign_in(
+            &attempt,
+            Actor::User(user.id.clone()),
+            format!("user:{}", user.id),
+            "success",
+            None,
+            now,
+        )
+        .await?;
         Ok(token)
+    }
+
+    /// Every sign-in attempt goes to the audit log: who, how it went, from where.
+    async fn audit_sign_in(
+        &self,
+        attempt: &LoginAttempt,
+        actor: Actor,
+        target: String,
+        outcome: &'static str,
+        reason: Option<&'static str>,
+        now: i64,
+    ) -> Result<(), LoginError> {
+        self.store
+            .record_audit(&AuditEvent {
+                at: now,
+                actor,
+                action: "sign_in",
+                target: Some(target),
+                reason,
+                ip: attempt.client.ip.clone(),
+                outcome,
+                details: serde_json::Value::Null,
+            })
+            .await?;
+        Ok(())
     }
 
     /// The client name and login hint of a parked request, for the login page.

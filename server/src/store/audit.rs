@@ -2,8 +2,8 @@
 //! change they describe.
 
 use sea_orm::{
-    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::NotSet, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::audit_events;
@@ -16,6 +16,14 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub target: Option<String>,
     pub actor: Option<String>,
+    /// Records about this party either way: as actor or as target.
+    pub subject: Option<String>,
+    /// From this time on (Unix seconds, inclusive).
+    pub since: Option<i64>,
+    /// Before this time (exclusive).
+    pub until: Option<i64>,
+    /// Older than this record id (the cursor of the previous page).
+    pub before_id: Option<i64>,
     pub limit: u64,
 }
 
@@ -67,7 +75,40 @@ impl TryFrom<audit_events::Model> for AuditRecord {
     }
 }
 
+/// Sign-in attempts in a period, by outcome.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignInCounts {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub throttled: u64,
+}
+
 impl Store {
+    /// Sign-in attempts recorded since `since`.
+    pub async fn sign_in_counts(&self, since: i64) -> Result<SignInCounts, StoreError> {
+        let rows: Vec<(String, i64)> = audit_events::Entity::find()
+            .select_only()
+            .column(audit_events::Column::Outcome)
+            .column_as(audit_events::Column::Id.count(), "n")
+            .filter(audit_events::Column::Action.eq("sign_in"))
+            .filter(audit_events::Column::At.gte(since))
+            .group_by(audit_events::Column::Outcome)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut counts = SignInCounts::default();
+        for (outcome, n) in rows {
+            let n = u64::try_from(n).unwrap_or(0);
+            match outcome.as_str() {
+                "success" => counts.succeeded = n,
+                "failure" => counts.failed = n,
+                "throttled" => counts.throttled = n,
+                _ => {}
+            }
+        }
+        Ok(counts)
+    }
+
     pub async fn record_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
         insert(&self.db, std::slice::from_ref(event)).await
     }
@@ -75,7 +116,7 @@ impl Store {
     pub async fn audit_events(&self, query: &AuditQuery) -> Result<Vec<AuditRecord>, StoreError> {
         let mut select = audit_events::Entity::find()
             .order_by_desc(audit_events::Column::Id)
-            .limit(query.limit.clamp(1, 1000));
+            .limit(query.limit.clamp(1, 1001));
         if let Some(action) = &query.action {
             select = select.filter(audit_events::Column::Action.eq(action.as_str()));
         }
@@ -84,6 +125,22 @@ impl Store {
         }
         if let Some(actor) = &query.actor {
             select = select.filter(audit_events::Column::Actor.eq(actor.as_str()));
+        }
+        if let Some(subject) = &query.subject {
+            select = select.filter(
+                Condition::any()
+                    .add(audit_events::Column::Actor.eq(subject.as_str()))
+                    .add(audit_events::Column::Target.eq(subject.as_str())),
+            );
+        }
+        if let Some(since) = query.since {
+            select = select.filter(audit_events::Column::At.gte(since));
+        }
+        if let Some(until) = query.until {
+            select = select.filter(audit_events::Column::At.lt(until));
+        }
+        if let Some(before) = query.before_id {
+            select = select.filter(audit_events::Column::Id.lt(before));
         }
         select
             .all(&self.db)

@@ -4,8 +4,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::entities::{clients, grants};
@@ -159,8 +159,8 @@ impl Store {
         Ok(())
     }
 
-    /// Store a secret hash computed the current way in place of a legacy one.
-    pub async fn upgrade_client_secret_hash(
+    /// Store a new secret hash (a rotated secret, or a legacy hash upgraded).
+    pub async fn set_client_secret_hash(
         &self,
         id: &ClientId,
         hash: &ClientSecretHash,
@@ -193,6 +193,10 @@ impl Store {
             .transpose()?;
         self.local.clients.put(id.as_str(), client.clone());
         Ok(client)
+    }
+
+    pub async fn count_clients(&self) -> Result<u64, StoreError> {
+        Ok(clients::Entity::find().count(&self.db).await?)
     }
 
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {

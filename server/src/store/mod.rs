@@ -31,11 +31,13 @@ use std::time::Duration;
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
-pub use audit::AuditQuery;
+pub use audit::{AuditQuery, SignInCounts};
 pub use codes::CodeRedemption;
+pub use consents::Consent;
 pub use ephemeral::Ephemeral;
 pub use error::StoreError;
 pub use grants::RotateOutcome;
+pub use sessions::SessionFilter;
 pub use startup_lock::StartupLock;
 
 /// Handle to both stores; cloning is shallow (pools inside).

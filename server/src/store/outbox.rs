@@ -6,8 +6,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::entities::logout_notices;
@@ -210,6 +210,24 @@ impl Store {
             });
         }
         Ok(status)
+    }
+
+    /// Notices across all clients: (pending, failing, abandoned), where
+    /// failing ones are pending after at least one failed attempt.
+    pub async fn notice_counts(&self) -> Result<(u64, u64, u64), StoreError> {
+        let count = |condition: Condition| async move {
+            logout_notices::Entity::find()
+                .filter(condition)
+                .count(&self.db)
+                .await
+        };
+        let waiting = count(pending()).await?;
+        let failing = count(pending().add(logout_notices::Column::LastError.is_not_null())).await?;
+        let abandoned = count(
+            Condition::all().add(logout_notices::Column::State.eq(NoticeState::Abandoned.as_str())),
+        )
+        .await?;
+        Ok((waiting, failing, abandoned))
     }
 
     /// Forget notices delivered or abandoned before `before`.

@@ -4,9 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::entities::{clients, grants, sessions, users};
@@ -51,6 +52,47 @@ fn active_model(session: &Session) -> Result<sessions::ActiveModel, StoreError> 
         ip: Set(session.ip.clone()),
         user_agent: Set(session.user_agent.clone()),
     })
+}
+
+/// Which sessions a listing shows.
+#[derive(Clone, Debug, Default)]
+pub struct SessionFilter {
+    pub user: Option<UserId>,
+    /// Sessions in which this client received tokens.
+    pub client: Option<ClientId>,
+    pub ip: Option<String>,
+}
+
+/// Rows per statement when a list may be long (`IN` lists, inserts): well
+/// under the bind-parameter limits of PostgreSQL and SQLite.
+const CHUNK: usize = 500;
+
+/// Revoke the unrevoked grants matching `scope`; their ids.
+async fn revoke_grants_where(
+    txn: &sea_orm::DatabaseTransaction,
+    scope: sea_orm::sea_query::SimpleExpr,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let ids: Vec<String> = grants::Entity::find()
+        .select_only()
+        .column(grants::Column::Id)
+        .filter(scope)
+        .filter(grants::Column::RevokedAt.is_null())
+        .into_tuple()
+        .all(txn)
+        .await?;
+    for chunk in ids.chunks(CHUNK) {
+        grants::Entity::update_many()
+            .set(grants::ActiveModel {
+                revoked_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .filter(grants::Column::Id.is_in(chunk.to_vec()))
+            .filter(grants::Column::RevokedAt.is_null())
+            .exec(txn)
+            .await?;
+    }
+    Ok(ids)
 }
 
 fn expired(now: i64) -> Condition {
@@ -129,16 +171,77 @@ impl Store {
         now: i64,
         limit: u64,
     ) -> Result<Vec<SessionListing>, StoreError> {
+        self.sessions_page(
+            &SessionFilter {
+                user: user.cloned(),
+                ..SessionFilter::default()
+            },
+            None,
+            now,
+            limit,
+        )
+        .await
+    }
+
+    /// One page of live sessions matching `filter`, most recently used
+    /// first, after `after` (the last-seen time and sid of the previous
+    /// page's last row): keyset pagination over an index.
+    pub async fn sessions_page(
+        &self,
+        filter: &SessionFilter,
+        after: Option<(i64, &SessionId)>,
+        now: i64,
+        limit: u64,
+    ) -> Result<Vec<SessionListing>, StoreError> {
         let mut select = sessions::Entity::find()
             .filter(sessions::Column::IdleExpiresAt.gt(now))
             .filter(sessions::Column::AbsoluteExpiresAt.gt(now))
             .order_by_desc(sessions::Column::LastSeenAt)
-            .order_by_asc(sessions::Column::Sid)
+            .order_by_desc(sessions::Column::Sid)
             .limit(limit);
-        if let Some(user) = user {
+        if let Some(user) = &filter.user {
             select = select.filter(sessions::Column::UserId.eq(user.as_str()));
         }
+        if let Some(ip) = &filter.ip {
+            select = select.filter(sessions::Column::Ip.eq(ip.as_str()));
+        }
+        if let Some(client) = &filter.client {
+            let with_client = Query::select()
+                .column(grants::Column::SessionSid)
+                .from(grants::Entity)
+                .and_where(Expr::col(grants::Column::ClientId).eq(client.as_str()))
+                .to_owned();
+            select = select.filter(sessions::Column::Sid.in_subquery(with_client));
+        }
+        if let Some((last_seen, sid)) = after {
+            select = select.filter(
+                Condition::any()
+                    .add(sessions::Column::LastSeenAt.lt(last_seen))
+                    .add(
+                        Condition::all()
+                            .add(sessions::Column::LastSeenAt.eq(last_seen))
+                            .add(sessions::Column::Sid.lt(sid.as_str())),
+                    ),
+            );
+        }
         let rows = select.all(&self.db).await?;
+        self.listings(rows).await
+    }
+
+    /// How many sessions are live.
+    pub async fn count_live_sessions(&self, now: i64) -> Result<u64, StoreError> {
+        Ok(sessions::Entity::find()
+            .filter(sessions::Column::IdleExpiresAt.gt(now))
+            .filter(sessions::Column::AbsoluteExpiresAt.gt(now))
+            .count(&self.db)
+            .await?)
+    }
+
+    /// Rows with their users' names and the clients that got tokens in them.
+    async fn listings(
+        &self,
+        rows: Vec<sessions::Model>,
+    ) -> Result<Vec<SessionListing>, StoreError> {
         let sids: Vec<String> = rows.iter().map(|r| r.sid.clone()).collect();
         let mut clients: BTreeMap<String, Vec<ClientId>> = BTreeMap::new();
         if !sids.is_empty() {
@@ -192,9 +295,9 @@ impl Store {
     /// if `revoke_grants`, revoke the grants issued under them (for a whole
     /// user: every grant of the user); queue a back-channel notice for each
     /// client with a back-channel URI that received tokens in them; and write
-    /// the audit records `audit` makes of the outcome. Of two concurrent
-    /// callers ending the same session, only the one whose delete removed it
-    /// queues its notices.
+    /// the audit records `audit` makes of the outcome. A session counts as
+    /// ended by the caller whose DELETE returned it, so of two concurrent
+    /// callers ending the same session only one queues its notices.
     pub async fn end_sessions(
         &self,
         target: &EndTarget,
@@ -203,73 +306,95 @@ impl Store {
         audit: impl FnOnce(&SessionsEnded) -> Vec<AuditEvent>,
     ) -> Result<SessionsEnded, StoreError> {
         let txn = self.db.begin().await?;
-        let select = sessions::Entity::find();
-        let candidates = match target {
-            EndTarget::Session(sid) => select.filter(sessions::Column::Sid.eq(sid.as_str())),
-            EndTarget::User(user) => select.filter(sessions::Column::UserId.eq(user.as_str())),
-            EndTarget::OtherSessions { user, keep_sid } => select
-                .filter(sessions::Column::UserId.eq(user.as_str()))
-                .filter(sessions::Column::Sid.ne(keep_sid.as_str())),
-            EndTarget::Expired { limit } => select.filter(expired(now)).limit(*limit),
-        }
-        .all(&txn)
-        .await?;
-
-        let mut ended = Vec::new();
-        for row in candidates {
-            let deleted = sessions::Entity::delete_many()
-                .filter(sessions::Column::IdHash.eq(row.id_hash.as_str()))
-                .exec(&txn)
-                .await?;
-            if deleted.rows_affected == 1 {
-                ended.push(EndedSession {
-                    sid: SessionId::from_trusted(row.sid),
-                    user_id: UserId::from_trusted(row.user_id),
-                });
+        let delete = sessions::Entity::delete_many();
+        let deleted = match target {
+            EndTarget::Session(sid) => {
+                delete
+                    .filter(sessions::Column::Sid.eq(sid.as_str()))
+                    .exec_with_returning(&txn)
+                    .await?
             }
-        }
+            EndTarget::User(user) => {
+                delete
+                    .filter(sessions::Column::UserId.eq(user.as_str()))
+                    .exec_with_returning(&txn)
+                    .await?
+            }
+            EndTarget::OtherSessions { user, keep_sid } => {
+                delete
+                    .filter(sessions::Column::UserId.eq(user.as_str()))
+                    .filter(sessions::Column::Sid.ne(keep_sid.as_str()))
+                    .exec_with_returning(&txn)
+                    .await?
+            }
+            EndTarget::Expired { limit } => {
+                let due: Vec<String> = sessions::Entity::find()
+                    .select_only()
+                    .column(sessions::Column::IdHash)
+                    .filter(expired(now))
+                    .limit(*limit)
+                    .into_tuple()
+                    .all(&txn)
+                    .await?;
+                if due.is_empty() {
+                    Vec::new()
+                } else {
+                    delete
+                        .filter(sessions::Column::IdHash.is_in(due))
+                        .exec_with_returning(&txn)
+                        .await?
+                }
+            }
+            EndTarget::All => delete.exec_with_returning(&txn).await?,
+        };
+        let ended: Vec<EndedSession> = deleted
+            .into_iter()
+            .map(|row| EndedSession {
+                sid: SessionId::from_trusted(row.sid),
+                user_id: UserId::from_trusted(row.user_id),
+            })
+            .collect();
         let sids: Vec<String> = ended.iter().map(|s| s.sid.to_string()).collect();
 
         let mut revoked: Vec<String> = Vec::new();
-        if revoke_grants && (!sids.is_empty() || matches!(target, EndTarget::User(_))) {
-            let scope = match target {
-                EndTarget::User(user) => grants::Column::UserId.eq(user.as_str()),
-                _ => grants::Column::SessionSid.is_in(sids.clone()),
-            };
-            revoked = grants::Entity::find()
-                .select_only()
-                .column(grants::Column::Id)
-                .filter(scope)
-                .filter(grants::Column::RevokedAt.is_null())
-                .into_tuple()
-                .all(&txn)
-                .await?;
-            if !revoked.is_empty() {
-                grants::Entity::update_many()
-                    .set(grants::ActiveModel {
-                        revoked_at: Set(Some(now)),
-                        ..Default::default()
-                    })
-                    .filter(grants::Column::Id.is_in(revoked.clone()))
-                    .filter(grants::Column::RevokedAt.is_null())
-                    .exec(&txn)
-                    .await?;
+        if revoke_grants {
+            match target {
+                EndTarget::User(user) => {
+                    revoked =
+                        revoke_grants_where(&txn, grants::Column::UserId.eq(user.as_str()), now)
+                            .await?;
+                }
+                _ => {
+                    for chunk in sids.chunks(CHUNK) {
+                        revoked.extend(
+                            revoke_grants_where(
+                                &txn,
+                                grants::Column::SessionSid.is_in(chunk.to_vec()),
+                                now,
+                            )
+                            .await?,
+                        );
+                    }
+                }
             }
         }
 
-        let notices = if sids.is_empty() {
-            Vec::new()
-        } else {
-            self.notices_for(&txn, &sids).await?
-        };
-        outbox::insert(&txn, &notices, now).await?;
+        let mut notices = Vec::new();
+        for chunk in sids.chunks(CHUNK) {
+            notices.extend(self.notices_for(&txn, chunk).await?);
+        }
+        for chunk in notices.chunks(CHUNK) {
+            outbox::insert(&txn, chunk, now).await?;
+        }
 
         let summary = SessionsEnded {
             sessions: ended,
             families_revoked: revoked.len() as u64,
             notices_queued: notices.len() as u64,
         };
-        audit::insert(&txn, &audit(&summary)).await?;
+        for chunk in audit(&summary).chunks(CHUNK) {
+            audit::insert(&txn, chunk).await?;
+        }
         txn.commit().await?;
 
         self.mark_grants_revoked(&revoked, now).await?;
