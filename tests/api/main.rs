@@ -4,6 +4,7 @@
 // A failed expectation in a test or its harness is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin_api;
 mod authorize;
 mod backchannel;
 mod cli;

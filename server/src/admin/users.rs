@@ -76,6 +76,18 @@ fn clean(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// A display name: at most 200 characters, none of them a control character.
+fn name(value: Option<String>) -> Result<Option<String>, AdminError> {
+    let value = clean(value);
+    if value
+        .as_deref()
+        .is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control))
+    {
+        return Err(AdminError::Invalid(crate::domain::DomainError::InvalidName));
+    }
+    Ok(value)
+}
+
 fn target(user: &User) -> Option<String> {
     Some(format!("user:{}", user.id))
 }
@@ -96,9 +108,9 @@ pub async fn create_user(store: &Store, new: NewUser, now: i64) -> Result<Create
         email,
         email_verified: new.email_verified,
         profile: Profile {
-            name: clean(new.name),
-            given_name: clean(new.given_name),
-            family_name: clean(new.family_name),
+            name: name(new.name)?,
+            given_name: name(new.given_name)?,
+            family_name: name(new.family_name)?,
         },
         password_hash: hash_password(password).await?,
         is_admin: new.is_admin,
@@ -202,10 +214,7 @@ pub async fn update_user(
         (&mut user.profile.family_name, update.family_name),
     ] {
         if let Some(value) = value {
-            if value.chars().count() > 200 {
-                return Err(AdminError::Invalid(crate::domain::DomainError::InvalidName));
-            }
-            *field = clean(Some(value));
+            *field = name(Some(value))?;
         }
     }
     user.updated_at = now;

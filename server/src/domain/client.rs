@@ -222,7 +222,10 @@ impl Client {
             }
             _ => {}
         }
-        if spec.name.trim().is_empty() || spec.name.chars().count() > 200 {
+        if spec.name.trim().is_empty()
+            || spec.name.chars().count() > 200
+            || spec.name.chars().any(char::is_control)
+        {
             return Err(DomainError::InvalidClient(
                 "the name must be 1 to 200 characters long",
             ));

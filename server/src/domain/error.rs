@@ -19,10 +19,35 @@ pub enum DomainError {
     UnknownValue { kind: &'static str, value: String },
     #[error("invalid client: {0}")]
     InvalidClient(&'static str),
-    #[error("invalid name: it must be at most 200 characters long")]
+    #[error("invalid name: at most 200 characters, and no control characters")]
     InvalidName,
     #[error("invalid session id")]
     InvalidSessionId,
     #[error("password hashing failed")]
     PasswordHashing,
+}
+
+impl DomainError {
+    /// The input field a broken invariant belongs to, for validation errors
+    /// that name it.
+    pub fn field(&self) -> &'static str {
+        match self {
+            DomainError::InvalidUsername(_) => "username",
+            DomainError::InvalidEmail => "email",
+            DomainError::InvalidPassword(_) => "password",
+            DomainError::InvalidClientId(_) => "id",
+            DomainError::InvalidRedirectUri { .. } => "redirect_uris",
+            DomainError::InvalidScope(_) => "scopes",
+            DomainError::UnknownValue { kind, .. } => match *kind {
+                "grant type" => "grant_types",
+                "token endpoint auth method" => "auth_method",
+                "signing algorithm" => "alg",
+                _ => "value",
+            },
+            DomainError::InvalidClient(_) => "client",
+            DomainError::InvalidName => "name",
+            DomainError::InvalidSessionId => "id",
+            DomainError::PasswordHashing => "password",
+        }
+    }
 }

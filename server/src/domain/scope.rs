@@ -16,6 +16,15 @@ pub const OFFLINE_ACCESS: &str = "offline_access";
 /// Every scope Tessera understands, as published in discovery.
 pub const SUPPORTED: [&str; 4] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
 
+/// Reading through Tessera's admin API.
+pub const ADMIN_READ: &str = "admin:read";
+/// Changing things through Tessera's admin API (reading included).
+pub const ADMIN_WRITE: &str = "admin:write";
+
+pub fn is_admin_scope(scope: &str) -> bool {
+    scope == ADMIN_READ || scope == ADMIN_WRITE
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Scopes(BTreeSet<String>);

@@ -19,6 +19,14 @@ impl UserId {
         Self(value)
     }
 
+    /// An identifier as given in a URL: a UUID, or nothing.
+    pub fn parse(value: &str) -> Option<Self> {
+        uuid::Uuid::parse_str(value)
+            .ok()
+            .map(|id| Self(id.hyphenated().to_string()))
+            .filter(|id| id.0 == value)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -2,6 +2,7 @@
 //! call into `oauth`, map the answer to a response.
 
 pub mod account;
+pub mod admin;
 pub mod assets;
 pub mod authorize;
 pub mod client_address;

@@ -17,6 +17,11 @@ pub const LOGOUT: &str = "/logout";
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_SESSIONS_END: &str = "/account/sessions/end";
 pub const HEALTH: &str = "/health";
+/// The admin console.
+pub const ADMIN: &str = "/admin";
+/// The admin API, version 1.
+pub const ADMIN_API: &str = "/admin/api/v1";
+pub const ADMIN_API_OPENAPI: &str = "/admin/api/openapi.json";
 pub const HOME: &str = "/";
 pub const STATIC: &str = "/static";
 

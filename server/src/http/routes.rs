@@ -8,8 +8,8 @@ use actix_web::web;
 
 use super::paths::*;
 use super::{
-    account, assets, authorize, consent, cors, discovery, health, home, introspect, login, logout,
-    revoke, token, userinfo,
+    account, admin, assets, authorize, consent, cors, discovery, health, home, introspect, login,
+    logout, revoke, token, userinfo,
 };
 use crate::oauth::metadata::Endpoints;
 
@@ -74,7 +74,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
         .service(web::resource(ACCOUNT).get(account::account_get))
         .service(web::resource(ACCOUNT_SESSIONS_END).post(account::sessions_end_post))
         .service(web::resource(HEALTH).get(health::health_get))
-        .service(web::resource(HOME).get(home::home_get));
+        .service(web::resource(HOME).get(home::home_get))
+        .configure(admin::configure);
     match static_dir {
         Some(dir) => {
             cfg.service(actix_files::Files::new(STATIC, dir));

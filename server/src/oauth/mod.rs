@@ -11,10 +11,12 @@
 //! - [`introspect`], [`revoke`]: RFC 7662 and RFC 7009
 //! - [`userinfo`], [`metadata`], [`keys`]: the resource and discovery side
 
+pub mod admin_api;
 pub mod authorize;
 pub mod backchannel;
 mod client_auth;
 pub mod consent;
+pub mod console;
 pub mod ending;
 pub mod error;
 pub mod grants;

@@ -89,6 +89,8 @@ pub(super) struct Issuance<'a> {
     pub nonce: Option<&'a str>,
     /// An opaque refresh token, already stored hashed.
     pub refresh_token: Option<String>,
+    /// The resource the access token is for; the client itself when `None`.
+    pub audience: Option<&'a str>,
 }
 
 /// `at_hash`: the left half of the hash of the access token, with the hash
@@ -117,11 +119,12 @@ impl Provider {
             id_token,
             nonce,
             refresh_token,
+            audience,
         } = issuance;
         let claims = AccessTokenClaims {
             iss: self.config.issuer.clone(),
             sub: grant.map_or_else(|| client.id.to_string(), |g| g.user_id.to_string()),
-            aud: client.id.to_string(),
+            aud: audience.map_or_else(|| client.id.to_string(), str::to_string),
             exp: now + self.config.access_token_lifetime,
             iat: now,
             jti: random_token(16),

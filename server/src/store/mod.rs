@@ -7,6 +7,7 @@
 //! [`Ephemeral`] store: in-process by default, Redis when configured, so
 //! several replicas can share it.
 
+mod admin_sessions;
 mod audit;
 mod clients;
 mod codes;
@@ -31,6 +32,7 @@ use std::time::Duration;
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+pub use admin_sessions::ConsoleSession;
 pub use audit::{AuditQuery, SignInCounts};
 pub use codes::CodeRedemption;
 pub use consents::Consent;

@@ -89,6 +89,7 @@ impl Provider {
                 id_token: grant.scope.contains(OPENID),
                 nonce: record.nonce.as_deref(),
                 refresh_token,
+                audience: None,
             },
             now,
         )

@@ -1,10 +1,13 @@
 //! The client credentials grant (RFC 6749 §4.4): a confidential client gets
 //! an access token for itself. `sub` is the client (RFC 9068 §2.2.3); there
 //! is no refresh token (§4.4.3) and no ID token, since no user is involved.
+//! Scopes `admin:read` and `admin:write` are for Tessera's own admin API:
+//! a token carrying them has the admin API as its audience, and no other
+//! scope.
 
 use super::super::tokens::{Issuance, TokenResponse};
 use super::super::{OAuthError, Provider};
-use crate::domain::scope::SUPPORTED;
+use crate::domain::scope::{SUPPORTED, is_admin_scope};
 use crate::domain::{Client, Scopes};
 
 impl Provider {
@@ -30,6 +33,16 @@ impl Provider {
                 )));
             }
         };
+        let admin = scope.iter().filter(|s| is_admin_scope(s)).count();
+        let audience = if admin == 0 {
+            None
+        } else if admin == scope.iter().count() {
+            Some(self.admin_api_audience())
+        } else {
+            return Err(OAuthError::invalid_scope(
+                "ask for admin scopes in a token of their own",
+            ));
+        };
         self.issue(
             Issuance {
                 client,
@@ -38,6 +51,7 @@ impl Provider {
                 id_token: false,
                 nonce: None,
                 refresh_token: None,
+                audience: audience.as_deref(),
             },
             now,
         )

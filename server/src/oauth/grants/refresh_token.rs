@@ -88,6 +88,7 @@ impl Provider {
                 id_token: scope.contains(OPENID),
                 nonce: None,
                 refresh_token: Some(new_token),
+                audience: None,
             },
             now,
         )

@@ -1,0 +1,42 @@
+//! `/admin/api/v1/keys…`
+
+use actix_web::{HttpResponse, web};
+
+use super::dto::{KeyList, KeyOut};
+use super::users::ok;
+use super::{ApiCaller, ApiError, Problem};
+use crate::admin::keys;
+use crate::state::AppState;
+
+/// Signing keys, newest first, with their state at this moment.
+#[utoipa::path(get, path = "/admin/api/v1/keys", tag = "keys",
+    responses((status = 200, body = KeyList), (status = 401, body = Problem)),
+    security(("bearer" = ["admin:read"])))]
+pub async fn keys_list(
+    state: web::Data<AppState>,
+    _caller: ApiCaller,
+) -> Result<HttpResponse, ApiError> {
+    let list = keys::list_keys(state.provider.store(), state.now()).await?;
+    Ok(ok(KeyList {
+        items: list.iter().map(KeyOut::from).collect(),
+    }))
+}
+
+/// Rotate every algorithm's key: the new keys are published at once and
+/// sign five minutes later; the old ones stay published until their tokens
+/// have expired.
+#[utoipa::path(post, path = "/admin/api/v1/keys/rotate", tag = "keys",
+    responses((status = 200, body = KeyList), (status = 403, body = Problem)),
+    security(("bearer" = ["admin:write"])))]
+pub async fn keys_rotate(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_write()?;
+    let now = state.now();
+    state.provider.rotate_keys(caller.actor, now).await?;
+    let list = keys::list_keys(state.provider.store(), now).await?;
+    Ok(ok(KeyList {
+        items: list.iter().map(KeyOut::from).collect(),
+    }))
+}

@@ -1,0 +1,72 @@
+//! The admin API, `/admin/api/v1`: the console's operations as JSON, for
+//! scripts and other services. Callers present a bearer access token that
+//! Tessera issued by client_credentials to a client allowed `admin:read`
+//! and/or `admin:write` (audience: the admin API), or the console's own
+//! session with its CSRF token. Errors are RFC 9457 problem documents;
+//! listings are keyset pages with an opaque `next` cursor. The OpenAPI
+//! document is generated from this code and served at
+//! `/admin/api/openapi.json`.
+
+mod audit;
+mod auth;
+mod clients;
+mod dto;
+mod keys;
+pub mod openapi;
+mod problem;
+mod sessions;
+mod users;
+
+use actix_web::web;
+
+pub use auth::ApiCaller;
+pub use problem::{ApiError, Problem};
+
+use crate::http::paths::{ADMIN_API, ADMIN_API_OPENAPI};
+
+/// Register every admin API route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource(ADMIN_API_OPENAPI).get(openapi::openapi_get))
+        .service(
+            web::scope(ADMIN_API)
+                .service(
+                    web::resource("/users")
+                        .get(users::users_list)
+                        .post(users::users_create),
+                )
+                .service(
+                    web::resource("/users/{id}")
+                        .get(users::users_get)
+                        .patch(users::users_update)
+                        .delete(users::users_delete),
+                )
+                .service(web::resource("/users/{id}/logout").post(users::users_logout))
+                .service(web::resource("/users/{id}/password").post(users::users_password))
+                .service(web::resource("/users/{id}/unlock").post(users::users_unlock))
+                .service(web::resource("/users/{id}/consents").get(users::consents_list))
+                .service(
+                    web::resource("/users/{id}/consents/{client_id}")
+                        .delete(users::consents_revoke),
+                )
+                .service(web::resource("/sessions").get(sessions::sessions_list))
+                .service(web::resource("/sessions/end-all").post(sessions::sessions_end_all))
+                .service(web::resource("/sessions/{id}").delete(sessions::sessions_end))
+                .service(
+                    web::resource("/clients")
+                        .get(clients::clients_list)
+                        .post(clients::clients_create),
+                )
+                .service(
+                    web::resource("/clients/{id}")
+                        .get(clients::clients_get)
+                        .patch(clients::clients_update)
+                        .delete(clients::clients_delete),
+                )
+                .service(web::resource("/clients/{id}/secret").post(clients::clients_rotate_secret))
+                .service(web::resource("/keys").get(keys::keys_list))
+                .service(web::resource("/keys/rotate").post(keys::keys_rotate))
+                .service(web::resource("/audit").get(audit::audit_list))
+                .service(web::resource("/overview").get(audit::overview_get))
+                .default_service(web::to(problem::not_found)),
+        );
+}
