@@ -466,6 +466,10 @@ impl Browser {
         if let Some(request) = &request {
             form.push(("request", request.as_str()));
         }
+        let return_to = hidden_field(&html, "return");
+        if let Some(return_to) = &return_to {
+            form.push(("return", return_to.as_str()));
+        }
         self.post_form(&format!("{}/login", self.issuer), &form)
             .await
     }

@@ -10,6 +10,7 @@ mod backchannel;
 mod cli;
 mod client_credentials;
 mod consent;
+mod console;
 mod cors;
 mod discovery;
 mod hardening;

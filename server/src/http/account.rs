@@ -8,6 +8,7 @@ use askama_web::WebTemplate;
 
 use super::authorize::redirect_to;
 use super::cookies::session_token;
+use super::format::{describe_user_agent, format_time};
 use super::{HttpError, client_ip, csrf, form_params, page_query, paths};
 use crate::oauth::logout::AccountView;
 use crate::state::AppState;
@@ -132,79 +133,4 @@ pub async fn sessions_end_post(
         None => paths::LOGIN.to_string(),
     };
     Ok(redirect_to(&location, StatusCode::SEE_OTHER))
-}
-
-/// `2026-12-02 04:41 UTC`.
-fn format_time(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default()
-}
-
-/// "Firefox on Linux": enough to recognise one's own devices.
-fn describe_user_agent(user_agent: Option<&str>) -> String {
-    let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
-        return "Unknown browser".into();
-    };
-    let browser = [
-        ("Edg/", "Edge"),
-        ("OPR/", "Opera"),
-        ("Firefox/", "Firefox"),
-        ("Chromium/", "Chromium"),
-        ("Chrome/", "Chrome"),
-        ("Safari/", "Safari"),
-        ("curl/", "curl"),
-    ]
-    .iter()
-    .find(|(marker, _)| ua.contains(marker))
-    .map_or("Unknown browser", |(_, name)| name);
-    let os = [
-        ("Windows", "Windows"),
-        ("iPhone", "iOS"),
-        ("iPad", "iPadOS"),
-        ("Android", "Android"),
-        ("CrOS", "ChromeOS"),
-        ("Mac OS X", "macOS"),
-        ("Linux", "Linux"),
-    ]
-    .iter()
-    .find(|(marker, _)| ua.contains(marker))
-    .map(|(_, name)| *name);
-    match os {
-        Some(os) => format!("{browser} on {os}"),
-        None => browser.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_agents_are_summarised() {
-        assert_eq!(
-            describe_user_agent(Some(
-                "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
-            )),
-            "Firefox on Linux"
-        );
-        assert_eq!(
-            describe_user_agent(Some(
-                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 Edg/131.0"
-            )),
-            "Edge on Windows"
-        );
-        assert_eq!(
-            describe_user_agent(Some(
-                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Version/18.0 Mobile/15E148 Safari/604.1"
-            )),
-            "Safari on iOS"
-        );
-        assert_eq!(describe_user_agent(None), "Unknown browser");
-    }
-
-    #[test]
-    fn times_are_shown_in_utc() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-    }
 }

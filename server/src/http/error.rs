@@ -27,6 +27,9 @@ pub enum HttpError {
     /// A protected resource was called without a token (RFC 6750 §3).
     #[error("missing bearer token")]
     BearerMissing,
+    /// Send the browser elsewhere (303).
+    #[error("see {0}")]
+    Redirect(String),
     /// An HTML page for a browser.
     #[error("{title}: {message}")]
     Page {
@@ -100,6 +103,7 @@ impl ResponseError for HttpError {
         match self {
             HttpError::OAuth(err) | HttpError::Bearer(err) => oauth_status(err.code),
             HttpError::BearerMissing => StatusCode::UNAUTHORIZED,
+            HttpError::Redirect(_) => StatusCode::SEE_OTHER,
             HttpError::Page { status, .. } => *status,
         }
     }
@@ -136,6 +140,10 @@ impl ResponseError for HttpError {
             }
             HttpError::BearerMissing => HttpResponse::build(status)
                 .insert_header((WWW_AUTHENTICATE, "Bearer realm=\"tessera\""))
+                .finish(),
+            HttpError::Redirect(location) => HttpResponse::SeeOther()
+                .insert_header((actix_web::http::header::LOCATION, location.as_str()))
+                .insert_header((CACHE_CONTROL, "no-store"))
                 .finish(),
             HttpError::Page { title, message, .. } => render_page(status, title, message),
         }

@@ -23,6 +23,19 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
     csrf_token: &'a str,
     request_id: Option<&'a str>,
+    /// A page of Tessera's own to go back to after signing in.
+    return_to: Option<&'a str>,
+}
+
+/// Where a sign-in without an authorization request may return: only the
+/// console's own pages (never another site).
+fn return_path(value: Option<&str>) -> Option<&str> {
+    value.filter(|path| {
+        (*path == paths::ADMIN || path.starts_with("/admin/"))
+            && !path.contains("//")
+            && !path.contains('\\')
+            && !path.chars().any(char::is_control)
+    })
 }
 
 const EXPIRED: &str = "This sign-in request has expired or was already completed. Go back to the application and try again.";
@@ -32,7 +45,7 @@ async fn render(
     req: &HttpRequest,
     state: &AppState,
     status: StatusCode,
-    request_id: Option<&str>,
+    (request_id, return_to): (Option<&str>, Option<&str>),
     username: Option<&str>,
     error: Option<&str>,
 ) -> Result<HttpResponse, HttpError> {
@@ -62,6 +75,7 @@ async fn render(
         error,
         csrf_token: &csrf.token,
         request_id,
+        return_to: return_path(return_to),
     };
     Ok(super::page(req, page, status, csrf.cookie))
 }
@@ -71,15 +85,8 @@ pub async fn login_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     let query = page_query(&req)?;
-    render(
-        &req,
-        &state,
-        StatusCode::OK,
-        query.get("request"),
-        None,
-        None,
-    )
-    .await
+    let target = (query.get("request"), query.get("return"));
+    render(&req, &state, StatusCode::OK, target, None, None).await
 }
 
 pub async fn login_post(
@@ -96,6 +103,8 @@ pub async fn login_post(
         ));
     }
     let request_id = form.get("request");
+    let return_to = return_path(form.get("return"));
+    let target = (request_id, return_to);
     let username = form.get("username").unwrap_or_default();
     if !csrf::verify(
         &req,
@@ -108,7 +117,7 @@ pub async fn login_post(
             &req,
             &state,
             StatusCode::FORBIDDEN,
-            request_id,
+            target,
             Some(username),
             Some(message),
         )
@@ -132,7 +141,7 @@ pub async fn login_post(
                 &req,
                 &state,
                 StatusCode::UNAUTHORIZED,
-                request_id,
+                target,
                 Some(username),
                 Some(message),
             )
@@ -144,7 +153,7 @@ pub async fn login_post(
                 &req,
                 &state,
                 StatusCode::TOO_MANY_REQUESTS,
-                request_id,
+                target,
                 Some(username),
                 Some(message),
             )
@@ -163,7 +172,7 @@ pub async fn login_post(
             step_response(step, StatusCode::SEE_OTHER)
         }
         None => step_response(
-            AuthorizeStep::Redirect(paths::HOME.to_string()),
+            AuthorizeStep::Redirect(return_to.unwrap_or(paths::HOME).to_string()),
             StatusCode::SEE_OTHER,
         ),
     };

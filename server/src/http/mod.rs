@@ -13,6 +13,7 @@ pub mod credentials;
 pub mod csrf;
 pub mod discovery;
 pub mod error;
+pub mod format;
 pub mod health;
 pub mod home;
 pub mod introspect;

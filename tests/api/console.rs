@@ -1,0 +1,524 @@
+//! The admin console: who may enter and how, its own cookie, fresh
+//! authentication, idle and SSO-bound ends, CSRF and same-origin checks,
+//! typed confirmations, and the pages doing their work.
+
+use crate::helpers::*;
+
+const ADMIN_PASSWORD: &str = "bootstrap-admin-password";
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect()
+}
+
+/// Sign `username` in on the hosted page reached from `/admin`, and follow
+/// the way back into the console.
+async fn enter(
+    app: &TestApp,
+    browser: &Browser,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let door = browser.get(&app.url("/admin")).await;
+    let to_login = redirect_of(&door, &app.issuer);
+    assert_eq!(to_login.location.path(), "/login");
+    assert_eq!(to_login.param("return").as_deref(), Some("/admin"));
+    let signed_in = browser
+        .submit_login(to_login.location.as_str(), username, password)
+        .await;
+    let back = redirect_of(&signed_in, &app.issuer);
+    assert_eq!(back.location.path(), "/admin", "back to the console");
+    browser.get(&app.url("/admin")).await
+}
+
+/// An administrator inside the console; returns the CSRF token of its forms.
+async fn admin_in_console(app: &TestApp, browser: &Browser) -> String {
+    let opened = enter(app, browser, "admin", ADMIN_PASSWORD).await;
+    let cookies = set_cookies(&opened);
+    let console = cookies
+        .iter()
+        .find(|c| c.starts_with("tessera_admin="))
+        .unwrap_or_else(|| panic!("a console cookie: {cookies:?}"));
+    assert!(console.contains("Path=/admin"), "{console}");
+    assert!(console.contains("SameSite=Strict"), "{console}");
+    assert!(console.contains("HttpOnly"), "{console}");
+    assert!(!console.contains("Domain="), "host-only: {console}");
+    let overview = browser.get(&app.url("/admin")).await;
+    assert_eq!(overview.status(), 200);
+    let html = overview.text().await.expect("html");
+    assert!(html.contains("Overview"), "{html}");
+    hidden_field(&html, "csrf_token").expect("the console's CSRF token")
+}
+
+#[tokio::test]
+async fn an_administrator_enters_through_the_hosted_login() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let csrf = admin_in_console(&app, &browser).await;
+    assert!(csrf.len() >= 40);
+    let page = browser.get(&app.url("/admin")).await;
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_string();
+    assert!(
+        !csp.contains("script-src") && csp.contains("default-src 'none'"),
+        "no script at all: {csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    for path in [
+        "/admin/users",
+        "/admin/clients",
+        "/admin/sessions",
+        "/admin/keys",
+        "/admin/audit",
+        "/admin/users/new",
+        "/admin/clients/new",
+    ] {
+        assert_eq!(browser.get(&app.url(path)).await.status(), 200, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn anyone_else_is_refused() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let browser = app.browser();
+    let refused = enter(&app, &browser, "alice", PASSWORD).await;
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("html")
+            .contains("Administrators only")
+    );
+    // Her SSO session opens no console page or API.
+    for path in ["/admin/users", "/admin/sessions"] {
+        let response = browser.get(&app.url(path)).await;
+        assert_eq!(
+            redirect_of(&response, &app.issuer).location.path(),
+            "/admin",
+            "{path}"
+        );
+    }
+    assert_eq!(
+        browser.get(&app.url("/admin/api/v1/users")).await.status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn the_sso_cookie_alone_never_authorizes_an_admin_action() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let csrf = admin_in_console(&app, &browser).await;
+    // The same browser without its console cookie: only the SSO cookie.
+    let sso_only = app.browser();
+    for cookie in browser.cookies_for(&app.url("/")).split("; ") {
+        if cookie.starts_with("tessera_session=") || cookie.starts_with("tessera_csrf=") {
+            sso_only
+                .jar
+                .add_cookie_str(cookie, &url::Url::parse(&app.url("/")).expect("url"));
+        }
+    }
+    let response = sso_only
+        .post_form(
+            &app.url("/admin/users"),
+            &[("csrf_token", &csrf), ("username", "mallory")],
+        )
+        .await;
+    assert_eq!(response.status(), 403);
+    let api = sso_only
+        .http
+        .post(app.url("/admin/api/v1/users"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({ "username": "mallory" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(api.status(), 401);
+    assert!(
+        app.services
+            .store
+            .user_by_username(&tessera::domain::Username::parse("mallory").expect("name"))
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn forms_need_the_csrf_token_and_the_same_origin() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let csrf = admin_in_console(&app, &browser).await;
+
+    let missing = browser
+        .post_form(&app.url("/admin/users"), &[("username", "mallory")])
+        .await;
+    assert_eq!(missing.status(), 403);
+    let forged = browser
+        .post_form(
+            &app.url("/admin/users"),
+            &[("username", "mallory"), ("csrf_token", "forged")],
+        )
+        .await;
+    assert_eq!(forged.status(), 403);
+    let cross_site = browser
+        .http
+        .post(app.url("/admin/users"))
+        .header("origin", "https://evil.example.test")
+        .form(&[("username", "mallory"), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(cross_site.status(), 403);
+    let fetch_site = browser
+        .http
+        .post(app.url("/admin/users"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("username", "mallory"), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(fetch_site.status(), 403);
+
+    let same_site = browser
+        .http
+        .post(app.url("/admin/users"))
+        .header("origin", &app.base)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("username", "carol"), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        same_site.status(),
+        200,
+        "the generated password is shown once"
+    );
+    let html = same_site.text().await.expect("html");
+    assert!(html.contains("carol was created"));
+
+    // The admin API from the console: its cookie and the CSRF header.
+    let api = |token: Option<&str>| {
+        let mut request = browser
+            .http
+            .post(app.url("/admin/api/v1/users"))
+            .json(&serde_json::json!({ "username": "dora" }));
+        if let Some(token) = token {
+            request = request.header("x-csrf-token", token);
+        }
+        request.send()
+    };
+    assert_eq!(api(None).await.expect("post").status(), 403);
+    assert_eq!(api(Some(&csrf)).await.expect("post").status(), 201);
+    let listed = browser
+        .get(&app.url("/admin/api/v1/users?search=dora"))
+        .await;
+    assert_eq!(listed.status(), 200, "reads need no CSRF header");
+}
+
+#[tokio::test]
+async fn an_old_sign_in_must_give_the_password_again() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    // Signed in eleven minutes ago.
+    let signed_in = browser
+        .submit_login(&app.url("/login"), "admin", ADMIN_PASSWORD)
+        .await;
+    assert_eq!(redirect_of(&signed_in, &app.issuer).location.path(), "/");
+    app.clock.advance(11 * 60);
+
+    let page = browser.get(&app.url("/admin")).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Confirm it is you"), "{html}");
+    let csrf = hidden_field(&html, "csrf_token").expect("csrf");
+    let wrong = browser
+        .post_form(
+            &app.url("/admin/reauth"),
+            &[
+                ("username", "admin"),
+                ("password", "wrong"),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), 401);
+    let right = browser
+        .post_form(
+            &app.url("/admin/reauth"),
+            &[
+                ("username", "admin"),
+                ("password", ADMIN_PASSWORD),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await;
+    assert_eq!(redirect_of(&right, &app.issuer).location.path(), "/admin");
+    assert!(
+        set_cookies(&right)
+            .iter()
+            .any(|c| c.starts_with("tessera_admin="))
+    );
+    let overview = browser
+        .get(&app.url("/admin"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(overview.contains("Overview"));
+}
+
+#[tokio::test]
+async fn the_console_session_ends_when_idle_and_with_the_sso_session() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    admin_in_console(&app, &browser).await;
+
+    // Used every 20 minutes it stays open...
+    app.clock.advance(20 * 60);
+    assert_eq!(browser.get(&app.url("/admin/users")).await.status(), 200);
+    // ...30 idle minutes close it.
+    app.clock.advance(30 * 60);
+    let closed = browser.get(&app.url("/admin/users")).await;
+    assert_eq!(redirect_of(&closed, &app.issuer).location.path(), "/admin");
+
+    // A new console session, then Sign out of the SSO session ends it too.
+    let second = app.browser();
+    admin_in_console(&app, &second).await;
+    second.sign_out().await;
+    let after = second.get(&app.url("/admin/users")).await;
+    assert_eq!(redirect_of(&after, &app.issuer).location.path(), "/admin");
+}
+
+/// Posts console forms with the CSRF token.
+struct Console<'a> {
+    app: &'a TestApp,
+    browser: &'a Browser,
+    csrf: String,
+}
+
+impl Console<'_> {
+    async fn post(&self, path: &str, mut form: Vec<(&str, &str)>) -> reqwest::Response {
+        form.push(("csrf_token", self.csrf.as_str()));
+        self.browser.post_form(&self.app.url(path), &form).await
+    }
+}
+
+#[tokio::test]
+async fn the_console_manages_users_clients_sessions_and_keys() {
+    let app = spawn_app().await;
+    let admin = app.browser();
+    let csrf = admin_in_console(&app, &admin).await;
+    let console = Console {
+        app: &app,
+        browser: &admin,
+        csrf: csrf.clone(),
+    };
+
+    // A user, with a chosen password.
+    let created = console
+        .post(
+            "/admin/users",
+            vec![
+                ("username", "erin"),
+                ("email", "erin@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let user_page = redirect_of(&created, &app.issuer).location;
+    let user_id = user_page.path().rsplit('/').next().expect("id").to_string();
+    let erin = app.browser();
+    let client_created = console
+        .post(
+            "/admin/clients",
+            vec![
+                ("kind", "confidential"),
+                ("id", "shop"),
+                ("name", "Shop"),
+                ("redirect_uris", "https://app1.example.test/callback"),
+                ("grant_authorization_code", "yes"),
+                ("grant_refresh_token", "yes"),
+                ("first_party", "yes"),
+                ("id_token_alg", "ES256"),
+                ("access_token_alg", "RS256"),
+            ],
+        )
+        .await;
+    assert_eq!(client_created.status(), 200);
+    let html = client_created.text().await.expect("html");
+    let secret = html
+        .split("<code id=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the secret, shown once")
+        .to_string();
+    let shop = TestClient {
+        id: "shop".into(),
+        secret: Some(secret),
+        redirect_uri: "https://app1.example.test/callback".into(),
+    };
+    let tokens = login_and_exchange(&app, &erin, &shop, "erin").await;
+
+    // Her session is on the Sessions page, filtered by user and client.
+    let sessions = admin
+        .get(&app.url("/admin/sessions?user=erin&client=shop"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    let sid = jwt_payload(&field(&tokens, "id_token"))["sid"]
+        .as_str()
+        .expect("sid")
+        .to_string();
+    assert!(sessions.contains(&sid));
+    let ended = console
+        .post(&format!("/admin/sessions/{sid}/end"), vec![])
+        .await;
+    let notice = admin
+        .get(redirect_of(&ended, &app.issuer).location.as_str())
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        notice.contains("Ended 1 session(s), revoked 1 token family"),
+        "{notice}"
+    );
+    assert!(!signed_in(&erin, &shop).await);
+    assert_eq!(
+        refresh_status(&app, &shop, &field(&tokens, "refresh_token")).await,
+        400
+    );
+
+    // Edit, disable, typed confirmation on delete.
+    console
+        .post(
+            &format!("/admin/users/{user_id}"),
+            vec![("email", "erin@example.org"), ("name", "Erin E")],
+        )
+        .await;
+    let page = admin
+        .get(&app.url(&format!("/admin/users/{user_id}")))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("erin@example.org") && page.contains("Erin E"));
+    console
+        .post(&format!("/admin/users/{user_id}/disable"), vec![])
+        .await;
+    assert!(
+        admin
+            .get(&app.url(&format!("/admin/users/{user_id}")))
+            .await
+            .text()
+            .await
+            .expect("html")
+            .contains("disabled")
+    );
+    let unconfirmed = console
+        .post(
+            &format!("/admin/users/{user_id}/delete"),
+            vec![("confirm", "nope")],
+        )
+        .await;
+    assert_eq!(unconfirmed.status(), 422);
+    let deleted = console
+        .post(
+            &format!("/admin/users/{user_id}/delete"),
+            vec![("confirm", "erin")],
+        )
+        .await;
+    assert_eq!(
+        redirect_of(&deleted, &app.issuer).location.path(),
+        "/admin/users"
+    );
+
+    // Rotate keys: six published now.
+    let rotated = console.post("/admin/keys/rotate", vec![]).await;
+    assert_eq!(
+        redirect_of(&rotated, &app.issuer).location.path(),
+        "/admin/keys"
+    );
+    let jwks: serde_json::Value = app
+        .http()
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(6));
+
+    // Every action is in the audit log, by this administrator.
+    let audit = app
+        .services
+        .store
+        .audit_events(&tessera::store::AuditQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    let admin_id = app
+        .services
+        .store
+        .user_by_username(&tessera::domain::Username::parse("admin").expect("name"))
+        .await
+        .expect("lookup")
+        .expect("admin")
+        .id;
+    let by_admin: Vec<&str> = audit
+        .iter()
+        .filter(|r| r.actor == format!("admin:{admin_id}"))
+        .map(|r| r.action.as_str())
+        .collect();
+    for action in [
+        "user.create",
+        "client.create",
+        "session.end",
+        "user.update",
+        "user.disable",
+        "user.delete",
+        "key.rotate",
+    ] {
+        assert!(by_admin.contains(&action), "{action} in {by_admin:?}");
+    }
+    let audit_page = admin
+        .get(&app.url("/admin/audit?action=user.create"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(audit_page.contains("user.create"));
+
+    // End all sessions needs its words typed.
+    let refused = console
+        .post("/admin/sessions/end-all", vec![("confirm", "yes")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    let all = console
+        .post(
+            "/admin/sessions/end-all",
+            vec![("confirm", "end all sessions")],
+        )
+        .await;
+    assert_eq!(
+        redirect_of(&all, &app.issuer).location.path(),
+        "/admin/sessions"
+    );
+    // All of them: the administrator's own too, and the console with it.
+    let out = admin.get(&app.url("/admin/sessions")).await;
+    assert_eq!(redirect_of(&out, &app.issuer).location.path(), "/admin");
+}
