@@ -61,17 +61,19 @@ pub fn console_token(req: &HttpRequest, settings: &CookieSettings) -> Option<Str
 /// browser says so with `Sec-Fetch-Site` and `Origin`; a request with
 /// neither (a script) is judged by its CSRF token alone.
 pub fn same_origin(req: &HttpRequest, issuer: &str) -> bool {
-    if let Some(site) = req
+    let site = req
         .headers()
         .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        && site != "same-origin"
-        && site != "none"
-    {
+        .and_then(|v| v.to_str().ok());
+    if site.is_some_and(|site| site != "same-origin" && site != "none") {
         return false;
     }
     match req.headers().get(ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,
+        // Pages are served with `Referrer-Policy: no-referrer`, under which
+        // browsers send `Origin: null` with a form; `Sec-Fetch-Site` then
+        // tells where the form was.
+        Some("null") => site == Some("same-origin"),
         Some(origin) => origin.trim_end_matches('/') == issuer_origin(issuer),
     }
 }

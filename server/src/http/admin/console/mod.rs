@@ -13,6 +13,8 @@ mod sessions;
 mod users;
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::REFERRER_POLICY;
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpRequest, HttpResponse, Responder, web};
 
 use super::console_session::{console_token, same_origin};
@@ -23,46 +25,53 @@ use crate::oauth::Params;
 use crate::oauth::console::Console;
 use crate::state::AppState;
 
-/// Register every console page.
+/// Register every console page. Console pages ask browsers to send their
+/// origin with forms (`Referrer-Policy: same-origin`; the hosted pages'
+/// `no-referrer` makes browsers send `Origin: null`), so the same-origin
+/// check has something to check.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(paths::ADMIN).get(entry::console_get))
-        .service(web::resource("/admin/reauth").post(entry::reauth_post))
-        .service(web::resource("/admin/logout").post(entry::logout_post))
-        .service(
-            web::resource("/admin/users")
-                .get(users::users_get)
-                .post(users::users_create_post),
-        )
-        .service(web::resource("/admin/users/new").get(users::user_new_get))
-        .service(
-            web::resource("/admin/users/{id}")
-                .get(users::user_get)
-                .post(users::user_update_post),
-        )
-        .service(web::resource("/admin/users/{id}/{action}").post(users::user_action_post))
-        .service(
-            web::resource("/admin/users/{id}/consents/{client}/revoke")
-                .post(users::consent_revoke_post),
-        )
-        .service(
-            web::resource("/admin/clients")
-                .get(clients::clients_get)
-                .post(clients::clients_create_post),
-        )
-        .service(web::resource("/admin/clients/new").get(clients::client_new_get))
-        .service(
-            web::resource("/admin/clients/{id}")
-                .get(clients::client_get)
-                .post(clients::client_update_post),
-        )
-        .service(web::resource("/admin/clients/{id}/secret").post(clients::client_secret_post))
-        .service(web::resource("/admin/clients/{id}/delete").post(clients::client_delete_post))
-        .service(web::resource("/admin/sessions").get(sessions::sessions_get))
-        .service(web::resource("/admin/sessions/end-all").post(sessions::sessions_end_all_post))
-        .service(web::resource("/admin/sessions/{sid}/end").post(sessions::session_end_post))
-        .service(web::resource("/admin/keys").get(keys::keys_get))
-        .service(web::resource("/admin/keys/rotate").post(keys::keys_rotate_post))
-        .service(web::resource("/admin/audit").get(audit::audit_get));
+    cfg.service(
+        web::scope(paths::ADMIN)
+            .wrap(DefaultHeaders::new().add((REFERRER_POLICY, "same-origin")))
+            .service(web::resource("").get(entry::console_get))
+            .service(web::resource("/reauth").post(entry::reauth_post))
+            .service(web::resource("/logout").post(entry::logout_post))
+            .service(
+                web::resource("/users")
+                    .get(users::users_get)
+                    .post(users::users_create_post),
+            )
+            .service(web::resource("/users/new").get(users::user_new_get))
+            .service(
+                web::resource("/users/{id}")
+                    .get(users::user_get)
+                    .post(users::user_update_post),
+            )
+            .service(web::resource("/users/{id}/{action}").post(users::user_action_post))
+            .service(
+                web::resource("/users/{id}/consents/{client}/revoke")
+                    .post(users::consent_revoke_post),
+            )
+            .service(
+                web::resource("/clients")
+                    .get(clients::clients_get)
+                    .post(clients::clients_create_post),
+            )
+            .service(web::resource("/clients/new").get(clients::client_new_get))
+            .service(
+                web::resource("/clients/{id}")
+                    .get(clients::client_get)
+                    .post(clients::client_update_post),
+            )
+            .service(web::resource("/clients/{id}/secret").post(clients::client_secret_post))
+            .service(web::resource("/clients/{id}/delete").post(clients::client_delete_post))
+            .service(web::resource("/sessions").get(sessions::sessions_get))
+            .service(web::resource("/sessions/end-all").post(sessions::sessions_end_all_post))
+            .service(web::resource("/sessions/{sid}/end").post(sessions::session_end_post))
+            .service(web::resource("/keys").get(keys::keys_get))
+            .service(web::resource("/keys/rotate").post(keys::keys_rotate_post))
+            .service(web::resource("/audit").get(audit::audit_get)),
+    );
 }
 
 /// What every console page shows around its content.
