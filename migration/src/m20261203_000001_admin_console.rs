@@ -2,6 +2,7 @@
 //! with a life cycle (next, active, retiring, retired) instead of a flag;
 //! indexes for the console's listings and filters.
 
+use sea_orm_migration::sea_orm::DbBackend;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -24,13 +25,14 @@ enum Sessions {
     Sid,
     LastSeenAt,
     Ip,
+    IdleExpiresAt,
+    AbsoluteExpiresAt,
 }
 
 #[derive(DeriveIden)]
 enum Users {
     Table,
     Id,
-    Email,
 }
 
 #[derive(DeriveIden)]
@@ -154,14 +156,18 @@ impl MigrationTrait for Migration {
                 vec![AdminSessions::Sid.into_iden()],
             ),
             index(
-                "idx_users_email",
-                Users::Table,
-                vec![Users::Email.into_iden()],
-            ),
-            index(
                 "idx_sessions_last_seen",
                 Sessions::Table,
                 vec![Sessions::LastSeenAt.into_iden(), Sessions::Sid.into_iden()],
+            ),
+            // Counting live sessions reads this index alone.
+            index(
+                "idx_sessions_live",
+                Sessions::Table,
+                vec![
+                    Sessions::IdleExpiresAt.into_iden(),
+                    Sessions::AbsoluteExpiresAt.into_iden(),
+                ],
             ),
             index(
                 "idx_sessions_ip",
@@ -191,6 +197,19 @@ impl MigrationTrait for Migration {
         ] {
             manager.create_index(statement).await?;
         }
+        // Email search is case-insensitive and by prefix, and wants the
+        // usernames of the matches: an index on the lowercase address that
+        // also holds them answers without reading the table.
+        let email_index = match manager.get_database_backend() {
+            DbBackend::Postgres => {
+                "CREATE INDEX idx_users_email_lower ON users (lower(email)) INCLUDE (username, email)"
+            }
+            _ => "CREATE INDEX idx_users_email_lower ON users (lower(email), username)",
+        };
+        manager
+            .get_connection()
+            .execute_unprepared(email_index)
+            .await?;
         Ok(())
     }
 
@@ -201,8 +220,9 @@ impl MigrationTrait for Migration {
             "idx_audit_events_action",
             "idx_grants_client_id",
             "idx_sessions_ip",
+            "idx_sessions_live",
             "idx_sessions_last_seen",
-            "idx_users_email",
+            "idx_users_email_lower",
         ] {
             manager
                 .drop_index(Index::drop().name(name).to_owned())

@@ -407,6 +407,39 @@ async fn users_are_listed_a_page_at_a_time_and_searched() {
     assert_eq!(found["items"].as_array().map(Vec::len), Some(1));
     let by_email = json_of(api.get("/users?search=EVE%40").await, 200).await;
     assert_eq!(by_email["items"][0]["username"], "eve");
+    json_of(
+        api.post(
+            "/users",
+            serde_json::json!({ "username": "zed", "email": "Zed.Mixed@Example.COM" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let mixed_case = json_of(api.get("/users?search=zed.mixed%40ex").await, 200).await;
+    assert_eq!(mixed_case["items"][0]["username"], "zed");
+    // Username and email matches come merged, in username order, a page at
+    // a time: "amy" by her email, "cat" by username.
+    json_of(
+        api.post(
+            "/users",
+            serde_json::json!({ "username": "amy", "email": "Cab@example.com" }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let first = json_of(api.get("/users?search=ca&limit=1").await, 200).await;
+    assert_eq!(first["items"][0]["username"], "amy");
+    let next = first["next"].as_str().expect("a second page");
+    let second = json_of(
+        api.get(&format!("/users?search=ca&limit=1&cursor={next}"))
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(second["items"][0]["username"], "cat");
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
     let wildcard = json_of(api.get("/users?search=%25").await, 200).await;
     assert_eq!(
         wildcard["items"].as_array().map(Vec::len),

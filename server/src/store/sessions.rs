@@ -206,14 +206,25 @@ impl Store {
             select = select.filter(sessions::Column::Ip.eq(ip.as_str()));
         }
         if let Some(client) = &filter.client {
+            // Correlated, so the scan follows the last-seen index and stops
+            // once the page is full, however many sessions the client has.
             let with_client = Query::select()
-                .column(grants::Column::SessionSid)
+                .expr(Expr::val(1))
                 .from(grants::Entity)
-                .and_where(Expr::col(grants::Column::ClientId).eq(client.as_str()))
+                .and_where(
+                    Expr::col((grants::Entity, grants::Column::SessionSid))
+                        .equals((sessions::Entity, sessions::Column::Sid)),
+                )
+                .and_where(
+                    Expr::col((grants::Entity, grants::Column::ClientId)).eq(client.as_str()),
+                )
                 .to_owned();
-            select = select.filter(sessions::Column::Sid.in_subquery(with_client));
+            select = select.filter(Expr::exists(with_client));
         }
         if let Some((last_seen, sid)) = after {
+            // The redundant bound is what an index range starts from; the
+            // disjunction alone would be a filter over every newer row.
+            select = select.filter(sessions::Column::LastSeenAt.lte(last_seen));
             select = select.filter(
                 Condition::any()
                     .add(sessions::Column::LastSeenAt.lt(last_seen))

@@ -1,4 +1,4 @@
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -64,13 +64,17 @@ impl TryFrom<users::Model> for User {
     }
 }
 
-/// `value` with the LIKE wildcards escaped (the escape character is `\\`).
-pub(super) fn escape_like(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+/// `value` starts with `prefix`: `value >= prefix AND value < prefix‹max›`,
+/// a range an index serves (where LIKE needs a collation-specific index).
+fn starts_with(value: Expr, prefix: &str) -> Condition {
+    Condition::all()
+        .add(value.clone().gte(prefix))
+        .add(value.lt(format!("{prefix}\u{10FFFF}")))
 }
+
+/// How many email-prefix matches a user search merges with the username
+/// matches itself; beyond it the database orders the union.
+const EMAIL_MATCHES_MERGED: u64 = 20_000;
 
 impl Store {
     /// Fails with `Conflict` when the username is taken.
@@ -140,28 +144,68 @@ impl Store {
 
     /// One page of users by username, after the username `after`: keyset
     /// pagination, as fast on the thousandth page as on the first. `search`
-    /// matches the start of the username or of the email address.
+    /// matches the start of the username or (case-insensitively) of the
+    /// email address.
     pub async fn users_page(
         &self,
         search: Option<&str>,
         after: Option<&str>,
         limit: u64,
     ) -> Result<Vec<User>, StoreError> {
-        let mut select = users::Entity::find().order_by_asc(users::Column::Username);
-        if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
-            let pattern = format!("{}%", escape_like(&search.to_lowercase()));
-            select = select.filter(
-                Condition::any()
-                    .add(
-                        Expr::col(users::Column::Username)
-                            .like(LikeExpr::new(&pattern).escape('\\')),
-                    )
-                    .add(
-                        Func::lower(Expr::col(users::Column::Email))
-                            .like(LikeExpr::new(&pattern).escape('\\')),
-                    ),
-            );
+        let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) else {
+            return self.users_by_username(Condition::all(), after, limit).await;
+        };
+        // Usernames are lowercase.
+        let search = search.to_lowercase();
+        let by_name = starts_with(Expr::col(users::Column::Username), &search);
+        let by_email = starts_with(Func::lower(Expr::col(users::Column::Email)).into(), &search);
+        // "username OR email, by username" is no single index range, and a
+        // database that walks the username index filtering on the email reads
+        // most of the table when the matches sit far down it. So: the
+        // username matches through their index, the email matches through
+        // the index on lower(email), merged here while they are few enough.
+        let mut page = self
+            .users_by_username(by_name.clone(), after, limit)
+            .await?;
+        let mut email_matches = users::Entity::find()
+            .select_only()
+            .column(users::Column::Username)
+            .filter(by_email.clone())
+            .filter(Condition::all().add_option(after.map(|a| users::Column::Username.gt(a))))
+            .limit(EMAIL_MATCHES_MERGED + 1)
+            .into_tuple::<String>()
+            .all(&self.db)
+            .await?;
+        if email_matches.len() as u64 > EMAIL_MATCHES_MERGED {
+            let either = Condition::any().add(by_name).add(by_email);
+            return self.users_by_username(either, after, limit).await;
         }
+        email_matches.sort_unstable();
+        let last = page.last().map(|user| user.username.as_str().to_string());
+        let wanted: Vec<String> = email_matches
+            .into_iter()
+            .filter(|name| page.len() < limit as usize || last.as_ref().is_some_and(|l| name < l))
+            .filter(|name| page.iter().all(|user| user.username.as_str() != name))
+            .take(limit as usize)
+            .collect();
+        if !wanted.is_empty() {
+            let rest = Condition::all().add(users::Column::Username.is_in(wanted));
+            page.extend(self.users_by_username(rest, None, limit).await?);
+            page.sort_by(|a, b| a.username.as_str().cmp(b.username.as_str()));
+            page.truncate(limit as usize);
+        }
+        Ok(page)
+    }
+
+    async fn users_by_username(
+        &self,
+        condition: Condition,
+        after: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<User>, StoreError> {
+        let mut select = users::Entity::find()
+            .filter(condition)
+            .order_by_asc(users::Column::Username);
         if let Some(after) = after {
             select = select.filter(users::Column::Username.gt(after));
         }
