@@ -777,3 +777,84 @@ async fn the_openapi_document_describes_the_api() {
     );
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
+
+#[tokio::test]
+async fn an_unlock_lets_a_throttled_user_in_and_a_withdrawn_consent_revokes_tokens() {
+    let app = spawn_app_with(|s| s.login_max_failures_per_account = 2).await;
+    let alice = app.create_user("alice").await;
+    let client = app
+        .create_client(NewClient {
+            first_party: false,
+            ..client_spec("thirdapp", APP1_HOST)
+        })
+        .await;
+    let api = writer(&app).await;
+    let id = alice.id.as_str();
+
+    // Two wrong passwords throttle the account; the right one is refused too.
+    let browser = app.browser();
+    let (verifier, challenge) = pkce_pair();
+    let params = code_params(&client, &challenge, "s", "n");
+    let login = redirect_of(&browser.authorize(&params).await, &app.issuer)
+        .location
+        .to_string();
+    for _ in 0..2 {
+        let wrong = browser
+            .submit_login(&login, "alice", "wrong password")
+            .await;
+        assert_eq!(wrong.status(), 401);
+    }
+    let throttled = browser.submit_login(&login, "alice", PASSWORD).await;
+    assert_eq!(throttled.status(), 429);
+    let audit = json_of(api.get("/audit?action=sign_in").await, 200).await;
+    let outcomes: Vec<_> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(outcomes.contains(&"throttled".to_string()), "{outcomes:?}");
+
+    json_of(
+        api.post(&format!("/users/{id}/unlock"), serde_json::json!({}))
+            .await,
+        200,
+    )
+    .await;
+    let unlocked = browser.submit_login(&login, "alice", PASSWORD).await;
+    let consent = redirect_of(&unlocked, &app.issuer);
+    assert_eq!(consent.location.path(), "/consent", "signed in at last");
+    let html = browser
+        .get(consent.location.as_str())
+        .await
+        .text()
+        .await
+        .expect("consent page");
+    let callback = decide_consent(&app, &browser, &html, "approve").await;
+    let code = callback.param("code").expect("a code");
+    let tokens: serde_json::Value = exchange_code(&app, &client, &code, &verifier)
+        .await
+        .json()
+        .await
+        .expect("tokens");
+    let refresh_token = field(&tokens, "refresh_token");
+
+    // The consent is listed; withdrawing it revokes what the client holds.
+    let consents = json_of(api.get(&format!("/users/{id}/consents")).await, 200).await;
+    assert_eq!(consents[0]["client_id"], "thirdapp");
+    let withdrawn = json_of(
+        api.delete(&format!("/users/{id}/consents/thirdapp")).await,
+        200,
+    )
+    .await;
+    assert_eq!(withdrawn["families_revoked"], 1);
+    assert_eq!(refresh_status(&app, &client, &refresh_token).await, 400);
+    let access = field(&tokens, "access_token");
+    assert_eq!(userinfo(&app, &access).await.status(), 401);
+    let again = redirect_of(&browser.authorize(&params).await, &app.issuer);
+    assert_eq!(
+        again.location.path(),
+        "/consent",
+        "the client has to ask again"
+    );
+}

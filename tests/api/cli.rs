@@ -183,9 +183,25 @@ async fn deleting_a_client_stops_it_at_once() {
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
     let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    let unconfirmed = tessera(
+        &app,
+        &["--json", "client", "delete", "app1", "--confirm", "app2"],
+        None,
+    );
+    assert!(
+        !unconfirmed.status.success(),
+        "a wrong confirmation refuses"
+    );
+    assert_eq!(
+        userinfo(&app, tokens["access_token"].as_str().expect("at"))
+            .await
+            .status(),
+        200,
+        "and the client lives on"
+    );
     json_of(&tessera(
         &app,
-        &["--json", "client", "delete", "app1"],
+        &["--json", "client", "delete", "app1", "--confirm", "app1"],
         None,
     ));
     let access = tokens["access_token"].as_str().expect("at");
@@ -505,4 +521,181 @@ async fn signing_keys_are_listed_and_rotated_from_the_command_line() {
         .await
         .expect("json");
     assert_eq!(jwks["keys"].as_array().expect("keys").len(), 6);
+}
+
+#[tokio::test]
+async fn every_console_operation_has_a_command() {
+    let app = spawn_app_with(|s| s.login_max_failures_per_account = 1).await;
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let (alices, bobs) = (app.browser(), app.browser());
+    let tokens = login_and_exchange(&app, &alices, &client, "alice").await;
+    login_and_exchange(&app, &bobs, &client, "bob").await;
+
+    let updated = json_of(&tessera(
+        &app,
+        &[
+            "--json",
+            "user",
+            "update",
+            "alice",
+            "--email",
+            "Alice.New@Example.com",
+            "--email-verified",
+            "false",
+            "--name",
+            "Alice New",
+        ],
+        None,
+    ));
+    assert_eq!(updated["email"], "Alice.New@Example.com");
+    assert_eq!(updated["email_verified"], false);
+    let admin = json_of(&tessera(
+        &app,
+        &["--json", "user", "grant-admin", "alice"],
+        None,
+    ));
+    assert_eq!(admin["admin"], true);
+    let shown = json_of(&tessera(&app, &["--json", "user", "show", "alice"], None));
+    assert_eq!(shown["name"], "Alice New");
+    assert_eq!(shown["admin"], true);
+    assert_eq!(shown["sessions"].as_array().map(Vec::len), Some(1));
+    assert_eq!(shown["sessions"][0]["clients"], serde_json::json!(["app1"]));
+    let demoted = json_of(&tessera(
+        &app,
+        &["--json", "user", "revoke-admin", "alice"],
+        None,
+    ));
+    assert_eq!(demoted["admin"], false);
+
+    // A new secret replaces the old one.
+    let rotated = json_of(&tessera(
+        &app,
+        &["--json", "client", "rotate-secret", "app1"],
+        None,
+    ));
+    let new_secret = field(&rotated, "client_secret");
+    assert_ne!(Some(new_secret.as_str()), client.secret.as_deref());
+    // Client authentication at /introspect: the old secret stops working
+    // (a server remembers a client for up to a second), the new one works.
+    let introspect_with = |secret: String| {
+        let app = &app;
+        let (id, token) = (client.id.clone(), field(&tokens, "access_token"));
+        async move {
+            app.http()
+                .post(app.url("/introspect"))
+                .basic_auth(id, Some(secret))
+                .form(&[("token", token)])
+                .send()
+                .await
+                .expect("introspect")
+                .status()
+                .as_u16()
+        }
+    };
+    eventually("the old secret to be refused", || {
+        let old = introspect_with(client.secret.clone().expect("secret"));
+        async move { old.await == 401 }
+    })
+    .await;
+    assert_eq!(introspect_with(new_secret).await, 200);
+
+    // Unlock: the counters it resets are the server's only when shared.
+    let browser = app.browser();
+    let login = redirect_of(
+        &browser
+            .authorize(&code_params(&client, &pkce_pair().1, "s", "n"))
+            .await,
+        &app.issuer,
+    )
+    .location
+    .to_string();
+    assert_eq!(
+        browser.submit_login(&login, "bob", "wrong").await.status(),
+        401
+    );
+    assert_eq!(
+        browser.submit_login(&login, "bob", PASSWORD).await.status(),
+        429
+    );
+    let unlock = tessera(&app, &["--json", "user", "unlock", "bob"], None);
+    if app.settings.redis_url.is_some() {
+        json_of(&unlock);
+        let signed_in = browser.submit_login(&login, "bob", PASSWORD).await;
+        assert_eq!(signed_in.status(), 303, "unlocked");
+    } else {
+        assert!(!unlock.status.success());
+        let stderr = String::from_utf8_lossy(&unlock.stderr);
+        assert!(
+            stderr.contains("redis_url") && stderr.contains("console"),
+            "{stderr}"
+        );
+        assert_eq!(
+            browser.submit_login(&login, "bob", PASSWORD).await.status(),
+            429
+        );
+    }
+
+    let overview = json_of(&tessera(&app, &["--json", "overview"], None));
+    assert_eq!(overview["users"], 3, "admin, alice and bob");
+    assert_eq!(overview["clients"], 1);
+    let throttled = if app.settings.redis_url.is_some() {
+        1
+    } else {
+        2
+    };
+    assert_eq!(overview["sign_ins_24h"]["throttled"], throttled);
+
+    let refused = tessera(&app, &["session", "end-all", "--confirm", "yes"], None);
+    assert!(!refused.status.success());
+    assert!(signed_in(&alices, &client).await, "nothing ended");
+    let ended = json_of(&tessera(
+        &app,
+        &[
+            "--json",
+            "session",
+            "end-all",
+            "--confirm",
+            "end all sessions",
+        ],
+        None,
+    ));
+    assert!(ended["sessions_ended"].as_array().map(Vec::len) >= Some(2));
+    assert!(!signed_in(&alices, &client).await && !signed_in(&bobs, &client).await);
+
+    let wrong = tessera(&app, &["user", "delete", "alice", "--confirm", "bob"], None);
+    assert!(!wrong.status.success());
+    let deleted = json_of(&tessera(
+        &app,
+        &["--json", "user", "delete", "alice", "--confirm", "alice"],
+        None,
+    ));
+    assert_eq!(deleted["deleted"], "alice");
+    assert!(
+        !tessera(&app, &["user", "show", "alice"], None)
+            .status
+            .success()
+    );
+
+    let audit = json_of(&tessera(
+        &app,
+        &["--json", "audit", "--actor", "cli", "--limit", "200"],
+        None,
+    ));
+    let actions: std::collections::BTreeSet<_> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| r["action"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for action in [
+        "user.update",
+        "user.grant_admin",
+        "user.revoke_admin",
+        "client.rotate_secret",
+        "user.delete",
+    ] {
+        assert!(actions.contains(action), "{action} in {actions:?}");
+    }
 }

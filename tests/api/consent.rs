@@ -26,22 +26,6 @@ async fn to_consent(browser: &Browser, params: &[(&str, &str)]) -> (String, Stri
     (url, response.text().await.expect("html"))
 }
 
-async fn decide(app: &TestApp, browser: &Browser, html: &str, decision: &str) -> Redirect {
-    let csrf = hidden_field(html, "csrf_token").expect("csrf");
-    let request = hidden_field(html, "request").expect("request");
-    let response = browser
-        .post_form(
-            &app.url("/consent"),
-            &[
-                ("csrf_token", &csrf),
-                ("request", &request),
-                ("decision", decision),
-            ],
-        )
-        .await;
-    redirect_of(&response, &app.issuer)
-}
-
 #[tokio::test]
 async fn a_third_party_client_asks_once_and_the_grant_is_remembered() {
     let app = spawn_app().await;
@@ -54,7 +38,7 @@ async fn a_third_party_client_asks_once_and_the_grant_is_remembered() {
     let (_, html) = to_consent(&browser, &params).await;
     assert!(html.contains("thirdapp app"), "the page names the client");
     assert!(html.contains("email"), "the page lists what is asked");
-    let callback = decide(&app, &browser, &html, "approve").await;
+    let callback = decide_consent(&app, &browser, &html, "approve").await;
     assert!(callback.has_param("code"));
 
     // Same scopes again: no question.
@@ -86,7 +70,7 @@ async fn denying_consent_sends_access_denied_to_the_client() {
         &code_params(&client, &challenge, "deny-state", "n"),
     )
     .await;
-    let callback = decide(&app, &browser, &html, "deny").await;
+    let callback = decide_consent(&app, &browser, &html, "deny").await;
     assert!(callback.location.as_str().starts_with(&client.redirect_uri));
     assert_eq!(callback.param("error").as_deref(), Some("access_denied"));
     assert_eq!(callback.param("state").as_deref(), Some("deny-state"));
@@ -127,7 +111,7 @@ async fn the_consent_form_needs_its_csrf_token() {
     assert!(response.headers().get("location").is_none());
     // The real form still works.
     assert!(
-        decide(&app, &browser, &html, "approve")
+        decide_consent(&app, &browser, &html, "approve")
             .await
             .has_param("code")
     );

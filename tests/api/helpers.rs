@@ -746,3 +746,25 @@ pub fn field(body: &serde_json::Value, name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} in {body}"))
         .to_string()
 }
+
+/// Answer the consent page `html` with `decision` (`approve` or `deny`).
+pub async fn decide_consent(
+    app: &TestApp,
+    browser: &Browser,
+    html: &str,
+    decision: &str,
+) -> Redirect {
+    let csrf = hidden_field(html, "csrf_token").expect("csrf");
+    let request = hidden_field(html, "request").expect("request");
+    let response = browser
+        .post_form(
+            &app.url("/consent"),
+            &[
+                ("csrf_token", &csrf),
+                ("request", &request),
+                ("decision", decision),
+            ],
+        )
+        .await;
+    redirect_of(&response, &app.issuer)
+}

@@ -27,7 +27,12 @@ pub enum ClientCommand {
         client_id: String,
     },
     /// Delete a client with its consents and tokens.
-    Delete { client_id: String },
+    Delete {
+        client_id: String,
+        /// Type the client_id again to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -290,7 +295,10 @@ pub async fn run(
                 ),
             );
         }
-        ClientCommand::Delete { client_id } => {
+        ClientCommand::Delete { client_id, confirm } => {
+            if confirm.trim() != client_id {
+                anyhow::bail!("to delete {client_id}, repeat the client_id with --confirm");
+            }
             admin::clients::delete_client(store, &client_id, &Actor::Cli, now).await?;
             output(
                 json,

@@ -293,6 +293,13 @@ pub async fn run(
             );
         }
         UserCommand::Unlock { username } => {
+            if !store.ephemeral_is_shared() {
+                anyhow::bail!(
+                    "without Redis (setting `redis_url`) the server counts failed sign-ins in its own \
+                     process, out of this command's reach: unlock {username} in the console (/admin) \
+                     or with the admin API, or wait for `login_failure_window` to pass"
+                );
+            }
             let user = admin::users::unlock(store, &username, &Actor::Cli, now).await?;
             output(
                 json,

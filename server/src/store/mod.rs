@@ -74,6 +74,12 @@ impl Store {
         }
     }
 
+    /// Whether codes, sign-in counters and revocation marks live in Redis,
+    /// shared by every process, rather than in this process alone.
+    pub fn ephemeral_is_shared(&self) -> bool {
+        self.ephemeral.is_shared()
+    }
+
     /// Wait until this process queues a back-channel notice (or is woken).
     pub async fn outbox_queued(&self) {
         self.local.outbox.notified().await;
