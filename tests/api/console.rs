@@ -299,6 +299,30 @@ async fn the_console_session_ends_when_idle_and_with_the_sso_session() {
     assert_eq!(redirect_of(&after, &app.issuer).location.path(), "/admin");
 }
 
+#[tokio::test]
+async fn the_console_closes_when_the_admin_role_is_taken_away() {
+    let app = spawn_app().await;
+    let carol = app.create_user("carol").await;
+    let store = &app.services.store;
+    let cli = tessera::domain::Actor::Cli;
+    tessera::admin::users::set_admin(store, &carol.id, true, &cli, app.now())
+        .await
+        .expect("grant");
+    let browser = app.browser();
+    enter(&app, &browser, "carol", PASSWORD).await;
+    let users = browser.get(&app.url("/admin/users")).await;
+    assert_eq!(users.status(), 200, "carol is in the console");
+
+    tessera::admin::users::set_admin(store, &carol.id, false, &cli, app.now())
+        .await
+        .expect("revoke");
+    let after = browser.get(&app.url("/admin/users")).await;
+    assert_eq!(redirect_of(&after, &app.issuer).location.path(), "/admin");
+    assert_eq!(browser.get(&app.url("/admin")).await.status(), 403);
+    let api = browser.get(&app.url("/admin/api/v1/users")).await;
+    assert_eq!(api.status(), 401, "nor the API with the console cookie");
+}
+
 /// Posts console forms with the CSRF token.
 struct Console<'a> {
     app: &'a TestApp,

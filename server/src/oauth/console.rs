@@ -125,8 +125,13 @@ impl Provider {
         let Some(session) = self.store.console_session(&id_hash, now).await? else {
             return Ok(None);
         };
-        let Some(user) = self.store.user_by_id(&session.user_id).await? else {
-            return Ok(None);
+        let user = match self.store.user_by_id(&session.user_id).await? {
+            Some(user) if user.is_admin && !user.disabled => user,
+            // The role was taken away (or the account disabled) meanwhile.
+            _ => {
+                self.store.delete_console_session(&id_hash).await?;
+                return Ok(None);
+            }
         };
         if now - session.last_seen_at >= TOUCH_INTERVAL_SECS {
             self.store
