@@ -526,6 +526,16 @@ async fn the_console_manages_users_clients_sessions_and_keys() {
         .await
         .expect("html");
     assert!(audit_page.contains("user.create"));
+    assert!(
+        audit_page.contains(&format!(
+            "<a href=\"/admin/users/{admin_id}\" title=\"admin:{admin_id}\">admin (admin)</a>"
+        )),
+        "the actor by name, linked to their page: {audit_page}"
+    );
+    assert!(
+        audit_page.contains(&format!("user:{user_id}")),
+        "a deleted user as recorded"
+    );
 
     // End all sessions needs its words typed.
     let refused = console

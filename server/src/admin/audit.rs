@@ -1,8 +1,10 @@
 //! Reading the audit log.
 
+use std::collections::HashMap;
+
 use super::AdminError;
 use super::page::{self, Page};
-use crate::domain::AuditRecord;
+use crate::domain::{AuditRecord, UserId};
 use crate::store::{AuditQuery, Store};
 
 /// Filters of the audit page; `cursor` from the previous page.
@@ -45,4 +47,56 @@ pub async fn audit_page(
         })
         .await?;
     Ok(Page::from_rows(rows, limit, |r| r.id.to_string()))
+}
+
+/// The user a party of the audit log (`user:ID`, `admin:ID`) stands for.
+fn user_of(party: &str) -> Option<UserId> {
+    let (kind, id) = party.split_once(':')?;
+    matches!(kind, "user" | "admin")
+        .then(|| UserId::parse(id))
+        .flatten()
+}
+
+/// The usernames behind the users named in `records` as actor or target,
+/// by party (`user:ID` → `alice`); deleted users are left out.
+pub async fn party_names(
+    store: &Store,
+    records: &[AuditRecord],
+) -> Result<HashMap<String, String>, AdminError> {
+    let parties: Vec<&str> = records
+        .iter()
+        .flat_map(|r| [Some(r.actor.as_str()), r.target.as_deref()])
+        .flatten()
+        .collect();
+    let mut ids: Vec<UserId> = parties.iter().filter_map(|p| user_of(p)).collect();
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    ids.dedup();
+    let names = store.usernames_of(&ids).await?;
+    Ok(parties
+        .into_iter()
+        .filter_map(|party| {
+            let name = names.get(&user_of(party)?)?;
+            Some((party.to_string(), name.clone()))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::user_of;
+
+    #[test]
+    fn users_and_admins_are_parties_with_a_user_id() {
+        let id = "0b6c8f52-0c3e-4b9e-9a55-4e38cdee255e";
+        assert_eq!(
+            user_of(&format!("user:{id}"))
+                .map(|u| u.to_string())
+                .as_deref(),
+            Some(id)
+        );
+        assert!(user_of(&format!("admin:{id}")).is_some());
+        assert!(user_of(&format!("client:{id}")).is_none());
+        assert!(user_of("user:not-a-uuid").is_none());
+        assert!(user_of("cli").is_none());
+    }
 }

@@ -123,6 +123,40 @@ impl Store {
         Ok(username)
     }
 
+    /// The usernames of users `ids` (those that exist), by id: from memory
+    /// where known, the rest in one query.
+    pub async fn usernames_of(
+        &self,
+        ids: &[UserId],
+    ) -> Result<HashMap<UserId, String>, StoreError> {
+        let mut names = HashMap::new();
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.local.usernames.get(id.as_str()) {
+                Some(username) => {
+                    names.insert(id.clone(), username);
+                }
+                None => missing.push(id.as_str()),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(names);
+        }
+        let rows: Vec<(String, String)> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .column(users::Column::Username)
+            .filter(users::Column::Id.is_in(missing))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        for (id, username) in rows {
+            self.local.usernames.put(&id, &username);
+            names.insert(UserId::from_trusted(id), username);
+        }
+        Ok(names)
+    }
+
     pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
         users::Entity::find()
             .filter(users::Column::Username.eq(username.as_str()))

@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 
 use super::rows::AuditRow;
 use super::{Chrome, console_for_page, failed, next_link, page_query, render};
-use crate::admin::audit::{AuditFilter, audit_page};
+use crate::admin::audit::{AuditFilter, audit_page, party_names};
 use crate::http::HttpError;
 use crate::state::AppState;
 
@@ -53,6 +53,9 @@ pub async fn audit_get(
     )
     .await
     .map_err(failed)?;
+    let names = party_names(state.provider.store(), &page.items)
+        .await
+        .map_err(failed)?;
     let next = page.next.as_deref().map(|c| {
         next_link(
             "/admin/audit",
@@ -65,7 +68,11 @@ pub async fn audit_get(
         &req,
         AuditPage {
             chrome: Chrome::new("audit", &console, &state, &query),
-            records: page.items.iter().map(AuditRow::from).collect(),
+            records: page
+                .items
+                .iter()
+                .map(|r| AuditRow::new(r, &names))
+                .collect(),
             f_actor: text("actor").unwrap_or_default(),
             f_action: text("action").unwrap_or_default(),
             f_target: text("target").unwrap_or_default(),

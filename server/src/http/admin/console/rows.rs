@@ -1,5 +1,7 @@
 //! What the console's tables show of users, sessions and audit records.
 
+use std::collections::HashMap;
+
 use crate::domain::{AuditRecord, SessionListing, User};
 use crate::http::format::{describe_user_agent, format_time};
 
@@ -76,24 +78,55 @@ impl From<&SessionListing> for SessionRow {
     }
 }
 
+/// An actor or target of the audit log as the console shows it: a user by
+/// name, linked to their page; a client linked to its page; others as
+/// recorded. `raw` is the recorded party.
+pub struct Party {
+    pub raw: String,
+    pub label: String,
+    pub href: String,
+}
+
+impl Party {
+    fn new(raw: &str, names: &HashMap<String, String>) -> Self {
+        let (kind, id) = raw.split_once(':').unwrap_or((raw, ""));
+        let href = match kind {
+            "user" | "admin" if names.contains_key(raw) => format!("/admin/users/{id}"),
+            "client" if !id.is_empty() => format!("/admin/clients/{id}"),
+            _ => String::new(),
+        };
+        let label = match names.get(raw) {
+            Some(name) if kind == "admin" => format!("{name} (admin)"),
+            Some(name) => name.clone(),
+            None => raw.to_string(),
+        };
+        Self {
+            raw: raw.to_string(),
+            label,
+            href,
+        }
+    }
+}
+
 pub struct AuditRow {
     pub at: String,
-    pub actor: String,
+    pub actor: Party,
     pub action: String,
-    pub target: String,
+    pub target: Party,
     pub outcome: String,
     pub reason: String,
     pub ip: String,
     pub details: String,
 }
 
-impl From<&AuditRecord> for AuditRow {
-    fn from(r: &AuditRecord) -> Self {
+impl AuditRow {
+    /// A record, with users named by `names` (party → username).
+    pub fn new(r: &AuditRecord, names: &HashMap<String, String>) -> Self {
         Self {
             at: format_time(r.at),
-            actor: r.actor.clone(),
+            actor: Party::new(&r.actor, names),
             action: r.action.clone(),
-            target: r.target.clone().unwrap_or_default(),
+            target: Party::new(r.target.as_deref().unwrap_or_default(), names),
             outcome: r.outcome.clone(),
             reason: r.reason.clone().unwrap_or_default(),
             ip: r.ip.clone().unwrap_or_default(),

@@ -9,7 +9,7 @@ use super::rows::{AuditRow, SessionRow, UserRow};
 use super::{
     Chrome, console_for_page, console_form, done, ended, failed, next_link, page_query, render,
 };
-use crate::admin::audit::{AuditFilter, audit_page};
+use crate::admin::audit::{AuditFilter, audit_page, party_names};
 use crate::admin::users::{self, NewUser, UserRef, UserUpdate};
 use crate::admin::{self as use_cases};
 use crate::domain::crypto::random_token;
@@ -217,6 +217,7 @@ pub async fn user_get(
     )
     .await
     .map_err(failed)?;
+    let names = party_names(store, &records.items).await.map_err(failed)?;
     Ok(render(
         &req,
         UserPage {
@@ -232,7 +233,11 @@ pub async fn user_get(
                     granted: format_time(c.granted_at),
                 })
                 .collect(),
-            records: records.items.iter().map(AuditRow::from).collect(),
+            records: records
+                .items
+                .iter()
+                .map(|r| AuditRow::new(r, &names))
+                .collect(),
         },
     ))
 }
