@@ -705,8 +705,24 @@ async fn keys_audit_and_overview_are_read_through_the_api() {
     .await;
     assert_eq!(none_yet["items"].as_array().map(Vec::len), Some(0));
 
+    // A username stands for its user as target (and as actor).
+    let grace = json_of(
+        api.post("/users", serde_json::json!({ "username": "grace" }))
+            .await,
+        201,
+    )
+    .await;
+    let about_grace = json_of(api.get("/audit?target=grace").await, 200).await;
+    assert_eq!(about_grace["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        about_grace["items"][0]["target"],
+        format!("user:{}", field(&grace["user"], "id"))
+    );
+    let by_nobody = json_of(api.get("/audit?actor=nobody").await, 200).await;
+    assert_eq!(by_nobody["items"].as_array().map(Vec::len), Some(0));
+
     let overview = json_of(api.get("/overview").await, 200).await;
-    assert_eq!(overview["users"], 4);
+    assert_eq!(overview["users"], 5);
     assert_eq!(overview["live_sessions"], 0);
 }
 

@@ -537,6 +537,15 @@ async fn the_console_manages_users_clients_sessions_and_keys() {
         "a deleted user as recorded"
     );
 
+    // The administrator by username: what they did as admin and as themselves.
+    let by_name = admin
+        .get(&app.url("/admin/audit?actor=admin"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(by_name.contains("user.create") && by_name.contains("sign_in"));
+
     // End all sessions needs its words typed.
     let refused = console
         .post("/admin/sessions/end-all", vec![("confirm", "yes")])

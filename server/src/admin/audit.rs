@@ -4,17 +4,20 @@ use std::collections::HashMap;
 
 use super::AdminError;
 use super::page::{self, Page};
-use crate::domain::{AuditRecord, UserId};
+use crate::domain::{AuditRecord, UserId, Username};
 use crate::store::{AuditQuery, Store};
 
-/// Filters of the audit page; `cursor` from the previous page.
+/// Filters of the audit page; `cursor` from the previous page. An actor or
+/// target is a party as recorded (`user:ID`, `admin:ID`, `client:ID`,
+/// `session:SID`, `cli`, …) or a username, which stands for that user
+/// (as actor: acting for themselves or as an administrator).
 #[derive(Clone, Debug, Default)]
 pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub target: Option<String>,
-    /// Records about this party, as actor or as target.
-    pub subject: Option<String>,
+    /// Records about this user, as actor (either way) or as target.
+    pub about: Option<UserId>,
     pub since: Option<i64>,
     pub until: Option<i64>,
     pub cursor: Option<String>,
@@ -34,12 +37,26 @@ pub async fn audit_page(
                 .ok_or_else(|| AdminError::BadCursor)?,
         ),
     };
+    let actors = match filter.actor {
+        Some(actor) => match user_named(store, &actor).await? {
+            Some(id) => as_any_party(&id),
+            None => vec![actor],
+        },
+        None => Vec::new(),
+    };
+    let targets = match filter.target {
+        Some(target) => match user_named(store, &target).await? {
+            Some(id) => vec![format!("user:{id}")],
+            None => vec![target],
+        },
+        None => Vec::new(),
+    };
     let rows = store
         .audit_events(&AuditQuery {
             action: filter.action,
-            target: filter.target,
-            actor: filter.actor,
-            subject: filter.subject,
+            targets,
+            actors,
+            subjects: filter.about.as_ref().map(as_any_party).unwrap_or_default(),
             since: filter.since,
             until: filter.until,
             before_id,
@@ -47,6 +64,23 @@ pub async fn audit_page(
         })
         .await?;
     Ok(Page::from_rows(rows, limit, |r| r.id.to_string()))
+}
+
+/// The parties a user appears as: themselves, and as an administrator.
+fn as_any_party(id: &UserId) -> Vec<String> {
+    vec![format!("user:{id}"), format!("admin:{id}")]
+}
+
+/// The user a filter value names when it is a username rather than a
+/// recorded party (those have a `:`, or are `cli`, `system`, `anonymous`).
+async fn user_named(store: &Store, value: &str) -> Result<Option<UserId>, AdminError> {
+    if value.contains(':') || matches!(value, "cli" | "system" | "anonymous") {
+        return Ok(None);
+    }
+    let Ok(username) = Username::parse(value) else {
+        return Ok(None);
+    };
+    Ok(store.user_by_username(&username).await?.map(|u| u.id))
 }
 
 /// The user a party of the audit log (`user:ID`, `admin:ID`) stands for.

@@ -11,13 +11,13 @@ use crate::startup::Services;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    /// Only what this party did (`user:ID`, `admin:ID`, `client:ID`, `cli`, `system`, `anonymous`).
+    /// Only what this party did: a username (as themselves or as administrator), `user:ID`, `admin:ID`, `client:ID`, `cli`, `system`, `anonymous`.
     #[arg(long)]
     pub actor: Option<String>,
     /// Only this action (`sign_in`, `session.end`, `user.disable`, `key.rotate`, …).
     #[arg(long)]
     pub action: Option<String>,
-    /// Only about this target (`user:ID`, `session:SID`, `client:ID`, …).
+    /// Only about this target: a username, `user:ID`, `session:SID`, `client:ID`, …
     #[arg(long)]
     pub target: Option<String>,
     /// From this Unix time on.
@@ -55,7 +55,7 @@ pub async fn audit(services: &Services, args: AuditArgs, json: bool) -> anyhow::
             actor: args.actor,
             action: args.action,
             target: args.target,
-            subject: None,
+            about: None,
             since: args.since,
             until: args.until,
             cursor: args.cursor,

@@ -14,10 +14,12 @@ use crate::domain::{AuditEvent, AuditRecord};
 #[derive(Clone, Debug, Default)]
 pub struct AuditQuery {
     pub action: Option<String>,
-    pub target: Option<String>,
-    pub actor: Option<String>,
-    /// Records about this party either way: as actor or as target.
-    pub subject: Option<String>,
+    /// Records whose target is any of these (none: any target).
+    pub targets: Vec<String>,
+    /// Records whose actor is any of these (none: any actor).
+    pub actors: Vec<String>,
+    /// Records about any of these parties either way: as actor or as target.
+    pub subjects: Vec<String>,
     /// From this time on (Unix seconds, inclusive).
     pub since: Option<i64>,
     /// Before this time (exclusive).
@@ -120,17 +122,17 @@ impl Store {
         if let Some(action) = &query.action {
             select = select.filter(audit_events::Column::Action.eq(action.as_str()));
         }
-        if let Some(target) = &query.target {
-            select = select.filter(audit_events::Column::Target.eq(target.as_str()));
+        if !query.targets.is_empty() {
+            select = select.filter(audit_events::Column::Target.is_in(&query.targets));
         }
-        if let Some(actor) = &query.actor {
-            select = select.filter(audit_events::Column::Actor.eq(actor.as_str()));
+        if !query.actors.is_empty() {
+            select = select.filter(audit_events::Column::Actor.is_in(&query.actors));
         }
-        if let Some(subject) = &query.subject {
+        if !query.subjects.is_empty() {
             select = select.filter(
                 Condition::any()
-                    .add(audit_events::Column::Actor.eq(subject.as_str()))
-                    .add(audit_events::Column::Target.eq(subject.as_str())),
+                    .add(audit_events::Column::Actor.is_in(&query.subjects))
+                    .add(audit_events::Column::Target.is_in(&query.subjects)),
             );
         }
         if let Some(since) = query.since {

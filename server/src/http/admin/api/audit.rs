@@ -13,9 +13,9 @@ use crate::state::AppState;
 /// The audit log, newest first, a page at a time.
 #[utoipa::path(get, path = "/admin/api/v1/audit", tag = "audit",
     params(
-        ("actor" = Option<String>, Query, description = "`user:ID`, `admin:ID`, `client:ID`, `cli`, `system`, `anonymous`"),
+        ("actor" = Option<String>, Query, description = "A username (as themselves or as administrator), `user:ID`, `admin:ID`, `client:ID`, `cli`, `system`, `anonymous`"),
         ("action" = Option<String>, Query, description = "e.g. `sign_in`, `session.end`, `key.rotate`"),
-        ("target" = Option<String>, Query, description = "e.g. `user:ID`, `session:SID`, `client:ID`"),
+        ("target" = Option<String>, Query, description = "A username, or e.g. `user:ID`, `session:SID`, `client:ID`"),
         ("since" = Option<i64>, Query, description = "From this Unix time on"),
         ("until" = Option<i64>, Query, description = "Before this Unix time"),
         ("cursor" = Option<String>, Query, description = "`next` of the previous page"),
@@ -35,7 +35,7 @@ pub async fn audit_list(
             actor: params.get("actor").map(str::to_string),
             action: params.get("action").map(str::to_string),
             target: params.get("target").map(str::to_string),
-            subject: None,
+            about: None,
             since: number(&params, "since")?,
             until: number(&params, "until")?,
             cursor: params.get("cursor").map(str::to_string),

@@ -44,7 +44,7 @@ pub async fn audit_get(
             actor: text("actor"),
             action: text("action"),
             target: text("target"),
-            subject: None,
+            about: None,
             since: parse_local(query.get("since")),
             until: parse_local(query.get("until")),
             cursor: text("cursor"),

@@ -210,7 +210,7 @@ pub async fn user_get(
     let records = audit_page(
         store,
         AuditFilter {
-            subject: Some(format!("user:{}", user.id)),
+            about: Some(user.id.clone()),
             limit: Some(20),
             ..AuditFilter::default()
         },
