@@ -11,54 +11,24 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { createHash, createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash, createPublicKey, verify as verifySignature } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { b64url, claimsOf, freePort, launchChromium, random, startTessera } from './harness.mjs';
 
-const bin = process.env.TESSERA_BIN;
-const chromiumPath = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
 const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../target/console-screenshots');
 const ADMIN_PASSWORD = 'console admin passphrase';
 const BOB_PASSWORD = 'bob has a long passphrase';
 
-const b64url = (buf) => Buffer.from(buf).toString('base64url');
-const random = () => b64url(randomBytes(32));
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-let workdir, env, issuer, port, tessera, serverLog = '';
+let tessera, issuer, serverLog = () => '';
 let rpServer, rpPort, callbacks = [], logoutTokens = [];
 let browser;
 
 before(async () => {
-  assert.ok(bin && existsSync(bin), 'set TESSERA_BIN to the tessera binary');
-  assert.ok(existsSync(chromiumPath), `Chromium not found at ${chromiumPath}`);
   mkdirSync(shots, { recursive: true });
-  workdir = mkdtempSync(path.join(tmpdir(), 'tessera-console-'));
-  port = await freePort();
   rpPort = await freePort();
-  issuer = `http://auth.example.test:${port}`;
-  env = {
-    PATH: process.env.PATH,
-    RUST_LOG: 'info',
-    TESSERA_ISSUER: issuer,
-    TESSERA_BIND: `127.0.0.1:${port}`,
-    TESSERA_DATABASE_URL: `sqlite://${workdir}/tessera.db?mode=rwc`,
-    TESSERA_PEPPER_FILE: `${workdir}/pepper`,
-    TESSERA_COOKIE_DOMAIN: 'example.test',
-    TESSERA_BOOTSTRAP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-  };
 
   // The relying party: its callback, and its back-channel logout endpoint.
   rpServer = createServer((req, res) => {
@@ -78,39 +48,20 @@ before(async () => {
   });
   await new Promise((resolve) => rpServer.listen(rpPort, '127.0.0.1', resolve));
 
-  tessera = spawn(bin, [], { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  tessera.stdout.on('data', (d) => { serverLog += d; });
-  tessera.stderr.on('data', (d) => { serverLog += d; });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
-    } catch { /* not yet */ }
-    assert.ok(Date.now() < deadline, `Tessera did not become ready:\n${serverLog}`);
-    assert.equal(tessera.exitCode, null, `Tessera exited:\n${serverLog}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP auth.example.test 127.0.0.1, MAP app1.example.test 127.0.0.1',
-    ],
-  });
+  tessera = await startTessera({ adminPassword: ADMIN_PASSWORD });
+  issuer = tessera.issuer;
+  serverLog = tessera.log;
+  browser = await launchChromium(['app1.example.test']);
 });
 
 after(async () => {
   await browser?.close();
-  tessera?.kill();
+  tessera?.stop();
   await new Promise((resolve) => rpServer?.close(resolve) ?? resolve());
-  if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
-const api = (p) => `http://127.0.0.1:${port}${p}`;
+const api = (p) => tessera.url(p);
 const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 
 /** Verify a JWS with the key /jwks publishes under its kid; its header and claims. */
 async function verifyWithJwks(token) {
@@ -145,7 +96,7 @@ async function until(what, check) {
 }
 
 test('an administrator ends a user\'s session from the console', async (t) => {
-  t.after(() => { if (t.passed === false) console.error(serverLog); });
+  t.after(() => { if (t.passed === false) console.error(serverLog()); });
   const admin = await (await browser.newContext()).newPage();
 
   // Into the console through the hosted login.
@@ -265,7 +216,7 @@ test('an administrator ends a user\'s session from the console', async (t) => {
 });
 
 test('a key rotation shows in /jwks and an old token still verifies', async (t) => {
-  t.after(() => { if (t.passed === false) console.error(serverLog); });
+  t.after(() => { if (t.passed === false) console.error(serverLog()); });
   const admin = await (await browser.newContext()).newPage();
   await admin.goto(`${issuer}/admin`);
   await admin.fill('#username', 'admin');
@@ -273,8 +224,8 @@ test('a key rotation shows in /jwks and an old token still verifies', async (t) 
   await Promise.all([admin.waitForURL((u) => u.pathname === '/admin'), admin.click('button[type=submit]')]);
 
   // A token signed before the rotation.
-  const created = JSON.parse(execFileSync(bin, ['--json', 'client', 'create', '--name', 'svc', '--id', 'svc',
-    '--grant', 'client_credentials', '--scope', 'api:read'], { cwd: workdir, env, encoding: 'utf8' }));
+  const created = tessera.cli(['client', 'create', '--name', 'svc', '--id', 'svc',
+    '--grant', 'client_credentials', '--scope', 'api:read']);
   const before = await (await fetch(api('/token'), {
     method: 'POST',
     headers: { authorization: basic('svc', created.client_secret), 'content-type': 'application/x-www-form-urlencoded' },

@@ -5,78 +5,42 @@
 // A single-page app on another origin redeems its code and reads userinfo
 // with fetch, under the browser's CORS rules.
 //
-// Needs TESSERA_BIN (the tessera binary) and Chromium at /usr/bin/chromium
-// (or TESSERA_CHROMIUM). Tessera runs as auth.example.test, the client apps as
-// app1.example.test and spa.example.test; Chromium maps them to 127.0.0.1.
+// Tessera runs as auth.example.test, the client apps as app1.example.test and
+// spa.example.test; Chromium maps them to 127.0.0.1 (see harness.mjs).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { b64url, claimsOf, freePort, launchChromium, random, startTessera } from './harness.mjs';
 
-const bin = process.env.TESSERA_BIN;
-const chromiumPath = process.env.TESSERA_CHROMIUM ?? '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
 
-const b64url = (buf) => Buffer.from(buf).toString('base64url');
-const random = () => b64url(randomBytes(32));
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-let workdir, env, issuer, port, tessera, serverLog = '';
+let tessera, issuer, serverLog = () => '';
 let callbackServer, callbackPort, callbacks = [];
 let browser, client, spa;
 
-/** Run a tessera CLI command against the test database; parse its JSON. */
-function cli(args, input) {
-  const out = execFileSync(bin, ['--json', ...args], { cwd: workdir, env, input, encoding: 'utf8', stdio: 'pipe' });
-  return JSON.parse(out);
-}
-
 before(async () => {
-  assert.ok(bin, 'set TESSERA_BIN to the tessera binary');
-  assert.ok(existsSync(bin), `TESSERA_BIN ${bin} does not exist`);
-  assert.ok(existsSync(chromiumPath), `Chromium not found at ${chromiumPath}`);
-
-  workdir = mkdtempSync(path.join(tmpdir(), 'tessera-e2e-'));
-  port = await freePort();
   callbackPort = await freePort();
-  issuer = `http://auth.example.test:${port}`;
-  env = {
-    PATH: process.env.PATH,
-    RUST_LOG: 'info',
-    TESSERA_ISSUER: issuer,
-    TESSERA_BIND: `127.0.0.1:${port}`,
-    TESSERA_DATABASE_URL: `sqlite://${workdir}/tessera.db?mode=rwc`,
-    TESSERA_PEPPER_FILE: `${workdir}/pepper`,
-    TESSERA_COOKIE_DOMAIN: 'example.test',
-    TESSERA_BOOTSTRAP_ADMIN_PASSWORD: random(),
-  };
-
-  // Provision with the CLI, as an operator would.
-  cli(['migrate']);
-  cli(['user', 'create', '--username', 'alice', '--email', 'alice@example.com',
-    '--email-verified', '--name', 'Alice Example', '--password-stdin'], `${PASSWORD}\n`);
-  const created = cli(['client', 'create', '--name', 'App One', '--id', 'app1', '--first-party',
-    '--redirect-uri', `http://app1.example.test:${callbackPort}/callback`]);
-  client = { id: created.client_id, secret: created.client_secret, redirectUri: created.redirect_uris[0] };
-  assert.ok(client.secret, 'the CLI prints the client secret once');
-  const createdSpa = cli(['client', 'create', '--name', 'Single Page', '--id', 'spa', '--first-party',
-    '--public', '--redirect-uri', `http://spa.example.test:${callbackPort}/spa`]);
-  assert.equal(createdSpa.client_secret ?? null, null, 'a public client has no secret');
-  spa = { id: createdSpa.client_id, redirectUri: createdSpa.redirect_uris[0] };
+  tessera = await startTessera({
+    adminPassword: random(),
+    // Provision with the CLI, as an operator would.
+    provision({ cli }) {
+      cli(['migrate']);
+      cli(['user', 'create', '--username', 'alice', '--email', 'alice@example.com',
+        '--email-verified', '--name', 'Alice Example', '--password-stdin'], `${PASSWORD}\n`);
+      const created = cli(['client', 'create', '--name', 'App One', '--id', 'app1', '--first-party',
+        '--redirect-uri', `http://app1.example.test:${callbackPort}/callback`]);
+      client = { id: created.client_id, secret: created.client_secret, redirectUri: created.redirect_uris[0] };
+      assert.ok(client.secret, 'the CLI prints the client secret once');
+      const createdSpa = cli(['client', 'create', '--name', 'Single Page', '--id', 'spa', '--first-party',
+        '--public', '--redirect-uri', `http://spa.example.test:${callbackPort}/spa`]);
+      assert.equal(createdSpa.client_secret ?? null, null, 'a public client has no secret');
+      spa = { id: createdSpa.client_id, redirectUri: createdSpa.redirect_uris[0] };
+    },
+  });
+  issuer = tessera.issuer;
+  serverLog = tessera.log;
 
   // The client application: records what arrives at its callback.
   callbackServer = createServer((req, res) => {
@@ -87,38 +51,15 @@ before(async () => {
   });
   await new Promise((resolve) => callbackServer.listen(callbackPort, '127.0.0.1', resolve));
 
-  tessera = spawn(bin, [], { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  tessera.stdout.on('data', (d) => { serverLog += d; });
-  tessera.stderr.on('data', (d) => { serverLog += d; });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) break;
-    } catch { /* not listening yet */ }
-    assert.ok(Date.now() < deadline, `Tessera did not become ready:\n${serverLog}`);
-    assert.equal(tessera.exitCode, null, `Tessera exited:\n${serverLog}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--host-resolver-rules=MAP auth.example.test 127.0.0.1, MAP app1.example.test 127.0.0.1, MAP spa.example.test 127.0.0.1',
-    ],
-  });
+  browser = await launchChromium(['app1.example.test', 'spa.example.test']);
 });
 
 after(async () => {
   await browser?.close();
-  tessera?.kill();
+  tessera?.stop();
   await new Promise((resolve) => callbackServer?.close(resolve) ?? resolve());
-  if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
-/** An authorization URL with PKCE; returns it with its verifier, state and nonce. */
 function authorizationRequest(app = client) {
   const verifier = random();
   const state = random();
@@ -140,7 +81,7 @@ function authorizationRequest(app = client) {
 /** The client's back end exchanges the code. */
 async function exchange(code, verifier) {
   const basic = Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64');
-  const response = await fetch(`http://127.0.0.1:${port}/token`, {
+  const response = await fetch(tessera.url('/token'), {
     method: 'POST',
     headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, code_verifier: verifier }),
@@ -150,10 +91,9 @@ async function exchange(code, verifier) {
   return body;
 }
 
-const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 
 test('a user signs in through the hosted page and lands on the client callback', async (t) => {
-  t.after(() => { if (t.passed === false) console.error(serverLog); });
+  t.after(() => { if (t.passed === false) console.error(serverLog()); });
   const context = await browser.newContext();
   const page = await context.newPage();
 
@@ -219,7 +159,7 @@ test('a user signs in through the hosted page and lands on the client callback',
 });
 
 test('a single-page app redeems its code and reads userinfo cross-origin', async (t) => {
-  t.after(() => { if (t.passed === false) console.error(serverLog); });
+  t.after(() => { if (t.passed === false) console.error(serverLog()); });
   const context = await browser.newContext();
   const page = await context.newPage();
 
@@ -279,7 +219,7 @@ test('a single-page app redeems its code and reads userinfo cross-origin', async
 });
 
 test('a user signs out, and the app\'s next silent request needs a login', async (t) => {
-  t.after(() => { if (t.passed === false) console.error(serverLog); });
+  t.after(() => { if (t.passed === false) console.error(serverLog()); });
   const context = await browser.newContext();
   const page = await context.newPage();
   const appHost = `app1.example.test:${callbackPort}`;
