@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_core_tables;
 mod m20261202_000001_add_logout_and_revocation;
 mod m20261203_000001_admin_console;
+mod m20261204_000001_security_review;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_core_tables::Migration),
             Box::new(m20261202_000001_add_logout_and_revocation::Migration),
             Box::new(m20261203_000001_admin_console::Migration),
+            Box::new(m20261204_000001_security_review::Migration),
         ]
     }
 }

@@ -39,8 +39,9 @@ pub struct Services {
     pub pepper: Pepper,
 }
 
-/// Connect to the database (running pending migrations) and the ephemeral store.
-pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
+/// Connect to the database (running pending migrations) and the ephemeral
+/// store, whose expiries and caches follow `clock`.
+pub async fn open_services(settings: &Settings, clock: SharedClock) -> anyhow::Result<Services> {
     let pepper = resolve_pepper(settings)?;
     let db = connect_database(&settings.database_url)
         .await
@@ -52,12 +53,16 @@ pub async fn open_services(settings: &Settings) -> anyhow::Result<Services> {
     lock.release().await?;
     let ephemeral = match &settings.redis_url {
         Some(url) => Ephemeral::redis(url, &settings.redis_prefix)
-            .await
-            .with_context(|| "cannot connect to Redis (setting `redis_url`)")?,
-        None => Ephemeral::memory(),
+            .with_context(|| "invalid Redis URL (setting `redis_url`)")?,
+        None => Ephemeral::memory(clock.clone()),
     };
     Ok(Services {
-        store: Store::new(db, ephemeral, secs(settings.access_token_lifetime)),
+        store: Store::new(
+            db,
+            ephemeral,
+            secs(settings.access_token_lifetime),
+            clock,
+        ),
         pepper,
     })
 }
@@ -189,7 +194,13 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let started = Instant::now();
         settings.validate()?;
-        let Services { store, pepper } = open_services(&settings).await?;
+        let Services { store, pepper } = open_services(&settings, clock.clone()).await?;
+        if store.ephemeral_is_shared() {
+            store
+                .ping()
+                .await
+                .context("cannot reach Redis (setting `redis_url`)")?;
+        }
         let now = clock.now();
 
         let keys = load_keys(&store, &KeySealer::new(pepper.clone()), now).await?;
@@ -222,6 +233,7 @@ impl Application {
                 window: settings.login_failure_window,
             },
             key_rotation: rotation_policy(&settings),
+            gateway_cookie: settings.cookie_domain.is_some(),
         };
         let endpoints = routes::endpoints(&settings.issuer);
         let discovery_json =
@@ -319,12 +331,12 @@ mod background {
     /// How often the outbox is polled for notices queued by other replicas
     /// or due for a retry; this replica's own notices ring a bell at once.
     const OUTBOX_POLL: Duration = Duration::from_secs(1);
-    /// How often expired sessions are ended, old records purged and keys
-    /// rotated when due.
-    const SWEEP_EVERY: Duration = Duration::from_secs(60);
+    /// How often (seconds of the injected clock) expired sessions are
+    /// ended, old records purged and keys rotated when due.
+    const SWEEP_EVERY: i64 = 60;
     /// How often keys added elsewhere (another replica, the command line)
     /// are picked up; a new key is published minutes before it signs.
-    const RELOAD_KEYS_EVERY: Duration = Duration::from_secs(10);
+    pub const RELOAD_KEYS_EVERY: i64 = 10;
 
     pub async fn deliver_notices(state: web::Data<AppState>) {
         loop {
@@ -340,7 +352,7 @@ mod background {
 
     pub async fn sweep(state: web::Data<AppState>) {
         loop {
-            tokio::time::sleep(SWEEP_EVERY).await;
+            state.clock.sleep(SWEEP_EVERY).await;
             if let Err(err) = state.provider.sweep(state.now()).await {
                 tracing::warn!(error = %err.description, "expiry sweep failed");
             }
@@ -352,7 +364,7 @@ mod background {
 
     pub async fn reload_keys(state: web::Data<AppState>) {
         loop {
-            tokio::time::sleep(RELOAD_KEYS_EVERY).await;
+            state.clock.sleep(RELOAD_KEYS_EVERY).await;
             if let Err(err) = state.provider.reload_keys().await {
                 tracing::warn!(error = %err.description, "reloading signing keys failed");
             }

@@ -34,13 +34,31 @@ pub struct WebSettings {
 pub struct CookieSettings {
     /// Set `Secure` (and use the `__Host-` prefix where allowed): the issuer is https.
     pub secure: bool,
-    /// Parent domain shared by the SSO cookie, e.g. `example.com`.
+    /// Parent domain of the gateway cookie, e.g. `example.com`; none: no
+    /// gateway cookie at all.
     pub domain: Option<String>,
     pub session_max_age: CookieDuration,
 }
 
 impl CookieSettings {
-    pub const SESSION: &'static str = "tessera_session";
+    /// The host-only cookie that signs a browser in to Tessera itself.
+    /// `__Host-` over https: no sibling subdomain can set or shadow it.
+    pub fn session_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-tessera_session"
+        } else {
+            "tessera_session"
+        }
+    }
+
+    /// The parent-domain cookie that identifies the session to gateways.
+    pub fn gateway_name(&self) -> &'static str {
+        if self.secure {
+            "__Secure-tessera_gateway"
+        } else {
+            "tessera_gateway"
+        }
+    }
 
     /// `__Host-` pins the CSRF cookie to this exact host over https, so a
     /// sibling subdomain cannot plant one.

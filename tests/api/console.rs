@@ -15,8 +15,8 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-/// Sign `username` in on the hosted page reached from `/admin`, and follow
-/// the way back into the console.
+/// Sign `username` in on the console's own sign-in form (what `/admin`
+/// shows without a console session); the form's answer.
 async fn enter(
     app: &TestApp,
     browser: &Browser,
@@ -24,20 +24,30 @@ async fn enter(
     password: &str,
 ) -> reqwest::Response {
     let door = browser.get(&app.url("/admin")).await;
-    let to_login = redirect_of(&door, &app.issuer);
-    assert_eq!(to_login.location.path(), "/login");
-    assert_eq!(to_login.param("return").as_deref(), Some("/admin"));
-    let signed_in = browser
-        .submit_login(to_login.location.as_str(), username, password)
-        .await;
-    let back = redirect_of(&signed_in, &app.issuer);
-    assert_eq!(back.location.path(), "/admin", "back to the console");
-    browser.get(&app.url("/admin")).await
+    assert_eq!(door.status(), 200, "the console's sign-in form");
+    let html = door.text().await.expect("html");
+    assert!(html.contains("action=\"/admin/sign-in\""), "{html}");
+    let csrf = hidden_field(&html, "csrf_token").expect("a CSRF field");
+    browser
+        .post_form(
+            &app.url("/admin/sign-in"),
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", &csrf),
+            ],
+        )
+        .await
 }
 
 /// An administrator inside the console; returns the CSRF token of its forms.
 async fn admin_in_console(app: &TestApp, browser: &Browser) -> String {
     let opened = enter(app, browser, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(
+        redirect_of(&opened, &app.issuer).location.path(),
+        "/admin",
+        "into the console"
+    );
     let cookies = set_cookies(&opened);
     let console = cookies
         .iter()
@@ -55,7 +65,7 @@ async fn admin_in_console(app: &TestApp, browser: &Browser) -> String {
 }
 
 #[tokio::test]
-async fn an_administrator_enters_through_the_hosted_login() {
+async fn an_administrator_enters_through_the_consoles_sign_in_form() {
     let app = spawn_app().await;
     let browser = app.browser();
     let csrf = admin_in_console(&app, &browser).await;
@@ -92,13 +102,22 @@ async fn anyone_else_is_refused() {
     let refused = enter(&app, &browser, "alice", PASSWORD).await;
     assert_eq!(refused.status(), 403);
     assert!(
+        !set_cookies(&refused)
+            .iter()
+            .any(|c| c.starts_with("tessera_admin=") || c.starts_with("tessera_session=")),
+        "neither a console session nor an SSO session"
+    );
+    assert!(
         refused
             .text()
             .await
             .expect("html")
             .contains("Administrators only")
     );
-    // Her SSO session opens no console page or API.
+    // Signed in on the hosted page, her SSO session opens no console page or API.
+    browser
+        .submit_login(&app.url("/login"), "alice", PASSWORD)
+        .await;
     for path in ["/admin/users", "/admin/sessions"] {
         let response = browser.get(&app.url(path)).await;
         assert_eq!(
@@ -226,55 +245,110 @@ async fn forms_need_the_csrf_token_and_the_same_origin() {
 }
 
 #[tokio::test]
-async fn an_old_sign_in_must_give_the_password_again() {
+async fn the_sso_cookie_replayed_to_the_console_mints_nothing_however_fresh_its_sign_in() {
     let app = spawn_app().await;
-    let browser = app.browser();
-    // Signed in eleven minutes ago.
-    let signed_in = browser
+    // The administrator signs in to an ordinary application, just now.
+    let victim = app.browser();
+    let signed_in = victim
         .submit_login(&app.url("/login"), "admin", ADMIN_PASSWORD)
         .await;
     assert_eq!(redirect_of(&signed_in, &app.issuer).location.path(), "/");
-    app.clock.advance(11 * 60);
+    let sso = victim
+        .cookies_for(&app.url("/"))
+        .split("; ")
+        .find(|c| c.starts_with("tessera_session="))
+        .expect("the SSO cookie")
+        .to_string();
 
-    let page = browser.get(&app.url("/admin")).await;
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.expect("html");
-    assert!(html.contains("Confirm it is you"), "{html}");
-    let csrf = hidden_field(&html, "csrf_token").expect("csrf");
-    let wrong = browser
-        .post_form(
-            &app.url("/admin/reauth"),
-            &[
-                ("username", "admin"),
-                ("password", "wrong"),
-                ("csrf_token", &csrf),
-            ],
-        )
-        .await;
+    // A server replays that cookie alone: no Origin, no Sec-Fetch-*.
+    let replay = |path: &str| {
+        app.http()
+            .get(app.url(path))
+            .header("cookie", sso.as_str())
+            .send()
+    };
+    let door = replay("/admin").await.expect("GET /admin");
+    assert_eq!(door.status(), 200, "the sign-in form, nothing more");
+    assert!(
+        !set_cookies(&door)
+            .iter()
+            .any(|c| c.starts_with("tessera_admin=")),
+        "no console cookie from a GET"
+    );
+    assert!(door.text().await.expect("html").contains("/admin/sign-in"));
+    let users = replay("/admin/users").await.expect("GET /admin/users");
+    assert_eq!(redirect_of(&users, &app.issuer).location.path(), "/admin");
+    assert_eq!(
+        replay("/admin/api/v1/users").await.expect("api").status(),
+        401
+    );
+
+    // Even the right password, posted without the console page's origin,
+    // opens nothing.
+    let form = victim.get(&app.url("/admin")).await.text().await.expect("html");
+    let csrf = hidden_field(&form, "csrf_token").expect("csrf");
+    let blind = victim
+        .http
+        .post(app.url("/admin/sign-in"))
+        .form(&[
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(blind.status(), 403);
+    let cross_site = victim
+        .http
+        .post(app.url("/admin/sign-in"))
+        .header("origin", "http://app1.example.test")
+        .header("sec-fetch-site", "same-site")
+        .form(&[
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(cross_site.status(), 403);
+    for response in [&blind, &cross_site] {
+        assert!(
+            !set_cookies(response)
+                .iter()
+                .any(|c| c.starts_with("tessera_admin="))
+        );
+    }
+
+    // The console's own form, from the console's page, with the password.
+    let wrong = enter(&app, &victim, "admin", "wrong").await;
     assert_eq!(wrong.status(), 401);
-    let right = browser
-        .post_form(
-            &app.url("/admin/reauth"),
-            &[
-                ("username", "admin"),
-                ("password", ADMIN_PASSWORD),
-                ("csrf_token", &csrf),
-            ],
-        )
-        .await;
+    let right = enter(&app, &victim, "admin", ADMIN_PASSWORD).await;
     assert_eq!(redirect_of(&right, &app.issuer).location.path(), "/admin");
     assert!(
         set_cookies(&right)
             .iter()
             .any(|c| c.starts_with("tessera_admin="))
     );
-    let overview = browser
-        .get(&app.url("/admin"))
-        .await
-        .text()
-        .await
-        .expect("html");
+    let overview = victim.get(&app.url("/admin")).await.text().await.expect("html");
     assert!(overview.contains("Overview"));
+}
+
+#[tokio::test]
+async fn a_console_session_ends_eight_hours_after_it_began_however_busy() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    admin_in_console(&app, &browser).await;
+    // Used every 20 minutes, it never goes idle...
+    for _ in 0..23 {
+        app.clock.advance(20 * 60);
+        assert_eq!(browser.get(&app.url("/admin/users")).await.status(), 200);
+    }
+    // ...but eight hours after it began it ends.
+    app.clock.advance(20 * 60);
+    let closed = browser.get(&app.url("/admin/users")).await;
+    assert_eq!(redirect_of(&closed, &app.issuer).location.path(), "/admin");
 }
 
 #[tokio::test]
@@ -309,7 +383,8 @@ async fn the_console_closes_when_the_admin_role_is_taken_away() {
         .await
         .expect("grant");
     let browser = app.browser();
-    enter(&app, &browser, "carol", PASSWORD).await;
+    let opened = enter(&app, &browser, "carol", PASSWORD).await;
+    assert_eq!(redirect_of(&opened, &app.issuer).location.path(), "/admin");
     let users = browser.get(&app.url("/admin/users")).await;
     assert_eq!(users.status(), 200, "carol is in the console");
 
@@ -318,7 +393,8 @@ async fn the_console_closes_when_the_admin_role_is_taken_away() {
         .expect("revoke");
     let after = browser.get(&app.url("/admin/users")).await;
     assert_eq!(redirect_of(&after, &app.issuer).location.path(), "/admin");
-    assert_eq!(browser.get(&app.url("/admin")).await.status(), 403);
+    let again = enter(&app, &browser, "carol", PASSWORD).await;
+    assert_eq!(again.status(), 403, "no way back in");
     let api = browser.get(&app.url("/admin/api/v1/users")).await;
     assert_eq!(api.status(), 401, "nor the API with the console cookie");
 }

@@ -5,6 +5,7 @@
 use tessera::config::Settings;
 use tessera::domain::crypto::random_token;
 use tessera::domain::{Client, ClientSecretHash, Secret};
+use tessera::clock::SystemClock;
 use tessera::startup::open_services;
 
 use crate::helpers::*;
@@ -297,7 +298,7 @@ async fn the_sqlite_database_is_readable_by_its_owner_only() {
         pepper_file: dir.join("data").join("pepper"),
         ..Settings::default()
     };
-    let services = open_services(&settings).await.expect("open");
+    let services = open_services(&settings, SystemClock::shared()).await.expect("open");
     services.store.ping().await.expect("ping");
     let mode = |path: &std::path::Path| {
         std::fs::metadata(path)
@@ -316,7 +317,7 @@ async fn the_sqlite_database_is_readable_by_its_owner_only() {
 
     // A file left world-readable by an older version is tightened.
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let services = open_services(&settings).await.expect("reopen");
+    let services = open_services(&settings, SystemClock::shared()).await.expect("reopen");
     assert_eq!(mode(&db), 0o600);
     drop(services);
     let _ = std::fs::remove_dir_all(dir);

@@ -192,7 +192,7 @@ async fn start(
     let state = app.state();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
-    let services = open_services(&settings).await.expect("open services");
+    let services = open_services(&settings, clock.clone()).await.expect("open services");
     TestApp {
         issuer: settings.issuer.clone(),
         base: format!("http://{AUTH_HOST}:{port}"),
@@ -435,8 +435,16 @@ impl Browser {
         self.http.get(url).send().await.expect("GET")
     }
 
+    /// POST a form the way a browser posts one from Tessera's own pages:
+    /// with the page's `Origin`.
     pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http.post(url).form(form).send().await.expect("POST")
+        self.http
+            .post(url)
+            .header("origin", self.issuer.as_str())
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
     }
 
     /// Start an authorization request and return where Tessera sends the browser.
@@ -465,10 +473,6 @@ impl Browser {
         let request = hidden_field(&html, "request");
         if let Some(request) = &request {
             form.push(("request", request.as_str()));
-        }
-        let return_to = hidden_field(&html, "return");
-        if let Some(return_to) = &return_to {
-            form.push(("return", return_to.as_str()));
         }
         self.post_form(&format!("{}/login", self.issuer), &form)
             .await

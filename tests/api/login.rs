@@ -263,48 +263,179 @@ async fn the_login_page_is_a_proper_form_with_protective_headers() {
     assert_eq!(css.status(), 200);
 }
 
+/// `name=value` of the Set-Cookie named `name`, with its attributes.
+fn cookie_named(cookies: &[String], name: &str) -> String {
+    cookies
+        .iter()
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("a {name} cookie in {cookies:?}"))
+        .clone()
+}
+
+fn cookie_value(cookie: &str) -> String {
+    cookie
+        .split_once('=')
+        .and_then(|(_, rest)| rest.split(';').next())
+        .expect("value")
+        .to_string()
+}
+
 #[tokio::test]
-async fn the_session_cookie_is_httponly_lax_and_scoped_to_the_parent_domain() {
+async fn the_session_cookie_is_host_only_and_the_gateway_cookie_has_its_own_secret() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
     let browser = app.browser();
     let url = login_url(&app, &browser, &client).await;
     let response = browser.submit_login(&url, "alice", PASSWORD).await;
-    let cookie = set_cookies(&response)
-        .into_iter()
-        .find(|c| c.starts_with("tessera_session="))
-        .expect("a session cookie");
-    let lower = cookie.to_ascii_lowercase();
-    assert!(lower.contains("httponly"), "{cookie}");
-    assert!(lower.contains("samesite=lax"), "{cookie}");
-    assert!(lower.contains("domain=example.test"), "{cookie}");
-    assert!(lower.contains("path=/"), "{cookie}");
-    assert!(!lower.contains("secure"), "plain http issuer: {cookie}");
-    let value = cookie["tessera_session=".len()..]
-        .split(';')
-        .next()
-        .expect("value");
-    assert!(value.len() >= 22, "at least 128 bits: {value}");
+    let cookies = set_cookies(&response);
+
+    let session = cookie_named(&cookies, "tessera_session");
+    let lower = session.to_ascii_lowercase();
+    assert!(lower.contains("httponly"), "{session}");
+    assert!(lower.contains("samesite=lax"), "{session}");
+    assert!(!lower.contains("domain="), "host-only: {session}");
+    assert!(lower.contains("path=/"), "{session}");
+    assert!(!lower.contains("secure"), "plain http issuer: {session}");
+    assert!(cookie_value(&session).len() >= 22, "at least 128 bits");
+
+    let gateway = cookie_named(&cookies, "tessera_gateway");
+    let lower = gateway.to_ascii_lowercase();
+    assert!(lower.contains("domain=example.test"), "{gateway}");
+    assert!(lower.contains("httponly"), "{gateway}");
+    assert!(lower.contains("samesite=lax"), "{gateway}");
+    assert_ne!(
+        cookie_value(&gateway),
+        cookie_value(&session),
+        "a secret of its own"
+    );
+
+    // What a sibling subdomain receives is the gateway cookie alone.
+    let sibling = browser.cookies_for(&format!("http://{APP1_HOST}/"));
+    assert!(sibling.contains("tessera_gateway="), "{sibling}");
+    assert!(!sibling.contains("tessera_session="), "{sibling}");
+
+    // It is bound to the same session, stored hashed, and ends with it.
+    let (session_row, user) = app
+        .state
+        .provider
+        .gateway_session(Some(&cookie_value(&gateway)), app.now())
+        .await
+        .expect("lookup")
+        .expect("the gateway cookie names the session");
+    assert_eq!(user.username.as_str(), "alice");
+    assert_eq!(
+        session_row.gateway_hash.as_deref(),
+        Some(tessera::domain::crypto::sha256_hex(cookie_value(&gateway).as_bytes()).as_str())
+    );
+    browser.sign_out().await;
+    assert!(
+        app.state
+            .provider
+            .gateway_session(Some(&cookie_value(&gateway)), app.now())
+            .await
+            .expect("lookup")
+            .is_none(),
+        "ended with the session"
+    );
 }
 
 #[tokio::test]
-async fn cookies_are_secure_when_the_issuer_is_https() {
+async fn the_gateway_cookie_replayed_to_tesseras_own_pages_is_no_session() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    let response = browser.submit_login(&url, "alice", PASSWORD).await;
+    let gateway = cookie_named(&set_cookies(&response), "tessera_gateway");
+    let gateway = gateway.split(';').next().expect("name=value").to_string();
+
+    // What a sibling subdomain holds, replayed to Tessera itself.
+    let replay = |path: String| {
+        app.http()
+            .get(app.url(&path))
+            .header("cookie", gateway.as_str())
+            .send()
+    };
+    let (_, challenge) = pkce_pair();
+    let mut silent = url::Url::parse(&app.url("/authorize")).expect("url");
+    silent
+        .query_pairs_mut()
+        .extend_pairs(code_params(&client, &challenge, "s", "n"))
+        .append_pair("prompt", "none");
+    let authorize = replay(format!("/authorize?{}", silent.query().expect("query")))
+        .await
+        .expect("authorize");
+    let answer = redirect_of(&authorize, &app.issuer);
+    assert_eq!(answer.param("error").as_deref(), Some("login_required"));
+
+    let account = replay("/account".into()).await.expect("account");
+    assert_eq!(redirect_of(&account, &app.issuer).location.path(), "/login");
+
+    let console = replay("/admin".into()).await.expect("admin");
+    assert_eq!(console.status(), 200);
+    let html = console.text().await.expect("html");
+    assert!(html.contains("/admin/sign-in"), "only the sign-in form");
+    assert!(!html.contains("value=\"alice\""), "nobody is signed in: {html}");
+
+    let logout = replay("/logout".into()).await.expect("logout");
+    assert_eq!(logout.status(), 200);
+    let html = logout.text().await.expect("html");
+    assert!(!html.contains("alice"), "nobody to sign out: {html}");
+
+    // And the session it belongs to is untouched.
+    assert!(signed_in(&browser, &client).await);
+}
+
+#[tokio::test]
+async fn cookies_are_secure_and_host_prefixed_when_the_issuer_is_https() {
     let app = spawn_app_with(|s| s.issuer = s.issuer.replace("http://", "https://")).await;
-    // The listener itself speaks plain HTTP (TLS ends at a proxy in front).
-    let response = app
-        .http()
+    app.create_user("alice").await;
+    // The listener itself speaks plain HTTP (TLS ends at a proxy in front),
+    // so the cookie jar would not send Secure cookies: handle them by hand.
+    let http = app.http();
+    let page = http
         .get(format!("http://{AUTH_HOST}:{}/login", app.port))
         .send()
         .await
         .expect("login page");
-    let cookies = set_cookies(&response);
-    let csrf = cookies
-        .iter()
-        .find(|c| c.contains("csrf"))
-        .expect("a CSRF cookie");
-    assert!(csrf.starts_with("__Host-"), "{csrf}");
-    assert!(csrf.to_ascii_lowercase().contains("secure"), "{csrf}");
+    let cookies = set_cookies(&page);
+    let csrf_cookie = cookie_named(&cookies, "__Host-tessera_csrf");
+    assert!(
+        csrf_cookie.to_ascii_lowercase().contains("secure"),
+        "{csrf_cookie}"
+    );
+    let html = page.text().await.expect("html");
+    let csrf = hidden_field(&html, "csrf_token").expect("csrf field");
+    let signed_in = http
+        .post(format!("http://{AUTH_HOST}:{}/login", app.port))
+        .header(
+            "cookie",
+            format!("__Host-tessera_csrf={}", cookie_value(&csrf_cookie)),
+        )
+        .form(&[
+            ("username", "alice"),
+            ("password", PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), 303);
+    let cookies = set_cookies(&signed_in);
+    let session = cookie_named(&cookies, "__Host-tessera_session");
+    let lower = session.to_ascii_lowercase();
+    assert!(lower.contains("secure") && lower.contains("path=/"), "{session}");
+    assert!(!lower.contains("domain="), "{session}");
+    let gateway = cookie_named(&cookies, "__Secure-tessera_gateway");
+    let lower = gateway.to_ascii_lowercase();
+    assert!(lower.contains("secure"), "{gateway}");
+    assert!(lower.contains("domain=example.test"), "{gateway}");
+    assert!(
+        !cookies.iter().any(|c| c.starts_with("tessera_session=")),
+        "no unprefixed session cookie over https: {cookies:?}"
+    );
 }
 
 #[tokio::test]

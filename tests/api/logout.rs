@@ -103,16 +103,26 @@ fn set_cookies(response: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
-/// The Set-Cookie that removes the SSO cookie, with the attributes it was set with.
+/// The Set-Cookies that remove the SSO cookies, each with the attributes
+/// it was set with: the host-only session cookie and the gateway cookie.
 fn assert_session_cookie_cleared(response: &reqwest::Response) {
-    let cleared = set_cookies(response)
-        .into_iter()
-        .find(|c| c.starts_with("tessera_session="))
-        .expect("the session cookie is cleared");
-    assert!(cleared.starts_with("tessera_session=;"), "{cleared}");
-    assert!(cleared.contains("Domain=example.test"), "{cleared}");
-    assert!(cleared.contains("Path=/"), "{cleared}");
-    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let cookies = set_cookies(response);
+    let cleared = |name: &str| {
+        cookies
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} is cleared: {cookies:?}"))
+            .clone()
+    };
+    let session = cleared("tessera_session");
+    assert!(session.starts_with("tessera_session=;"), "{session}");
+    assert!(!session.contains("Domain="), "{session}");
+    assert!(session.contains("Path=/"), "{session}");
+    assert!(session.contains("Max-Age=0"), "{session}");
+    let gateway = cleared("tessera_gateway");
+    assert!(gateway.starts_with("tessera_gateway=;"), "{gateway}");
+    assert!(gateway.contains("Domain=example.test"), "{gateway}");
+    assert!(gateway.contains("Max-Age=0"), "{gateway}");
 }
 
 #[tokio::test]

@@ -139,13 +139,19 @@ async fn a_second_app_on_another_subdomain_gets_a_code_without_a_second_login() 
     let browser = app.browser();
     let first = login_and_exchange(&app, &browser, &app1, "alice").await;
 
-    // The SSO cookie is scoped to the parent domain: every subdomain shares it.
-    for host in [AUTH_HOST, APP1_HOST, APP2_HOST] {
+    // The session cookie is Tessera's alone (host-only): SSO needs no
+    // cookie shared with the applications, each sends the browser here.
+    assert!(
+        browser
+            .cookies_for(&format!("http://{AUTH_HOST}/"))
+            .contains("tessera_session=")
+    );
+    for host in [APP1_HOST, APP2_HOST] {
         assert!(
-            browser
+            !browser
                 .cookies_for(&format!("http://{host}/"))
                 .contains("tessera_session="),
-            "the session cookie reaches {host}"
+            "the session cookie never reaches {host}"
         );
     }
 

@@ -125,7 +125,7 @@ async fn a_new_password_or_a_disabled_account_ends_every_session() {
 }
 
 #[tokio::test]
-async fn expired_sessions_are_swept_and_their_apps_told_but_offline_grants_live_on() {
+async fn the_minute_sweep_ends_expired_sessions_and_tells_their_apps_but_offline_grants_live_on() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let rp = TestRp::start().await;
@@ -135,18 +135,29 @@ async fn expired_sessions_are_swept_and_their_apps_told_but_offline_grants_live_
     let browser = app.browser();
     let tokens = login_and_exchange(&app, &browser, &client, "alice").await;
 
-    // Idle for the session's idle lifetime (8 h).
+    // Idle for the session's idle lifetime (8 h). Nobody asks about the
+    // session: the server's own sweep, run every minute of its clock, ends
+    // it and queues the notice.
     app.clock.advance(8 * 3600);
-    let report = app.state.provider.sweep(app.now()).await.expect("sweep");
-    assert_eq!(report.sessions_expired, 1);
-    assert_eq!(report.notices_queued, 1);
-    assert!(!signed_in(&browser, &client).await);
     let received = rp.wait_for(1).await;
     let (_, claims) = verify_with_jwks(&app, &received[0]).await;
     assert_eq!(
         claims["sid"],
         jwt_payload(&field(&tokens, "id_token"))["sid"]
     );
+    assert!(!signed_in(&browser, &client).await);
+    let ended = app
+        .services
+        .store
+        .audit_events(&tessera::store::AuditQuery {
+            action: Some("session.end".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    assert_eq!(ended.len(), 1, "ended once");
+    assert_eq!(ended[0].actor, "system", "by the sweep");
     // offline_access is for exactly this: the refresh token still works.
     assert_eq!(
         refresh_status(&app, &client, &field(&tokens, "refresh_token")).await,

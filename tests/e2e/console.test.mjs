@@ -99,9 +99,10 @@ test('an administrator ends a user\'s session from the console', async (t) => {
   t.after(() => { if (t.passed === false) console.error(serverLog()); });
   const admin = await (await browser.newContext()).newPage();
 
-  // Into the console through the hosted login.
+  // Into the console through its own sign-in form.
   await admin.goto(`${issuer}/admin`);
-  assert.equal(new URL(admin.url()).pathname, '/login');
+  assert.equal(new URL(admin.url()).pathname, '/admin');
+  await shoot(admin, '00-sign-in');
   await admin.fill('#username', 'admin');
   await admin.fill('#password', ADMIN_PASSWORD);
   await Promise.all([admin.waitForURL((u) => u.pathname === '/admin'), admin.click('button[type=submit]')]);

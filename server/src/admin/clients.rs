@@ -146,6 +146,7 @@ pub async fn create_client(
             backchannel_logout_session_required: new.backchannel_logout_session_required,
         },
         scopes: scopes(&new.scopes)?,
+        tokens_valid_after: now,
     })?;
     store
         .insert_client(&client)

@@ -81,7 +81,7 @@ fn name(value: Option<String>) -> Result<Option<String>, AdminError> {
     let value = clean(value);
     if value
         .as_deref()
-        .is_some_and(|v| v.chars().count() > 200 || v.chars().any(char::is_control))
+        .is_some_and(|v| v.chars().count() > 200 || !crate::domain::user::is_displayable(v))
     {
         return Err(AdminError::Invalid(crate::domain::DomainError::InvalidName));
     }
@@ -317,7 +317,7 @@ pub async fn unlock<'a>(
 ) -> Result<User, AdminError> {
     let user = find_user(store, who.into()).await?;
     store
-        .clear_attempts(&format!("acct:{}", user.username))
+        .clear_attempts(&crate::oauth::login::account_throttle_key(&user.username))
         .await?;
     audit(store, actor, "user.unlock", target(&user), json!({}), now).await?;
     Ok(user)

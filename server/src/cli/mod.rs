@@ -74,7 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?
         }
         Command::Migrate => {
-            open_services(&settings).await?;
+            open_services(&settings, SystemClock::shared()).await?;
             output(
                 cli.json,
                 json!({ "migrated": true }),
@@ -82,30 +82,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::User(command) => {
-            let services = open_services(&settings).await?;
+            let services = open_services(&settings, SystemClock::shared()).await?;
             users::run(&services, command, cli.json, now).await?;
         }
         Command::Client(command) => {
-            let services = open_services(&settings).await?;
+            let services = open_services(&settings, SystemClock::shared()).await?;
             let policy = RedirectUriPolicy {
                 allow_http: !settings.issuer_is_https(),
             };
             clients::run(&services, policy, command, cli.json, now).await?;
         }
         Command::Session(command) => {
-            let services = open_services(&settings).await?;
+            let services = open_services(&settings, SystemClock::shared()).await?;
             sessions::run(&services, command, cli.json, now).await?;
         }
         Command::Audit(args) => {
-            let services = open_services(&settings).await?;
+            let services = open_services(&settings, SystemClock::shared()).await?;
             audit::audit(&services, args, cli.json).await?;
         }
         Command::Overview => {
-            let services = open_services(&settings).await?;
+            let services = open_services(&settings, SystemClock::shared()).await?;
             audit::overview(&services, cli.json, now).await?;
         }
         Command::Key(command) => {
-            let services = open_services(&settings).await?;
+            let services = open_services(&settings, SystemClock::shared()).await?;
             keys::run(
                 &services,
                 rotation_policy(&settings),

@@ -178,6 +178,10 @@ pub struct Client {
     pub logout: LogoutRegistration,
     /// The scopes the client may be granted; `None`: the standard OpenID ones.
     pub scopes: Option<Scopes>,
+    /// Access tokens issued before this Unix second no longer count: moved
+    /// forward when the secret is rotated (whoever held the old secret
+    /// loses what they got with it).
+    pub tokens_valid_after: i64,
 }
 
 /// Where a client wants to hear about the end of a session (OIDC RP-Initiated
@@ -207,6 +211,7 @@ pub struct ClientSpec {
     pub created_at: i64,
     pub logout: LogoutRegistration,
     pub scopes: Option<Scopes>,
+    pub tokens_valid_after: i64,
 }
 
 impl Client {
@@ -224,7 +229,7 @@ impl Client {
         }
         if spec.name.trim().is_empty()
             || spec.name.chars().count() > 200
-            || spec.name.chars().any(char::is_control)
+            || !super::user::is_displayable(&spec.name)
         {
             return Err(DomainError::InvalidClient(
                 "the name must be 1 to 200 characters long",
@@ -287,6 +292,7 @@ impl Client {
             created_at: spec.created_at,
             logout: spec.logout,
             scopes: spec.scopes,
+            tokens_valid_after: spec.tokens_valid_after,
         })
     }
 
@@ -306,6 +312,7 @@ impl Client {
             created_at: self.created_at,
             logout: self.logout.clone(),
             scopes: self.scopes.clone(),
+            tokens_valid_after: self.tokens_valid_after,
         }
     }
 
@@ -370,6 +377,7 @@ mod tests {
             created_at: 0,
             logout: LogoutRegistration::default(),
             scopes: None,
+            tokens_valid_after: 0,
         }
     }
 

@@ -1,7 +1,7 @@
 use thiserror::Error;
 
 /// A value that breaks one of the domain's invariants.
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum DomainError {
     #[error("invalid username: {0}")]
     InvalidUsername(&'static str),
@@ -19,7 +19,7 @@ pub enum DomainError {
     UnknownValue { kind: &'static str, value: String },
     #[error("invalid client: {0}")]
     InvalidClient(&'static str),
-    #[error("invalid name: at most 200 characters, and no control characters")]
+    #[error("invalid name: at most 200 characters, and no control or bidirectional formatting characters")]
     InvalidName,
     #[error("invalid session id")]
     InvalidSessionId,

@@ -2,6 +2,7 @@
 //! small value types (`Username`, `RedirectUri`, `Scopes`, …) that wire strings
 //! are parsed into at the edge. Nothing here imports another Tessera module.
 
+pub mod address;
 pub mod audit;
 pub mod authorization;
 pub mod client;

@@ -67,6 +67,10 @@ pub struct Session {
     pub absolute_expires_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// SHA-256 of the secret of the parent-domain cookie that identifies
+    /// this session to gateways (never to Tessera's own pages); none when
+    /// no `cookie_domain` is configured.
+    pub gateway_hash: Option<String>,
 }
 
 impl Session {
@@ -115,6 +119,7 @@ mod tests {
             absolute_expires_at: absolute,
             ip: None,
             user_agent: None,
+            gateway_hash: None,
         }
     }
 

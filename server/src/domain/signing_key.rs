@@ -16,8 +16,11 @@ pub enum KeyState {
     Active,
     /// No longer signing; still published for the tokens it signed.
     Retiring,
-    /// No longer published.
+    /// No longer published: every token it signed has expired.
     Retired,
+    /// Revoked by an operator (it leaked): unpublished at once, and
+    /// nothing it signed verifies.
+    Revoked,
 }
 
 impl KeyState {
@@ -27,11 +30,13 @@ impl KeyState {
             KeyState::Active => "active",
             KeyState::Retiring => "retiring",
             KeyState::Retired => "retired",
+            KeyState::Revoked => "revoked",
         }
     }
 
+    /// In `/jwks`, and trusted to verify what it signed.
     pub fn is_published(self) -> bool {
-        self != KeyState::Retired
+        matches!(self, KeyState::Next | KeyState::Active | KeyState::Retiring)
     }
 }
 
@@ -50,11 +55,16 @@ pub struct SigningKeyMaterial {
     pub deactivated_at: Option<i64>,
     /// Until when it is published.
     pub published_until: Option<i64>,
+    /// Revoked (it leaked): unpublished from then on, and nothing it
+    /// signed verifies any more.
+    pub revoked_at: Option<i64>,
 }
 
 impl SigningKeyMaterial {
     pub fn state(&self, now: i64) -> KeyState {
-        if now < self.activates_at {
+        if self.revoked_at.is_some_and(|at| at <= now) {
+            KeyState::Revoked
+        } else if now < self.activates_at {
             KeyState::Next
         } else if self.deactivated_at.is_none_or(|at| now < at) {
             KeyState::Active
@@ -74,6 +84,7 @@ impl fmt::Debug for SigningKeyMaterial {
             .field("activates_at", &self.activates_at)
             .field("deactivated_at", &self.deactivated_at)
             .field("published_until", &self.published_until)
+            .field("revoked_at", &self.revoked_at)
             .finish_non_exhaustive()
     }
 }
@@ -92,6 +103,7 @@ mod tests {
             activates_at: 300,
             deactivated_at: Some(1000),
             published_until: Some(5000),
+            revoked_at: None,
         };
         assert_eq!(key.state(0), KeyState::Next);
         assert_eq!(key.state(300), KeyState::Active);
@@ -99,5 +111,22 @@ mod tests {
         assert_eq!(key.state(1000), KeyState::Retiring);
         assert_eq!(key.state(5000), KeyState::Retired);
         assert!(!KeyState::Retired.is_published() && KeyState::Next.is_published());
+    }
+
+    #[test]
+    fn a_revoked_key_is_revoked_whatever_else_it_was() {
+        let key = SigningKeyMaterial {
+            kid: "k".into(),
+            alg: SigningAlg::ES256,
+            sealed_private_key: String::new(),
+            created_at: 0,
+            activates_at: 0,
+            deactivated_at: None,
+            published_until: None,
+            revoked_at: Some(100),
+        };
+        assert_eq!(key.state(99), KeyState::Active);
+        assert_eq!(key.state(100), KeyState::Revoked);
+        assert!(!KeyState::Revoked.is_published());
     }
 }

@@ -40,7 +40,7 @@ pub async fn account_get(
     let query = page_query(&req)?;
     let Some(view) = state
         .provider
-        .account(session_token(&req).as_deref(), state.now())
+        .account(session_token(&req, &state.web.cookies).as_deref(), state.now())
         .await
         .map_err(HttpError::page_from)?
     else {
@@ -121,7 +121,7 @@ pub async fn sessions_end_post(
     let ended = state
         .provider
         .end_own_sessions(
-            session_token(&req).as_deref(),
+            session_token(&req, &state.web.cookies).as_deref(),
             form.get("sid"),
             client_ip(&req, &state.web.trusted_proxies),
             state.now(),

@@ -47,7 +47,7 @@ async fn authorize(
         .provider
         .authorize(
             &params,
-            session_token(req).as_deref(),
+            session_token(req, &state.web.cookies).as_deref(),
             ip.as_deref(),
             state.now(),
         )

@@ -31,7 +31,7 @@ async fn show(
 ) -> Result<HttpResponse, HttpError> {
     let page = state
         .provider
-        .consent_page(request_id, session_token(req).as_deref(), state.now())
+        .consent_page(request_id, session_token(req, &state.web.cookies).as_deref(), state.now())
         .await
         .map_err(HttpError::page_from)?;
     let view = match page {
@@ -94,7 +94,7 @@ pub async fn consent_post(
         .provider
         .consent_decision(
             request_id,
-            session_token(&req).as_deref(),
+            session_token(&req, &state.web.cookies).as_deref(),
             approve,
             state.now(),
         )

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::authorize::step_response;
-use super::cookies::{session_cookie, session_token};
+use super::cookies::{session_token, set_session_cookies};
 use super::{HttpError, client_ip, csrf, form_params, page_query, paths, user_agent};
 use crate::domain::Secret;
 use crate::oauth::AuthorizeStep;
@@ -23,19 +23,6 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
     csrf_token: &'a str,
     request_id: Option<&'a str>,
-    /// A page of Tessera's own to go back to after signing in.
-    return_to: Option<&'a str>,
-}
-
-/// Where a sign-in without an authorization request may return: only the
-/// console's own pages (never another site).
-fn return_path(value: Option<&str>) -> Option<&str> {
-    value.filter(|path| {
-        (*path == paths::ADMIN || path.starts_with("/admin/"))
-            && !path.contains("//")
-            && !path.contains('\\')
-            && !path.chars().any(char::is_control)
-    })
 }
 
 const EXPIRED: &str = "This sign-in request has expired or was already completed. Go back to the application and try again.";
@@ -45,7 +32,7 @@ async fn render(
     req: &HttpRequest,
     state: &AppState,
     status: StatusCode,
-    (request_id, return_to): (Option<&str>, Option<&str>),
+    request_id: Option<&str>,
     username: Option<&str>,
     error: Option<&str>,
 ) -> Result<HttpResponse, HttpError> {
@@ -75,7 +62,6 @@ async fn render(
         error,
         csrf_token: &csrf.token,
         request_id,
-        return_to: return_path(return_to),
     };
     Ok(super::page(req, page, status, csrf.cookie))
 }
@@ -85,8 +71,7 @@ pub async fn login_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     let query = page_query(&req)?;
-    let target = (query.get("request"), query.get("return"));
-    render(&req, &state, StatusCode::OK, target, None, None).await
+    render(&req, &state, StatusCode::OK, query.get("request"), None, None).await
 }
 
 pub async fn login_post(
@@ -103,8 +88,7 @@ pub async fn login_post(
         ));
     }
     let request_id = form.get("request");
-    let return_to = return_path(form.get("return"));
-    let target = (request_id, return_to);
+    let target = request_id;
     let username = form.get("username").unwrap_or_default();
     if !csrf::verify(
         &req,
@@ -132,9 +116,9 @@ pub async fn login_post(
         },
     };
     let now = state.now();
-    let current = session_token(&req);
-    let token = match state.provider.login(attempt, current.as_deref(), now).await {
-        Ok(token) => token,
+    let current = session_token(&req, &state.web.cookies);
+    let tokens = match state.provider.login(attempt, current.as_deref(), now).await {
+        Ok(tokens) => tokens,
         Err(LoginError::InvalidCredentials) => {
             let message = "Incorrect username or password.";
             return render(
@@ -166,20 +150,16 @@ pub async fn login_post(
         Some(id) => {
             let step = state
                 .provider
-                .resume_after_login(id, &token, now)
+                .resume_after_login(id, &tokens.session, now)
                 .await
                 .map_err(HttpError::page_from)?;
             step_response(step, StatusCode::SEE_OTHER)
         }
         None => step_response(
-            AuthorizeStep::Redirect(return_to.unwrap_or(paths::HOME).to_string()),
+            AuthorizeStep::Redirect(paths::HOME.to_string()),
             StatusCode::SEE_OTHER,
         ),
     };
-    response
-        .add_cookie(&session_cookie(&state.web.cookies, token))
-        .map_err(|e| {
-            HttpError::page_from(crate::oauth::OAuthError::internal("session cookie", e))
-        })?;
+    set_session_cookies(&mut response, &state.web.cookies, tokens)?;
     Ok(response)
 }

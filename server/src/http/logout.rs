@@ -8,10 +8,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::authorize::redirect_to;
-use super::cookies::{cleared_session_cookie, session_token};
+use super::cookies::{clear_session_cookies, session_token};
 use super::{HttpError, client_ip, csrf, form_params, query_params};
 use crate::oauth::logout::{LogoutConfirmation, LogoutStep};
-use crate::oauth::{OAuthError, Params};
+use crate::oauth::Params;
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
@@ -72,7 +72,7 @@ async fn end_session(
         .provider
         .end_session_request(
             &params,
-            session_token(req).as_deref(),
+            session_token(req, &state.web.cookies).as_deref(),
             confirmed,
             client_ip(req, &state.web.trusted_proxies),
             state.now(),
@@ -91,9 +91,7 @@ async fn end_session(
                 Some(location) => redirect_to(&location, StatusCode::SEE_OTHER),
                 None => super::page(req, SignedOutPage, StatusCode::OK, None),
             };
-            response
-                .add_cookie(&cleared_session_cookie(&state.web.cookies))
-                .map_err(|e| HttpError::page_from(OAuthError::internal("session cookie", e)))?;
+            clear_session_cookies(&mut response, &state.web.cookies)?;
             Ok(response)
         }
     }

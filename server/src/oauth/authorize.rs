@@ -77,6 +77,7 @@ impl Provider {
             &redirect_uri,
             &self.keys(),
             &self.config.issuer,
+            now,
         ) {
             Ok(request) => request,
             Err(error) => {
@@ -272,7 +273,9 @@ impl Provider {
             expires_at: now + self.config.code_lifetime,
         };
         self.store
-            .save_code(&code, &record, Self::secs(self.config.code_lifetime))
+            // Kept a minute past its expiry, so that a late redemption is
+            // told the code expired rather than that it is unknown.
+            .save_code(&code, &record, Self::secs(self.config.code_lifetime + 60))
             .await?;
         Ok(code)
     }

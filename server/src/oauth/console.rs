@@ -1,38 +1,56 @@
-//! Entering the admin console. The SSO cookie is shared with every
-//! subdomain, so it never authorizes an admin action by itself: the console
-//! has a session of its own (its own cookie, host-only), opened only for an
-//! administrator who authenticated within the last ten minutes, ended after
-//! thirty idle minutes and whenever its SSO session ends.
+//! Entering the admin console. The console has a session of its own (its
+//! own host-only cookie), and only one way in: the administrator types
+//! their password on the console's sign-in form. No other cookie, however
+//! fresh its sign-in, opens it. A console session ends after thirty idle
+//! minutes, eight hours after it began, whenever its SSO session ends, and
+//! when the account loses the admin role or is disabled.
 
 use super::login::{LoginAttempt, LoginError};
+use super::session::SessionTokens;
 use super::{OAuthError, Provider};
 use crate::domain::crypto::{KeyPurpose, b64url, constant_time_eq, random_token, sha256_hex};
-use crate::domain::{Session, User, UserId};
+use crate::domain::{Actor, Session, UserId};
 
-/// How recent a sign-in must be to open the console.
-pub const FRESH_AUTH_SECS: i64 = 10 * 60;
 /// A console session unused this long ends.
 pub const CONSOLE_IDLE_SECS: i64 = 30 * 60;
+/// A console session ends this long after it began, however busy.
+pub const CONSOLE_ABSOLUTE_SECS: i64 = 8 * 3600;
 /// Activity is written back at most this often.
 const TOUCH_INTERVAL_SECS: i64 = 60;
 
-/// What a request for the console gets.
+/// Why the console's sign-in form did not open the console.
 #[derive(Debug)]
-pub enum ConsoleEntry {
-    /// Nobody is signed in: the hosted login first.
-    SignIn,
-    /// Signed in, but not an administrator.
-    Forbidden(User),
-    /// An administrator whose sign-in is too old: ask for the password.
-    Reauthenticate(User),
-    /// Welcome: a new console session, with this cookie token.
-    Opened { token: String, user: User },
+pub enum ConsoleSignInError {
+    /// Wrong username or password, a disabled account, or throttled.
+    Login(LoginError),
+    /// The password was right, but the account is no administrator.
+    NotAdmin,
+}
+
+impl From<LoginError> for ConsoleSignInError {
+    fn from(err: LoginError) -> Self {
+        ConsoleSignInError::Login(err)
+    }
+}
+
+impl From<OAuthError> for ConsoleSignInError {
+    fn from(err: OAuthError) -> Self {
+        ConsoleSignInError::Login(LoginError::Internal(err))
+    }
+}
+
+/// What a successful console sign-in sets: the SSO session's cookies (a
+/// fresh sign-in) and the console's own.
+#[derive(Debug)]
+pub struct ConsoleSignIn {
+    pub session: SessionTokens,
+    pub console: String,
 }
 
 /// A console session that is in force.
 #[derive(Clone, Debug)]
 pub struct Console {
-    pub user: User,
+    pub user: crate::domain::User,
     /// SHA-256 of the cookie token: the key of its CSRF token.
     pub id_hash: String,
 }
@@ -52,49 +70,35 @@ impl Console {
 }
 
 impl Provider {
-    /// Open the console for the browser with `sso_token`, if its user may.
-    pub async fn enter_console(
-        &self,
-        sso_token: Option<&str>,
-        now: i64,
-    ) -> Result<ConsoleEntry, OAuthError> {
-        let Some((session, user)) = self.current_session(sso_token, now).await? else {
-            return Ok(ConsoleEntry::SignIn);
-        };
-        if !user.is_admin {
-            return Ok(ConsoleEntry::Forbidden(user));
-        }
-        if now - session.auth_time > FRESH_AUTH_SECS {
-            return Ok(ConsoleEntry::Reauthenticate(user));
-        }
-        let token = self.open_console(&session, &user.id, now).await?;
-        Ok(ConsoleEntry::Opened { token, user })
-    }
-
-    /// The administrator types their password again: a fresh sign-in (a new
-    /// SSO cookie token, same session) and a console session. Returns both
-    /// cookie tokens.
-    pub async fn reauthenticate_for_console(
+    /// The console's sign-in form: the password is checked (counted,
+    /// throttled and audited like any sign-in); an administrator gets a
+    /// fresh SSO sign-in and a new console session bound to it. Anyone else
+    /// gets nothing, not even an SSO session.
+    pub async fn sign_in_to_console(
         &self,
         sso_token: Option<&str>,
         attempt: LoginAttempt,
         now: i64,
-    ) -> Result<(String, String), LoginError> {
-        let Some((_, current)) = self.current_session(sso_token, now).await? else {
-            return Err(LoginError::InvalidCredentials);
-        };
-        if attempt.username.trim().to_lowercase() != current.username.as_str() {
-            return Err(LoginError::InvalidCredentials);
-        }
-        let sso = self.login(attempt, sso_token, now).await?;
-        let Some((session, user)) = self.current_session(Some(&sso), now).await? else {
-            return Err(LoginError::InvalidCredentials);
-        };
+    ) -> Result<ConsoleSignIn, ConsoleSignInError> {
+        let user = self.check_password(&attempt, now).await?;
         if !user.is_admin {
-            return Err(LoginError::InvalidCredentials);
+            self.audit_sign_in(
+                &attempt,
+                Actor::User(user.id.clone()),
+                format!("user:{}", user.id),
+                "failure",
+                Some("not_admin"),
+                now,
+            )
+            .await?;
+            return Err(ConsoleSignInError::NotAdmin);
         }
-        let console = self.open_console(&session, &user.id, now).await?;
-        Ok((sso, console))
+        let session = self.sign_in(&user, &attempt, sso_token, now).await?;
+        let Some((sso, _)) = self.current_session(Some(&session.session), now).await? else {
+            return Err(OAuthError::internal("console sign-in", "the new session is gone").into());
+        };
+        let console = self.open_console(&sso, &user.id, now).await?;
+        Ok(ConsoleSignIn { session, console })
     }
 
     async fn open_console(
@@ -125,6 +129,10 @@ impl Provider {
         let Some(session) = self.store.console_session(&id_hash, now).await? else {
             return Ok(None);
         };
+        if now - session.created_at >= CONSOLE_ABSOLUTE_SECS {
+            self.store.delete_console_session(&id_hash).await?;
+            return Ok(None);
+        }
         let user = match self.store.user_by_id(&session.user_id).await? {
             Some(user) if user.is_admin && !user.disabled => user,
             // The role was taken away (or the account disabled) meanwhile.

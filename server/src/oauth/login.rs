@@ -1,13 +1,15 @@
 //! Password sign-in on the hosted login page. Unknown users cost the same
 //! argon2id work as known ones and get the same answer. Every attempt is
-//! counted, per account and per client IP, atomically and *before* the
-//! password is checked; a success takes its count back. Past the limit the
-//! password is not even checked until the window passes, so parallel guesses
-//! get no more tries than serial ones.
+//! counted, per client address (an IPv6 /64) and per account, atomically and
+//! *before* the password is checked; a success takes its count back. Past
+//! the limit the password is not even checked until the window passes, so
+//! parallel guesses get no more tries than serial ones. Counter keys are
+//! bounded: the account's is a hash of the normalized username.
 
-use super::session::ClientInfo;
+use super::session::{ClientInfo, SessionTokens};
 use super::{OAuthError, Provider};
-use crate::domain::{Actor, AuditEvent, Secret, Username};
+use crate::domain::crypto::sha256_hex;
+use crate::domain::{Actor, AuditEvent, Secret, User, Username, address};
 
 #[derive(Debug)]
 pub struct LoginAttempt {
@@ -44,43 +46,120 @@ pub struct LoginContext {
     pub login_hint: Option<String>,
 }
 
+/// The counter of failed sign-ins for one account: keyed by a hash of the
+/// normalized username, so a key is small whatever was typed.
+pub fn account_throttle_key(username: &Username) -> String {
+    format!("acct:{}", &sha256_hex(username.as_str().as_bytes())[..32])
+}
+
+/// The counter of failed sign-ins from one address (an IPv6 /64).
+fn address_throttle_key(ip: &str) -> String {
+    format!("ip:{}", address::per_address(ip))
+}
+
+/// What the audit log names as the target of an attempt with an unknown
+/// or unusable username: at most 64 characters of what was typed.
+fn attempted_name(typed: &str) -> String {
+    let shown: String = typed.trim().chars().take(64).collect();
+    format!("username:{}", shown.to_lowercase())
+}
+
 impl Provider {
     /// Verify a username and password and start a session. Returns the new
-    /// session cookie token.
+    /// session's cookie tokens.
+    ///
+    /// The address is counted first: a request from an address past its
+    /// limit touches nothing else (no counter for the name it tried, and one
+    /// audit record per address and window, not one per request). Only then
+    /// is the account counted, by the normalized username.
     pub async fn login(
         &self,
         attempt: LoginAttempt,
         current_session_token: Option<&str>,
         now: i64,
-    ) -> Result<String, LoginError> {
-        let throttle = self.config.login_throttle;
-        let account_key = format!("acct:{}", attempt.username.trim().to_lowercase());
-        let ip_key = attempt.client.ip.as_ref().map(|ip| format!("ip:{ip}"));
-        let account_count = self
-            .store
-            .count_attempt(&account_key, throttle.window)
+    ) -> Result<SessionTokens, LoginError> {
+        let user = self.check_password(&attempt, now).await?;
+        self.sign_in(&user, &attempt, current_session_token, now)
+            .await
+    }
+
+    /// Start (or renew) the session of `user`, whose password was just
+    /// checked, and record the successful sign-in.
+    pub(super) async fn sign_in(
+        &self,
+        user: &User,
+        attempt: &LoginAttempt,
+        current_session_token: Option<&str>,
+        now: i64,
+    ) -> Result<SessionTokens, LoginError> {
+        let previous = self
+            .current_session(current_session_token, now)
+            .await?
+            .map(|(s, _)| s);
+        let tokens = self
+            .start_session(
+                user,
+                vec!["pwd".to_string()],
+                previous,
+                &attempt.client,
+                now,
+            )
             .await?;
-        let ip_count = match &ip_key {
-            Some(key) => self.store.count_attempt(key, throttle.window).await?,
-            None => 0,
-        };
-        let attempted = attempt.username.trim().to_lowercase();
-        let by_name = format!(
-            "username:{}",
-            attempted.chars().take(64).collect::<String>()
-        );
-        if account_count > throttle.max_failures_per_account
-            || ip_count > throttle.max_failures_per_ip
+        tracing::info!(outcome = "success", user_id = %user.id, "sign-in attempt");
+        self.audit_sign_in(
+            attempt,
+            Actor::User(user.id.clone()),
+            format!("user:{}", user.id),
+            "success",
+            None,
+            now,
+        )
+        .await?;
+        Ok(tokens)
+    }
+
+    /// Count the attempt, then check the username and password: the user
+    /// they belong to, if the account may sign in. Failures are audited.
+    pub(super) async fn check_password(
+        &self,
+        attempt: &LoginAttempt,
+        now: i64,
+    ) -> Result<User, LoginError> {
+        let throttle = self.config.login_throttle;
+        if let Some(ip) = &attempt.client.ip {
+            let key = address_throttle_key(ip);
+            if self.store.count_attempt(&key, throttle.window).await?
+                > throttle.max_failures_per_ip
+            {
+                tracing::info!(outcome = "throttled", "sign-in attempt");
+                if self
+                    .store
+                    .first_throttled_in_window(&key, throttle.window)
+                    .await?
+                {
+                    let target = attempted_name(&attempt.username);
+                    self.audit_sign_in(attempt, Actor::Anonymous, target, "throttled", None, now)
+                        .await?;
+                }
+                return Err(LoginError::Throttled);
+            }
+        }
+        let username = Username::parse(&attempt.username).ok();
+        let account_key = username.as_ref().map(account_throttle_key);
+        if let Some(key) = &account_key
+            && self.store.count_attempt(key, throttle.window).await?
+                > throttle.max_failures_per_account
         {
             tracing::info!(outcome = "throttled", "sign-in attempt");
-            self.audit_sign_in(&attempt, Actor::Anonymous, by_name, "throttled", None, now)
+            let target = attempted_name(&attempt.username);
+            self.audit_sign_in(attempt, Actor::Anonymous, target, "throttled", None, now)
                 .await?;
             return Err(LoginError::Throttled);
         }
 
-        let user = match Username::parse(&attempt.username) {
-            Ok(username) => self.store.user_by_username(&username).await?,
-            Err(_) => None,
+        let user = match &username {
+            Some(username) => self.store.user_by_username(username).await?,
+            None => None,
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
         let verified = self.passwords.verify(hash, attempt.password.clone()).await;
@@ -89,12 +168,12 @@ impl Provider {
             other => {
                 tracing::info!(outcome = "failure", "sign-in attempt");
                 let (target, reason) = match &other {
-                    None => (by_name, "unknown_user"),
+                    None => (attempted_name(&attempt.username), "unknown_user"),
                     Some(user) if !verified => (format!("user:{}", user.id), "wrong_password"),
                     Some(user) => (format!("user:{}", user.id), "disabled"),
                 };
                 self.audit_sign_in(
-                    &attempt,
+                    attempt,
                     Actor::Anonymous,
                     target,
                     "failure",
@@ -105,39 +184,19 @@ impl Provider {
                 return Err(LoginError::InvalidCredentials);
             }
         };
-        self.store.clear_attempts(&account_key).await?;
-        if let Some(key) = &ip_key {
-            self.store.uncount_attempt(key).await?;
+        if let Some(key) = &account_key {
+            self.store.clear_attempts(key).await?;
         }
-
-        let previous = self
-            .current_session(current_session_token, now)
-            .await?
-            .map(|(s, _)| s);
-        let token = self
-            .start_session(
-                &user,
-                vec!["pwd".to_string()],
-                previous,
-                &attempt.client,
-                now,
-            )
-            .await?;
-        tracing::info!(outcome = "success", user_id = %user.id, "sign-in attempt");
-        self.audit_sign_in(
-            &attempt,
-            Actor::User(user.id.clone()),
-            format!("user:{}", user.id),
-            "success",
-            None,
-            now,
-        )
-        .await?;
-        Ok(token)
+        if let Some(ip) = &attempt.client.ip {
+            self.store
+                .uncount_attempt(&address_throttle_key(ip))
+                .await?;
+        }
+        Ok(user)
     }
 
     /// Every sign-in attempt goes to the audit log: who, how it went, from where.
-    async fn audit_sign_in(
+    pub(super) async fn audit_sign_in(
         &self,
         attempt: &LoginAttempt,
         actor: Actor,

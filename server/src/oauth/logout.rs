@@ -3,8 +3,8 @@
 //! sessions through [`super::ending`].
 //!
 //! At the end-session endpoint a valid `id_token_hint` (our signature, our
-//! issuer; expired ones accepted, §2) for the signed-in user ends the
-//! session at once. Anything less, and the user is asked to confirm with a
+//! issuer; expired ones accepted, §2) for the signed-in user's current
+//! session (its `sid`) ends the session at once. Anything less, and the user is asked to confirm with a
 //! CSRF-protected form first (§2 "MUST ask the End-User"). The browser goes
 //! back to `post_logout_redirect_uri` only if it exactly matches one the
 //! client registered (§3), and only when the client is identified by the hint
@@ -59,6 +59,8 @@ pub struct LogoutConfirmation {
 struct HintClaims {
     sub: String,
     aud: String,
+    #[serde(default)]
+    sid: Option<String>,
 }
 
 /// What the account page shows.
@@ -71,7 +73,8 @@ pub struct AccountView {
 
 /// A request that passed every check, and what it may do.
 struct Checked {
-    hint_sub: Option<String>,
+    /// The `sub` and `sid` of the `id_token_hint`.
+    hint: Option<(String, Option<String>)>,
     client: Option<Client>,
     /// The registered URI to return to, with `state` appended.
     redirect: Option<String>,
@@ -89,7 +92,7 @@ impl Provider {
         ip: Option<String>,
         now: i64,
     ) -> Result<LogoutStep, OAuthError> {
-        let checked = match self.check_logout_request(params).await? {
+        let checked = match self.check_logout_request(params, now).await? {
             Ok(checked) => checked,
             Err(message) => return Ok(LogoutStep::ErrorPage(message)),
         };
@@ -101,10 +104,12 @@ impl Provider {
                 redirect: checked.redirect,
             });
         };
-        let hint_matches = checked
-            .hint_sub
-            .as_deref()
-            .is_some_and(|sub| sub == user.id.as_str());
+        // The hint must name this very session: an old ID token of the same
+        // user (another session's, or one taken from a log) ends nothing
+        // without the user's confirmation.
+        let hint_matches = checked.hint.as_ref().is_some_and(|(sub, sid)| {
+            sub == user.id.as_str() && sid.as_deref() == Some(session.sid.as_str())
+        });
         if !hint_matches && !confirmed {
             return Ok(LogoutStep::Confirm(LogoutConfirmation {
                 client_name: checked.client.as_ref().map(|c| c.name.clone()),
@@ -136,6 +141,7 @@ impl Provider {
     async fn check_logout_request(
         &self,
         params: &Params,
+        now: i64,
     ) -> Result<Result<Checked, String>, OAuthError> {
         if let Err(name) = params.reject_repeated() {
             return Ok(Err(format!("The {name} parameter is repeated.")));
@@ -153,7 +159,7 @@ impl Provider {
             Some(token) => {
                 match self
                     .keys()
-                    .verify::<HintClaims>(token, &["JWT"], &self.config.issuer)
+                    .verify::<HintClaims>(token, &["JWT"], &self.config.issuer, now)
                 {
                     Ok(claims) => Some(claims),
                     Err(_) => {
@@ -205,7 +211,7 @@ impl Provider {
             .filter_map(|name| params.get(name).map(|v| (*name, v.to_string())))
             .collect();
         Ok(Ok(Checked {
-            hint_sub: hint.map(|h| h.sub),
+            hint: hint.map(|h| (h.sub, h.sid)),
             client,
             redirect,
             carry,

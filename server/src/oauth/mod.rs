@@ -63,6 +63,8 @@ pub struct ProviderConfig {
     pub pending_lifetime: i64,
     pub pending_limits: PendingLimits,
     pub login_throttle: LoginThrottle,
+    /// Give each session a parent-domain gateway cookie (`cookie_domain`).
+    pub gateway_cookie: bool,
     pub key_rotation: RotationPolicy,
 }
 

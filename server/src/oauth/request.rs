@@ -21,6 +21,7 @@ pub fn authorization_request(
     redirect_uri: &RedirectUri,
     keys: &KeySet,
     issuer: &str,
+    now: i64,
 ) -> Result<AuthorizationRequest, OAuthError> {
     if let Some(name) = params.first_repeated() {
         return Err(OAuthError::invalid_request(format!(
@@ -92,7 +93,7 @@ pub fn authorization_request(
     };
     let id_token_hint_sub = match params.get("id_token_hint") {
         None => None,
-        Some(hint) => Some(hint_subject(keys, hint, issuer)?),
+        Some(hint) => Some(hint_subject(keys, hint, issuer, now)?),
     };
 
     Ok(AuthorizationRequest {
@@ -159,12 +160,12 @@ fn parse_prompt(value: Option<&str>) -> Result<Prompt, OAuthError> {
 
 /// The subject of an ID token we issued. Expired hints are fine (OIDC Core
 /// §3.1.2.1: the hint identifies, it does not authenticate).
-fn hint_subject(keys: &KeySet, hint: &str, issuer: &str) -> Result<String, OAuthError> {
+fn hint_subject(keys: &KeySet, hint: &str, issuer: &str, now: i64) -> Result<String, OAuthError> {
     #[derive(Deserialize)]
     struct Hint {
         sub: String,
     }
-    keys.verify::<Hint>(hint, &["JWT"], issuer)
+    keys.verify::<Hint>(hint, &["JWT"], issuer, now)
         .map(|hint| hint.sub)
         .map_err(|_| {
             OAuthError::invalid_request("id_token_hint is not an ID token from this issuer")

@@ -101,6 +101,7 @@ impl Provider {
             token,
             &super::tokens::ACCESS_TOKEN_TYPES,
             &self.config.issuer,
+            now,
         ) else {
             return Ok(Revoked::Nothing);
         };

@@ -1,6 +1,8 @@
 //! SSO sessions (OIDC Core §3.1.2.3). The browser carries a random 256-bit
 //! token; the store keeps only its SHA-256, with the user, auth_time, amr,
-//! client IP, user agent and both expiries.
+//! client IP, user agent and both expiries. Where gateways are served (a
+//! `cookie_domain`), the session has a second random secret for the
+//! parent-domain cookie, also stored hashed, which only gateways accept.
 
 use super::ending::EndSessions;
 use super::{OAuthError, Provider};
@@ -11,6 +13,21 @@ use crate::store::StoreError;
 /// Activity is written back at most this often, so busy sessions do not turn
 /// every request into a database write.
 const TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// The cookie values of a session that just started or was renewed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionTokens {
+    /// For the host-only cookie: signs the browser in to Tessera.
+    pub session: String,
+    /// For the parent-domain cookie: identifies the session to gateways.
+    pub gateway: Option<String>,
+}
+
+impl std::fmt::Debug for SessionTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionTokens(***)")
+    }
+}
 
 /// Where a new session is being started from.
 #[derive(Clone, Debug, Default)]
@@ -72,10 +89,35 @@ impl Provider {
         Ok(Some((session, user)))
     }
 
+    /// The live session behind a gateway cookie, with its user: what a
+    /// gateway may know. Tessera's own pages never ask this.
+    pub async fn gateway_session(
+        &self,
+        gateway_token: Option<&str>,
+        now: i64,
+    ) -> Result<Option<(Session, User)>, OAuthError> {
+        let Some(token) = gateway_token.filter(|t| !t.is_empty() && t.len() <= 128) else {
+            return Ok(None);
+        };
+        let Some(session) = self
+            .store
+            .session_by_gateway_hash(&sha256_hex(token.as_bytes()))
+            .await?
+        else {
+            return Ok(None);
+        };
+        if !session.is_active(now) {
+            return Ok(None);
+        }
+        let Some(user) = self.store.user_by_id(&session.user_id).await? else {
+            return Ok(None);
+        };
+        Ok(user.can_sign_in().then_some((session, user)))
+    }
+
     /// Start a session for `user` who just authenticated with `amr`. A previous
     /// session of the same user keeps its `sid` (so relying parties still
-    /// recognise it) but gets a new token; any other previous session ends.
-    /// Returns the new cookie token.
+    /// recognise it) but gets new tokens; any other previous session ends.
     pub(super) async fn start_session(
         &self,
         user: &User,
@@ -83,13 +125,16 @@ impl Provider {
         previous: Option<Session>,
         client: &ClientInfo,
         now: i64,
-    ) -> Result<String, OAuthError> {
-        let token = random_token(32);
+    ) -> Result<SessionTokens, OAuthError> {
+        let tokens = SessionTokens {
+            session: random_token(32),
+            gateway: self.config.gateway_cookie.then(|| random_token(32)),
+        };
         let (ip, user_agent) = client.clamped();
         let lifetimes = self.config.sessions;
         let absolute_expires_at = now + lifetimes.absolute_secs;
         let session = Session {
-            id_hash: sha256_hex(token.as_bytes()),
+            id_hash: sha256_hex(tokens.session.as_bytes()),
             sid: SessionId::generate(),
             user_id: user.id.clone(),
             auth_time: now,
@@ -100,6 +145,7 @@ impl Provider {
             absolute_expires_at,
             ip,
             user_agent,
+            gateway_hash: tokens.gateway.as_ref().map(|g| sha256_hex(g.as_bytes())),
         };
         match previous {
             Some(old) if old.user_id == user.id => {
@@ -109,7 +155,7 @@ impl Provider {
                     ..session.clone()
                 };
                 match self.store.replace_session(&old.id_hash, &renewed).await {
-                    Ok(()) => return Ok(token),
+                    Ok(()) => return Ok(tokens),
                     // Ended meanwhile: start afresh under a new sid.
                     Err(StoreError::NotFound) => {}
                     Err(other) => return Err(other.into()),
@@ -130,6 +176,6 @@ impl Provider {
             None => {}
         }
         self.store.insert_session(&session).await?;
-        Ok(token)
+        Ok(tokens)
     }
 }

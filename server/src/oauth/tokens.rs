@@ -191,7 +191,7 @@ impl Provider {
     ) -> Result<AccessTokenClaims, OAuthError> {
         let claims: AccessTokenClaims = self
             .keys()
-            .verify(token, &ACCESS_TOKEN_TYPES, &self.config.issuer)
+            .verify(token, &ACCESS_TOKEN_TYPES, &self.config.issuer, now)
             .map_err(|e: VerifyError| OAuthError::invalid_token(e.to_string()))?;
         if now >= claims.exp {
             return Err(OAuthError::invalid_token("the access token has expired"));

@@ -13,6 +13,7 @@ pub struct ConsoleSession {
     pub id_hash: String,
     pub sid: SessionId,
     pub user_id: UserId,
+    pub created_at: i64,
     pub last_seen_at: i64,
     pub idle_expires_at: i64,
 }
@@ -77,6 +78,7 @@ impl Store {
             id_hash: row.id_hash,
             sid: SessionId::from_trusted(row.sid),
             user_id: UserId::from_trusted(row.user_id),
+            created_at: row.created_at,
             last_seen_at: row.last_seen_at,
             idle_expires_at: row.idle_expires_at,
         }))

@@ -1,7 +1,4 @@
-use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -15,40 +12,13 @@ use crate::domain::{
     RedirectUri, Scopes, SigningAlg,
 };
 
-/// Clients by id, each remembered for a second: authenticating a client at
-/// `/token` or `/introspect` then costs no query, and a change made on
-/// another replica is seen within a second (at once on this one).
-#[derive(Debug, Default)]
-pub(super) struct ClientCache(Mutex<HashMap<String, (Option<Client>, Instant)>>);
-
-impl ClientCache {
-    const TTL: Duration = Duration::from_secs(1);
-    const MAX: usize = 10_000;
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Option<Client>, Instant)>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// `Some(answer)` if a fresh answer (which may be "no such client") is known.
-    fn get(&self, id: &str) -> Option<Option<Client>> {
-        self.lock()
-            .get(id)
-            .filter(|(_, at)| at.elapsed() < Self::TTL)
-            .map(|(client, _)| client.clone())
-    }
-
-    fn put(&self, id: &str, client: Option<Client>) {
-        let mut map = self.lock();
-        if map.len() >= Self::MAX {
-            map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
-        }
-        map.insert(id.to_string(), (client, Instant::now()));
-    }
-
-    fn forget(&self, id: &str) {
-        self.lock().remove(id);
-    }
-}
+/// Clients by id are remembered this long (seconds of the injected clock):
+/// authenticating a client at `/token` or `/introspect` then costs no query,
+/// and a change made on another replica is seen within a second (at once on
+/// this one).
+const CLIENT_TTL: i64 = 1;
+/// At most this many clients are remembered.
+pub(super) const CACHED_CLIENTS: usize = 10_000;
 
 fn corrupt(column: &str, err: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("clients.{column}: {err}"))
@@ -101,6 +71,7 @@ impl TryFrom<clients::Model> for Client {
                 backchannel_logout_session_required: row.backchannel_logout_session_required,
             },
             scopes,
+            tokens_valid_after: row.tokens_valid_after,
         })
         .map_err(|e| corrupt("row", e))
     }
@@ -134,6 +105,7 @@ fn active_model(client: &Client) -> Result<clients::ActiveModel, StoreError> {
         backchannel_logout_session_required: Set(client.logout.backchannel_logout_session_required),
         access_token_alg: Set(client.access_token_alg.as_str().to_string()),
         scopes: Set(scopes),
+        tokens_valid_after: Set(client.tokens_valid_after),
     })
 }
 
@@ -141,7 +113,7 @@ impl Store {
     /// Fails with `Conflict` when the client id is taken.
     pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
         active_model(client)?.insert(&self.db).await?;
-        self.local.clients.forget(client.id.as_str());
+        self.local.clients.remove(&client.id.to_string());
         Ok(())
     }
 
@@ -152,7 +124,7 @@ impl Store {
             .filter(clients::Column::Id.eq(client.id.as_str()))
             .exec(&self.db)
             .await?;
-        self.local.clients.forget(client.id.as_str());
+        self.local.clients.remove(&client.id.to_string());
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
@@ -173,7 +145,7 @@ impl Store {
             .filter(clients::Column::Id.eq(id.as_str()))
             .exec(&self.db)
             .await?;
-        self.local.clients.forget(id.as_str());
+        self.local.clients.remove(&id.to_string());
         Ok(())
     }
 
@@ -183,7 +155,8 @@ impl Store {
         let Ok(id) = ClientId::parse(id) else {
             return Ok(None);
         };
-        if let Some(known) = self.local.clients.get(id.as_str()) {
+        let now = self.clock.now();
+        if let Some(known) = self.local.clients.get(&id.to_string(), now) {
             return Ok(known);
         }
         let client = clients::Entity::find_by_id(id.as_str())
@@ -191,7 +164,9 @@ impl Store {
             .await?
             .map(Client::try_from)
             .transpose()?;
-        self.local.clients.put(id.as_str(), client.clone());
+        self.local
+            .clients
+            .insert(id.to_string(), client.clone(), now + CLIENT_TTL, now);
         Ok(client)
     }
 
@@ -227,7 +202,7 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         txn.commit().await?;
-        self.local.clients.forget(id.as_str());
+        self.local.clients.remove(&id.to_string());
         self.mark_grants_revoked(&grant_ids, now).await
     }
 }

@@ -22,6 +22,7 @@ impl TryFrom<signing_keys::Model> for SigningKeyMaterial {
             activates_at: row.activates_at,
             deactivated_at: row.deactivated_at,
             published_until: row.published_until,
+            revoked_at: row.revoked_at,
         })
     }
 }
@@ -35,6 +36,7 @@ fn active_model(key: &SigningKeyMaterial) -> signing_keys::ActiveModel {
         activates_at: Set(key.activates_at),
         deactivated_at: Set(key.deactivated_at),
         published_until: Set(key.published_until),
+        revoked_at: Set(key.revoked_at),
     }
 }
 

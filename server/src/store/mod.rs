@@ -9,6 +9,7 @@
 
 mod admin_sessions;
 mod audit;
+mod cache;
 mod clients;
 mod codes;
 mod consents;
@@ -32,6 +33,8 @@ use std::time::Duration;
 use sea_orm::sqlx::sqlite::SqliteJournalMode;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
+use crate::clock::SharedClock;
+
 pub use admin_sessions::ConsoleSession;
 pub use audit::{AuditQuery, SignInCounts};
 pub use codes::CodeRedemption;
@@ -51,27 +54,56 @@ pub struct Store {
     /// The access-token lifetime: how long a revocation must be remembered
     /// for the fast check (see `revocations`).
     access_token_ttl: i64,
+    /// What the caches below expire by.
+    clock: SharedClock,
 }
 
 /// What this process keeps beside the stores: caches of facts that never
 /// change back (a revocation, a user's username), clients for a second, and
 /// the outbox's doorbell.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Local {
-    revoked: revocations::RevokedCache,
+    revoked: cache::TtlCache<String, ()>,
     usernames: users::UsernameCache,
-    clients: clients::ClientCache,
+    clients: cache::TtlCache<String, Option<crate::domain::Client>>,
     outbox: tokio::sync::Notify,
 }
 
+impl Local {
+    fn new() -> Self {
+        Self {
+            revoked: cache::TtlCache::new(revocations::CACHED_REVOCATIONS),
+            usernames: users::UsernameCache::default(),
+            clients: cache::TtlCache::new(clients::CACHED_CLIENTS),
+            outbox: tokio::sync::Notify::new(),
+        }
+    }
+}
+
 impl Store {
-    pub fn new(db: DatabaseConnection, ephemeral: Ephemeral, access_token_ttl: i64) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        ephemeral: Ephemeral,
+        access_token_ttl: i64,
+        clock: SharedClock,
+    ) -> Self {
         Self {
             db,
             ephemeral,
-            local: Arc::new(Local::default()),
+            local: Arc::new(Local::new()),
             access_token_ttl,
+            clock,
         }
+    }
+
+    /// The clock the store's caches and the in-process ephemeral store follow.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
+    }
+
+    /// How many keys the ephemeral store holds (see [`Ephemeral::key_count`]).
+    pub async fn ephemeral_key_count(&self) -> Result<u64, StoreError> {
+        self.ephemeral.key_count().await
     }
 
     /// Whether codes, sign-in counters and revocation marks live in Redis,

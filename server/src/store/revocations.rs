@@ -8,8 +8,6 @@
 //! - without Redis, one SQL query over `grants` and `token_denylist`, with
 //!   positive answers kept in process until the token expires.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, Query};
@@ -26,32 +24,9 @@ fn grant_key(grant_id: &str) -> String {
     format!("revoked:grant:{grant_id}")
 }
 
-/// Revocations this process knows of, each until the tokens it covers expire.
-#[derive(Debug, Default)]
-pub struct RevokedCache {
-    until: Mutex<HashMap<String, i64>>,
-}
-
-impl RevokedCache {
-    /// Entries beyond which expired ones are swept on insert.
-    const SWEEP_AT: usize = 100_000;
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, i64>> {
-        self.until.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn insert(&self, key: String, until: i64, now: i64) {
-        let mut map = self.lock();
-        if map.len() >= Self::SWEEP_AT {
-            map.retain(|_, until| *until > now);
-        }
-        map.insert(key, until);
-    }
-
-    fn contains(&self, key: &str, now: i64) -> bool {
-        self.lock().get(key).is_some_and(|until| *until > now)
-    }
-}
+/// Revocations this process remembers at most (each until the tokens it
+/// covers expire).
+pub(super) const CACHED_REVOCATIONS: usize = 100_000;
 
 fn ttl(until: i64, now: i64) -> Duration {
     Duration::from_secs(u64::try_from(until - now).unwrap_or(0).max(1))
@@ -76,7 +51,7 @@ impl Store {
         if self.ephemeral.is_shared() {
             self.ephemeral.put_all(&[key], ttl(expires_at, now)).await?;
         } else {
-            self.local.revoked.insert(key, expires_at, now);
+            self.local.revoked.insert(key, (), expires_at, now);
         }
         Ok(())
     }
@@ -95,7 +70,7 @@ impl Store {
             self.ephemeral.put_all(&keys, ttl(until, now)).await
         } else {
             for key in keys {
-                self.local.revoked.insert(key, until, now);
+                self.local.revoked.insert(key, (), until, now);
             }
             Ok(())
         }
@@ -117,7 +92,7 @@ impl Store {
         if self.ephemeral.is_shared() {
             return self.ephemeral.any_exists(&keys).await;
         }
-        if keys.iter().any(|k| self.local.revoked.contains(k, now)) {
+        if keys.iter().any(|k| self.local.revoked.get(k, now).is_some()) {
             return Ok(true);
         }
         let denied = Query::select()
@@ -149,7 +124,7 @@ impl Store {
             // Revocation is forever: remember it until the token expires.
             self.local
                 .revoked
-                .insert(keys.swap_remove(0), expires_at, now);
+                .insert(keys.swap_remove(0), (), expires_at, now);
         }
         Ok(revoked)
     }

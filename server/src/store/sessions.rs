@@ -34,6 +34,7 @@ impl TryFrom<sessions::Model> for Session {
             absolute_expires_at: row.absolute_expires_at,
             ip: row.ip,
             user_agent: row.user_agent,
+            gateway_hash: row.gateway_hash,
         })
     }
 }
@@ -51,6 +52,7 @@ fn active_model(session: &Session) -> Result<sessions::ActiveModel, StoreError> 
         absolute_expires_at: Set(session.absolute_expires_at),
         ip: Set(session.ip.clone()),
         user_agent: Set(session.user_agent.clone()),
+        gateway_hash: Set(session.gateway_hash.clone()),
     })
 }
 
@@ -129,6 +131,19 @@ impl Store {
 
     pub async fn session_by_id_hash(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
         sessions::Entity::find_by_id(id_hash)
+            .one(&self.db)
+            .await?
+            .map(Session::try_from)
+            .transpose()
+    }
+
+    /// The session whose gateway cookie secret hashes to `gateway_hash`.
+    pub async fn session_by_gateway_hash(
+        &self,
+        gateway_hash: &str,
+    ) -> Result<Option<Session>, StoreError> {
+        sessions::Entity::find()
+            .filter(sessions::Column::GatewayHash.eq(gateway_hash))
             .one(&self.db)
             .await?
             .map(Session::try_from)

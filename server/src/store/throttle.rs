@@ -26,6 +26,18 @@ impl Store {
         self.ephemeral.delete(&key(scope)).await
     }
 
+    /// The first time in `window` that `scope` is found throttled: `true`
+    /// once, then `false` until the window passes.
+    pub async fn first_throttled_in_window(
+        &self,
+        scope: &str,
+        window: Duration,
+    ) -> Result<bool, StoreError> {
+        self.ephemeral
+            .put_if_absent(&format!("throttled:{scope}"), "", window)
+            .await
+    }
+
     /// Count a request in a fixed window; returns the count so far.
     pub async fn count_in_window(&self, name: &str, window: Duration) -> Result<u64, StoreError> {
         self.ephemeral.incr(name, window).await

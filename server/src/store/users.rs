@@ -36,19 +36,13 @@ impl UsernameCache {
     }
 }
 
-impl TryFrom<users::Model> for User {
-    type Error = StoreError;
-
-    fn try_from(row: users::Model) -> Result<Self, Self::Error> {
-        Ok(User {
+/// Values were checked on their way in, so a row always reads back.
+impl From<users::Model> for User {
+    fn from(row: users::Model) -> Self {
+        User {
             id: UserId::from_trusted(row.id),
-            username: Username::parse(&row.username)
-                .map_err(|e| StoreError::Corrupt(format!("users.username: {e}")))?,
-            email: row
-                .email
-                .map(|e| Email::parse(&e))
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("users.email: {e}")))?,
+            username: Username::from_trusted(row.username),
+            email: row.email.map(Email::from_trusted),
             email_verified: row.email_verified,
             profile: Profile {
                 name: row.name,
@@ -60,7 +54,7 @@ impl TryFrom<users::Model> for User {
             disabled: row.disabled,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        })
+        }
     }
 }
 
@@ -99,11 +93,10 @@ impl Store {
     }
 
     pub async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, StoreError> {
-        users::Entity::find_by_id(id.as_str())
+        Ok(users::Entity::find_by_id(id.as_str())
             .one(&self.db)
             .await?
-            .map(User::try_from)
-            .transpose()
+            .map(User::from))
     }
 
     /// The username of user `id`, from memory after the first lookup.
@@ -158,22 +151,21 @@ impl Store {
     }
 
     pub async fn user_by_username(&self, username: &Username) -> Result<Option<User>, StoreError> {
-        users::Entity::find()
+        Ok(users::Entity::find()
             .filter(users::Column::Username.eq(username.as_str()))
             .one(&self.db)
             .await?
-            .map(User::try_from)
-            .transpose()
+            .map(User::from))
     }
 
     pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
-        users::Entity::find()
+        Ok(users::Entity::find()
             .order_by_asc(users::Column::Username)
             .all(&self.db)
             .await?
             .into_iter()
-            .map(User::try_from)
-            .collect()
+            .map(User::from)
+            .collect())
     }
 
     /// One page of users by username, after the username `after`: keyset
@@ -243,13 +235,13 @@ impl Store {
         if let Some(after) = after {
             select = select.filter(users::Column::Username.gt(after));
         }
-        select
+        Ok(select
             .limit(limit)
             .all(&self.db)
             .await?
             .into_iter()
-            .map(User::try_from)
-            .collect()
+            .map(User::from)
+            .collect())
     }
 
     /// Change a user's profile (name, email, verified flag).

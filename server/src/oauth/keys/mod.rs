@@ -51,6 +51,8 @@ pub enum VerifyError {
     Malformed,
     #[error("the token names no key of this issuer")]
     UnknownKey,
+    #[error("the token's key is retired or revoked")]
+    KeyWithdrawn,
     #[error("the token's algorithm does not match its key")]
     AlgorithmMismatch,
     #[error("the token has the wrong type")]
@@ -102,6 +104,7 @@ pub fn generate(
         activates_at,
         deactivated_at: None,
         published_until: None,
+        revoked_at: None,
     })
 }
 
@@ -248,13 +251,15 @@ impl KeySet {
 
     /// Verify a JWS signed by one of our keys and return its claims. `typ`
     /// lists the accepted `typ` header values (compared case-insensitively).
-    /// Expiry and audience are left to the caller, who knows the clock and
-    /// the rules.
+    /// Only a key published at `now` verifies: a retired key (every token it
+    /// signed has expired) or a revoked one (it leaked) vouches for nothing.
+    /// Expiry and audience are left to the caller, who knows the rules.
     pub fn verify<T: DeserializeOwned>(
         &self,
         token: &str,
         typ: &[&str],
         issuer: &str,
+        now: i64,
     ) -> Result<T, VerifyError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| VerifyError::Malformed)?;
         let kid = header.kid.as_deref().ok_or(VerifyError::UnknownKey)?;
@@ -263,23 +268,15 @@ impl KeySet {
             .iter()
             .find(|k| k.kid == kid)
             .ok_or(VerifyError::UnknownKey)?;
-        let alg = jwt_algorithm(key.alg);
-        if header.alg != alg {
-            return Err(VerifyError::AlgorithmMismatch);
+        if !key.material.state(now).is_published() {
+            return Err(VerifyError::KeyWithdrawn);
         }
-        let header_typ = header.typ.as_deref().unwrap_or_default();
-        if !typ.iter().any(|t| t.eq_ignore_ascii_case(header_typ)) {
-            return Err(VerifyError::WrongType);
-        }
-        let mut validation = Validation::new(alg);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.required_spec_claims.clear();
-        validation.set_issuer(&[issuer]);
-        jsonwebtoken::decode::<T>(token, &key.decoding, &validation)
-            .map(|data| data.claims)
-            .map_err(|_| VerifyError::Invalid)
+        decode_with(key, &header, token, typ, issuer)
+    }
+
+    /// The `kid` of a token's header, if it has one.
+    pub fn kid_of(token: &str) -> Option<String> {
+        jsonwebtoken::decode_header(token).ok()?.kid
     }
 
     /// The public keys published at `now` (next, active and retiring ones),
@@ -318,8 +315,7 @@ impl KeySet {
             header.typ = Some("JWT".into());
             let token =
                 compact_jws(&key.signer, &header, &probe).map_err(|e| fail(e.to_string()))?;
-            let back: Probe = self
-                .verify(&token, &["JWT"], issuer)
+            let back: Probe = decode_with(key, &header, &token, &["JWT"], issuer)
                 .map_err(|e| fail(e.to_string()))?;
             if back.nonce != probe.nonce {
                 return Err(fail("round trip changed the claims".into()));
@@ -327,6 +323,34 @@ impl KeySet {
         }
         Ok(())
     }
+}
+
+/// Check a token against `key`: the header's `alg` exactly the key's, an
+/// accepted `typ`, the signature, the issuer.
+fn decode_with<T: DeserializeOwned>(
+    key: &LoadedKey,
+    header: &Header,
+    token: &str,
+    typ: &[&str],
+    issuer: &str,
+) -> Result<T, VerifyError> {
+    let alg = jwt_algorithm(key.alg);
+    if header.alg != alg {
+        return Err(VerifyError::AlgorithmMismatch);
+    }
+    let header_typ = header.typ.as_deref().unwrap_or_default();
+    if !typ.iter().any(|t| t.eq_ignore_ascii_case(header_typ)) {
+        return Err(VerifyError::WrongType);
+    }
+    let mut validation = Validation::new(alg);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.set_issuer(&[issuer]);
+    jsonwebtoken::decode::<T>(token, &key.decoding, &validation)
+        .map(|data| data.claims)
+        .map_err(|_| VerifyError::Invalid)
 }
 
 /// `base64url(header).base64url(claims).base64url(signature)` (RFC 7515 §7.1).
@@ -412,7 +436,7 @@ mod tests {
         for alg in SigningAlg::ALL {
             let token = keys.sign(*alg, "JWT", &claims(), 2).expect("sign");
             let back: Claims = keys
-                .verify(&token, &["JWT"], "https://id.example")
+                .verify(&token, &["JWT"], "https://id.example", 2)
                 .expect("verify");
             assert_eq!(back, claims());
         }
@@ -454,14 +478,39 @@ mod tests {
         assert_eq!(signed_at(400), new.kid);
         assert_eq!(published(3999).len(), 2, "the old key stays for its tokens");
         assert_eq!(published(4000), vec![new.kid.clone()], "then it is retired");
-        // Tokens it signed still verify inside Tessera (an expired id_token_hint, say).
+        // Tokens it signed verify while it is published (an expired
+        // id_token_hint, say), and not once it is retired.
         let token = keys
             .sign(SigningAlg::ES256, "JWT", &claims(), 10)
             .expect("sign");
         assert!(
-            keys.verify::<Claims>(&token, &["JWT"], "https://id.example")
+            keys.verify::<Claims>(&token, &["JWT"], "https://id.example", 3999)
                 .is_ok()
         );
+        assert_eq!(
+            keys.verify::<Claims>(&token, &["JWT"], "https://id.example", 4000),
+            Err(VerifyError::KeyWithdrawn)
+        );
+    }
+
+    #[test]
+    fn a_revoked_key_verifies_nothing_from_its_revocation_on() {
+        let sealer = sealer();
+        let mut key = generate(SigningAlg::EdDSA, 0, 0, &sealer).expect("key");
+        let keys = KeySet::load(std::slice::from_ref(&key), &sealer).expect("load");
+        let token = keys
+            .sign(SigningAlg::EdDSA, "JWT", &claims(), 5)
+            .expect("sign");
+        key.revoked_at = Some(10);
+        let keys = KeySet::load(&[key], &sealer).expect("load");
+        assert!(keys.verify::<Claims>(&token, &["JWT"], "https://id.example", 9).is_ok());
+        assert_eq!(
+            keys.verify::<Claims>(&token, &["JWT"], "https://id.example", 10),
+            Err(VerifyError::KeyWithdrawn)
+        );
+        assert!(keys.jwks(10).keys.is_empty(), "unpublished at once");
+        keys.self_test("https://id.example")
+            .expect("a revoked key does not stop start-up");
     }
 
     #[test]
@@ -501,7 +550,7 @@ mod tests {
             parts[1]
         );
         assert_eq!(
-            keys.verify::<Claims>(&none, &["JWT"], "https://id.example"),
+            keys.verify::<Claims>(&none, &["JWT"], "https://id.example", 2),
             Err(VerifyError::Malformed)
         );
         let hs = format!(
@@ -511,7 +560,7 @@ mod tests {
             parts[2]
         );
         assert_eq!(
-            keys.verify::<Claims>(&hs, &["JWT"], "https://id.example"),
+            keys.verify::<Claims>(&hs, &["JWT"], "https://id.example", 2),
             Err(VerifyError::AlgorithmMismatch)
         );
         let es = format!(
@@ -521,7 +570,7 @@ mod tests {
             parts[2]
         );
         assert_eq!(
-            keys.verify::<Claims>(&es, &["JWT"], "https://id.example"),
+            keys.verify::<Claims>(&es, &["JWT"], "https://id.example", 2),
             Err(VerifyError::AlgorithmMismatch)
         );
     }
@@ -533,11 +582,11 @@ mod tests {
             .sign(SigningAlg::ES256, "at+jwt", &claims(), 2)
             .expect("sign");
         assert_eq!(
-            keys.verify::<Claims>(&token, &["JWT"], "https://id.example"),
+            keys.verify::<Claims>(&token, &["JWT"], "https://id.example", 2),
             Err(VerifyError::WrongType)
         );
         assert_eq!(
-            keys.verify::<Claims>(&token, &["at+jwt"], "https://other.example"),
+            keys.verify::<Claims>(&token, &["at+jwt"], "https://other.example", 2),
             Err(VerifyError::Invalid)
         );
         let parts: Vec<&str> = token.split('.').collect();
@@ -545,7 +594,7 @@ mod tests {
             .encode(r#"{"iss":"https://id.example","sub":"admin"}"#);
         let tampered = format!("{}.{}.{}", parts[0], forged, parts[2]);
         assert_eq!(
-            keys.verify::<Claims>(&tampered, &["at+jwt"], "https://id.example"),
+            keys.verify::<Claims>(&tampered, &["at+jwt"], "https://id.example", 2),
             Err(VerifyError::Invalid)
         );
     }

@@ -116,6 +116,7 @@ mod tests {
             activates_at,
             deactivated_at: None,
             published_until: None,
+            revoked_at: None,
         }
     }
 

@@ -23,6 +23,8 @@ pub struct Model {
     pub access_token_alg: String,
     /// JSON array of the scopes the client may be granted; NULL: the standard ones.
     pub scopes: Option<String>,
+    /// Access tokens issued before this Unix second no longer count.
+    pub tokens_valid_after: i64,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

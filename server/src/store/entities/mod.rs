@@ -6,6 +6,7 @@ pub mod clients;
 pub mod consents;
 pub mod grants;
 pub mod logout_notices;
+pub mod mark_outbox;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;

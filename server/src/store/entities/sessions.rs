@@ -18,6 +18,8 @@ pub struct Model {
     pub absolute_expires_at: i64,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// SHA-256 of the parent-domain cookie's own secret (gateways only).
+    pub gateway_hash: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

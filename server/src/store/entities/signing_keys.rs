@@ -13,6 +13,8 @@ pub struct Model {
     pub activates_at: i64,
     pub deactivated_at: Option<i64>,
     pub published_until: Option<i64>,
+    /// Revoked (leaked): unpublished, and nothing it signed verifies.
+    pub revoked_at: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

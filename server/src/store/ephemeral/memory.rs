@@ -1,18 +1,21 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::SharedClock;
 
 struct Entry {
     value: String,
-    expires_at: Instant,
+    /// Unix second (of the injected clock) from which the entry is gone.
+    expires_at: i64,
 }
 
 /// A map with per-key expiry behind one mutex; every critical section is a
-/// few map operations. Expired entries are dropped on read and swept every
-/// `SWEEP_EVERY` writes.
-#[derive(Default)]
+/// few map operations. Expiry follows the injected clock. Expired entries
+/// are dropped on read and swept every `SWEEP_EVERY` writes.
 pub struct MemoryStore {
     inner: Mutex<Inner>,
+    clock: SharedClock,
 }
 
 #[derive(Default)]
@@ -29,7 +32,25 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
+/// `now + ttl`, a partial second counting as a whole one.
+fn expiry(now: i64, ttl: Duration) -> i64 {
+    let secs = ttl.as_secs() + u64::from(ttl.subsec_nanos() > 0);
+    now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
 impl MemoryStore {
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+            clock,
+        }
+    }
+
+    /// How many keys are held (expired ones not yet swept included).
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave a map half-updated in a
         // way that matters here, so a poisoned lock is simply reused.
@@ -39,32 +60,37 @@ impl MemoryStore {
     }
 
     pub fn put(&self, key: &str, value: &str, ttl: Duration) {
+        let now = self.clock.now();
         let mut inner = self.lock();
-        inner.write(key, value.to_string(), Instant::now() + ttl);
+        inner.write(key, value.to_string(), expiry(now, ttl), now);
     }
 
     pub fn get(&self, key: &str) -> Option<String> {
+        let now = self.clock.now();
         let mut inner = self.lock();
-        inner.live(key).map(|entry| entry.value.clone())
+        inner.live(key, now).map(|entry| entry.value.clone())
     }
 
     pub fn take(&self, key: &str) -> Option<String> {
+        let now = self.clock.now();
         let mut inner = self.lock();
-        inner.live(key)?;
+        inner.live(key, now)?;
         inner.entries.remove(key).map(|entry| entry.value)
     }
 
     pub fn replace_existing(&self, key: &str, value: &str, ttl: Duration) -> Option<String> {
+        let now = self.clock.now();
         let mut inner = self.lock();
-        let entry = inner.live(key)?;
+        let entry = inner.live(key, now)?;
         let old = std::mem::replace(&mut entry.value, value.to_string());
-        entry.expires_at = Instant::now() + ttl;
+        entry.expires_at = expiry(now, ttl);
         Some(old)
     }
 
     pub fn incr(&self, key: &str, window: Duration) -> u64 {
+        let now = self.clock.now();
         let mut inner = self.lock();
-        let next = match inner.live(key) {
+        let next = match inner.live(key, now) {
             Some(entry) => {
                 let next = entry.value.parse::<u64>().unwrap_or(0).saturating_add(1);
                 entry.value = next.to_string();
@@ -72,13 +98,25 @@ impl MemoryStore {
             }
             None => 1,
         };
-        inner.write(key, next.to_string(), Instant::now() + window);
+        inner.write(key, next.to_string(), expiry(now, window), now);
         next
     }
 
-    pub fn decr_existing(&self, key: &str) {
+    /// Set `key` only if it is absent; `true` if this call set it.
+    pub fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> bool {
+        let now = self.clock.now();
         let mut inner = self.lock();
-        if let Some(entry) = inner.live(key) {
+        if inner.live(key, now).is_some() {
+            return false;
+        }
+        inner.write(key, value.to_string(), expiry(now, ttl), now);
+        true
+    }
+
+    pub fn decr_existing(&self, key: &str) {
+        let now = self.clock.now();
+        let mut inner = self.lock();
+        if let Some(entry) = inner.live(key, now) {
             let next = entry.value.parse::<u64>().unwrap_or(0).saturating_sub(1);
             entry.value = next.to_string();
         }
@@ -91,20 +129,18 @@ impl MemoryStore {
 
 impl Inner {
     /// The entry under `key` if it has not expired; an expired one is removed.
-    fn live(&mut self, key: &str) -> Option<&mut Entry> {
-        let now = Instant::now();
+    fn live(&mut self, key: &str, now: i64) -> Option<&mut Entry> {
         if self.entries.get(key).is_some_and(|e| e.expires_at <= now) {
             self.entries.remove(key);
         }
         self.entries.get_mut(key)
     }
 
-    fn write(&mut self, key: &str, value: String, expires_at: Instant) {
+    fn write(&mut self, key: &str, value: String, expires_at: i64, now: i64) {
         self.entries
             .insert(key.to_string(), Entry { value, expires_at });
         self.writes += 1;
         if self.writes.is_multiple_of(SWEEP_EVERY) {
-            let now = Instant::now();
             self.entries.retain(|_, e| e.expires_at > now);
         }
     }
@@ -113,10 +149,16 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::ManualClock;
+
+    fn store() -> (MemoryStore, std::sync::Arc<ManualClock>) {
+        let clock = ManualClock::starting_now();
+        (MemoryStore::new(clock.clone()), clock)
+    }
 
     #[test]
     fn take_returns_a_value_once() {
-        let store = MemoryStore::default();
+        let (store, _clock) = store();
         store.put("k", "v", Duration::from_secs(60));
         assert_eq!(store.take("k").as_deref(), Some("v"));
         assert_eq!(store.take("k"), None);
@@ -124,14 +166,19 @@ mod tests {
 
     #[test]
     fn entries_expire() {
-        let store = MemoryStore::default();
-        store.put("k", "v", Duration::ZERO);
-        assert_eq!(store.get("k"), None);
+        let (store, clock) = store();
+        store.put("z", "v", Duration::ZERO);
+        assert_eq!(store.get("z"), None);
+        store.put("k", "v", Duration::from_secs(60));
+        clock.advance(59);
+        assert_eq!(store.get("k").as_deref(), Some("v"));
+        clock.advance(1);
+        assert_eq!(store.get("k"), None, "gone when the clock says so");
     }
 
     #[test]
     fn replace_existing_only_touches_present_keys() {
-        let store = MemoryStore::default();
+        let (store, _clock) = store();
         assert_eq!(
             store.replace_existing("k", "new", Duration::from_secs(60)),
             None
@@ -149,7 +196,7 @@ mod tests {
 
     #[test]
     fn counters_count_within_their_window() {
-        let store = MemoryStore::default();
+        let (store, _clock) = store();
         assert_eq!(store.incr("c", Duration::from_secs(60)), 1);
         assert_eq!(store.incr("c", Duration::from_secs(60)), 2);
         store.decr_existing("c");
@@ -158,5 +205,26 @@ mod tests {
         store.decr_existing("c");
         assert_eq!(store.get("c"), None, "decrementing never creates");
         assert_eq!(store.incr("c", Duration::from_secs(60)), 1);
+    }
+
+    #[test]
+    fn a_counter_window_starts_at_its_first_increment() {
+        let (store, clock) = store();
+        let window = Duration::from_secs(900);
+        assert_eq!(store.incr("c", window), 1);
+        clock.advance(899);
+        assert_eq!(store.incr("c", window), 2, "still the same window");
+        clock.advance(1);
+        assert_eq!(store.incr("c", window), 1, "a new window");
+    }
+
+    #[test]
+    fn put_if_absent_sets_once() {
+        let (store, clock) = store();
+        assert!(store.put_if_absent("k", "1", Duration::from_secs(60)));
+        assert!(!store.put_if_absent("k", "2", Duration::from_secs(60)));
+        assert_eq!(store.get("k").as_deref(), Some("1"));
+        clock.advance(60);
+        assert!(store.put_if_absent("k", "3", Duration::from_secs(60)));
     }
 }

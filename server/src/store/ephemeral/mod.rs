@@ -12,6 +12,7 @@ pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
 
 use super::StoreError;
+use crate::clock::SharedClock;
 
 #[derive(Clone, Debug)]
 pub enum Ephemeral {
@@ -20,13 +21,16 @@ pub enum Ephemeral {
 }
 
 impl Ephemeral {
-    pub fn memory() -> Self {
-        Ephemeral::Memory(Arc::new(MemoryStore::default()))
+    /// In this process, expiring by `clock`.
+    pub fn memory(clock: SharedClock) -> Self {
+        Ephemeral::Memory(Arc::new(MemoryStore::new(clock)))
     }
 
-    /// Connect to Redis; every key is prefixed with `prefix`.
-    pub async fn redis(url: &str, prefix: &str) -> Result<Self, StoreError> {
-        Ok(Ephemeral::Redis(RedisStore::connect(url, prefix).await?))
+    /// Redis; every key is prefixed with `prefix`. The connection is made
+    /// (and remade) when needed, so a Redis that is down now does not stop
+    /// what can be done without it.
+    pub fn redis(url: &str, prefix: &str) -> Result<Self, StoreError> {
+        Ok(Ephemeral::Redis(RedisStore::new(url, prefix)?))
     }
 
     pub async fn put(&self, key: &str, value: &str, ttl: Duration) -> Result<(), StoreError> {
@@ -73,6 +77,28 @@ impl Ephemeral {
         match self {
             Ephemeral::Memory(store) => Ok(store.incr(key, window)),
             Ephemeral::Redis(store) => store.incr(key, window).await,
+        }
+    }
+
+    /// Set `key` only if it does not exist; `true` if this call set it.
+    pub async fn put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Ephemeral::Memory(store) => Ok(store.put_if_absent(key, value, ttl)),
+            Ephemeral::Redis(store) => store.put_if_absent(key, value, ttl).await,
+        }
+    }
+
+    /// How many keys this store holds (under its prefix, for Redis): what
+    /// bounds on counters and parked requests are measured by.
+    pub async fn key_count(&self) -> Result<u64, StoreError> {
+        match self {
+            Ephemeral::Memory(store) => Ok(store.len() as u64),
+            Ephemeral::Redis(store) => store.key_count().await,
         }
     }
 

@@ -1,4 +1,4 @@
-//! The console's entrance (`/admin`), its password check and its exit.
+//! The console's entrance (`/admin`), its sign-in form and its exit.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,10 +9,10 @@ use super::{Chrome, console_form, page_query, redirect, render};
 use crate::admin::overview::{Overview, overview};
 use crate::domain::Secret;
 use crate::http::admin::console_session::{cleared_console_cookie, console_cookie, console_token};
-use crate::http::cookies::{session_cookie, session_token};
+use crate::http::cookies::{session_token, set_session_cookies};
 use crate::http::{HttpError, client_ip, csrf, form_params, paths, user_agent};
 use crate::oauth::OAuthError;
-use crate::oauth::console::ConsoleEntry;
+use crate::oauth::console::{ConsoleSignIn, ConsoleSignInError};
 use crate::oauth::login::{LoginAttempt, LoginError};
 use crate::oauth::session::ClientInfo;
 use crate::state::AppState;
@@ -25,8 +25,8 @@ struct OverviewPage {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "admin/reauth.html")]
-struct ReauthPage<'a> {
+#[template(path = "admin/sign_in.html")]
+struct SignInPage<'a> {
     username: &'a str,
     csrf_token: &'a str,
     error: Option<&'a str>,
@@ -36,8 +36,9 @@ fn cookie_error(e: impl std::fmt::Display) -> HttpError {
     HttpError::page_from(OAuthError::internal("console cookie", e))
 }
 
-/// `/admin`: the overview inside the console; at the door, sign in, prove
-/// it is you again, or be refused.
+/// `/admin`: the overview inside the console; at the door, the console's
+/// own sign-in form. No cookie but the console's opens it, and only the
+/// form below mints that cookie.
 pub async fn console_get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -57,40 +58,20 @@ pub async fn console_get(
         let chrome = Chrome::new("overview", &console, &state, &query);
         return Ok(render(&req, OverviewPage { chrome, o }));
     }
-    let entry = state
+    // Who is signed in here is only a suggestion for the username field.
+    let signed_in = state
         .provider
-        .enter_console(session_token(&req).as_deref(), now)
+        .current_session(session_token(&req, &state.web.cookies).as_deref(), now)
         .await
         .map_err(HttpError::page_from)?;
-    match entry {
-        ConsoleEntry::SignIn => Ok(redirect(&format!(
-            "{}?return={}",
-            paths::LOGIN,
-            paths::ADMIN
-        ))),
-        ConsoleEntry::Forbidden(_) => Err(HttpError::page(
-            StatusCode::FORBIDDEN,
-            "Administrators only",
-            "Your account does not have access to the admin console.",
-        )),
-        ConsoleEntry::Reauthenticate(user) => Ok(reauth_page(
-            &req,
-            &state,
-            user.username.as_str(),
-            None,
-            StatusCode::OK,
-        )),
-        ConsoleEntry::Opened { token, .. } => {
-            let mut response = redirect(paths::ADMIN);
-            response
-                .add_cookie(&console_cookie(&state.web.cookies, token))
-                .map_err(cookie_error)?;
-            Ok(response)
-        }
-    }
+    let username = signed_in
+        .as_ref()
+        .map(|(_, user)| user.username.as_str())
+        .unwrap_or_default();
+    Ok(sign_in_page(&req, &state, username, None, StatusCode::OK))
 }
 
-fn reauth_page(
+fn sign_in_page(
     req: &HttpRequest,
     state: &AppState,
     username: &str,
@@ -100,7 +81,7 @@ fn reauth_page(
     let token = csrf::issue(req, state.provider.pepper(), &state.web.cookies);
     crate::http::page(
         req,
-        ReauthPage {
+        SignInPage {
             username,
             csrf_token: &token.token,
             error,
@@ -110,8 +91,9 @@ fn reauth_page(
     )
 }
 
-/// The password form of the entrance.
-pub async fn reauth_post(
+/// The console's sign-in form: a password typed on the console page, with
+/// its CSRF token, posted by a browser from the console's own origin.
+pub async fn sign_in_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
@@ -125,9 +107,9 @@ pub async fn reauth_post(
             &state.web.cookies,
             form.get(csrf::FIELD),
         )
-        || !crate::http::admin::console_session::same_origin(&req, &state.web.issuer)
+        || !from_the_console_page(&req, &state.web.issuer)
     {
-        return Ok(reauth_page(
+        return Ok(sign_in_page(
             &req,
             &state,
             &username,
@@ -143,38 +125,49 @@ pub async fn reauth_post(
             user_agent: user_agent(&req),
         },
     };
-    let sso = session_token(&req);
+    let sso = session_token(&req, &state.web.cookies);
+    let refused = |message: &str, status: StatusCode| {
+        Ok(sign_in_page(&req, &state, &username, Some(message), status))
+    };
     match state
         .provider
-        .reauthenticate_for_console(sso.as_deref(), attempt, state.now())
+        .sign_in_to_console(sso.as_deref(), attempt, state.now())
         .await
     {
-        Ok((sso, console)) => {
+        Ok(ConsoleSignIn { session, console }) => {
             let mut response = redirect(paths::ADMIN);
-            response
-                .add_cookie(&session_cookie(&state.web.cookies, sso))
-                .map_err(cookie_error)?;
+            set_session_cookies(&mut response, &state.web.cookies, session)?;
             response
                 .add_cookie(&console_cookie(&state.web.cookies, console))
                 .map_err(cookie_error)?;
             Ok(response)
         }
-        Err(LoginError::InvalidCredentials) => Ok(reauth_page(
-            &req,
-            &state,
-            &username,
-            Some("Incorrect password."),
+        Err(ConsoleSignInError::NotAdmin) => Err(HttpError::page(
+            StatusCode::FORBIDDEN,
+            "Administrators only",
+            "Your account does not have access to the admin console.",
+        )),
+        Err(ConsoleSignInError::Login(LoginError::InvalidCredentials)) => refused(
+            "Incorrect username or password.",
             StatusCode::UNAUTHORIZED,
-        )),
-        Err(LoginError::Throttled) => Ok(reauth_page(
-            &req,
-            &state,
-            &username,
-            Some("Too many failed attempts. Wait a few minutes and try again."),
+        ),
+        Err(ConsoleSignInError::Login(LoginError::Throttled)) => refused(
+            "Too many failed attempts. Wait a few minutes and try again.",
             StatusCode::TOO_MANY_REQUESTS,
-        )),
-        Err(LoginError::Internal(err)) => Err(HttpError::page_from(err)),
+        ),
+        Err(ConsoleSignInError::Login(LoginError::Internal(err))) => {
+            Err(HttpError::page_from(err))
+        }
     }
+}
+
+/// A browser posting the console's own form says where it comes from:
+/// `Sec-Fetch-Site: same-origin`, or an `Origin` of this issuer. A request
+/// saying neither (a replayed cookie from a server, a script) is refused.
+fn from_the_console_page(req: &HttpRequest, issuer: &str) -> bool {
+    let says = |name: &str| req.headers().contains_key(name);
+    (says("origin") || says("sec-fetch-site"))
+        && crate::http::admin::console_session::same_origin(req, issuer)
 }
 
 /// Leave the console; the SSO session stays.

@@ -34,7 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope(paths::ADMIN)
             .wrap(DefaultHeaders::new().add((REFERRER_POLICY, "same-origin")))
             .service(web::resource("").get(entry::console_get))
-            .service(web::resource("/reauth").post(entry::reauth_post))
+            .service(web::resource("/sign-in").post(entry::sign_in_post))
             .service(web::resource("/logout").post(entry::logout_post))
             .service(
                 web::resource("/users")
@@ -96,7 +96,7 @@ impl Chrome {
 }
 
 /// The console session of a page request; without one, the browser goes
-/// to the console's entrance (which signs in or asks for the password).
+/// to the console's entrance and its sign-in form.
 async fn console_for_page(req: &HttpRequest, state: &AppState) -> Result<Console, HttpError> {
     let token = console_token(req, &state.web.cookies).unwrap_or_default();
     state
