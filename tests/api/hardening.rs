@@ -210,7 +210,7 @@ async fn a_code_presented_by_another_client_is_refused_and_not_burnt() {
 }
 
 #[tokio::test]
-async fn parked_sign_ins_are_capped_per_address_and_in_total() {
+async fn parked_sign_ins_are_capped_per_address_and_beyond_the_total_per_range() {
     let app = spawn_app_with(|s| {
         s.max_pending_authorizations_per_ip = 3;
         s.max_pending_authorizations = 5;
@@ -251,7 +251,7 @@ async fn parked_sign_ins_are_capped_per_address_and_in_total() {
             .contains("Too many sign-ins")
     );
 
-    // Other addresses, until the total cap.
+    // Other addresses of the same /24, until the total cap.
     for ip in ["198.51.100.2", "198.51.100.3"] {
         let response = start(from(ip)).await;
         assert_eq!(
@@ -261,7 +261,74 @@ async fn parked_sign_ins_are_capped_per_address_and_in_total() {
         );
     }
     let over = start(from("198.51.100.4")).await;
-    assert_eq!(over.status(), 429, "the total cap");
+    assert_eq!(over.status(), 429, "beyond the total, that busy range waits");
+    // Everyone else goes on, until twice the total.
+    for ip in ["203.0.113.1", "192.0.2.1", "198.18.0.1", "198.18.1.1", "198.18.2.1"] {
+        let response = start(from(ip)).await;
+        assert_eq!(
+            redirect_of(&response, &app.issuer).location.path(),
+            "/login",
+            "{ip}"
+        );
+    }
+    let full = start(from("198.18.3.1")).await;
+    assert_eq!(full.status(), 429, "twice the total: nobody");
+}
+
+#[tokio::test]
+async fn one_actor_rotating_ipv6_addresses_fills_only_its_own_range() {
+    let app = spawn_app_with(|s| {
+        s.max_pending_authorizations_per_ip = 3;
+        s.max_pending_authorizations = 10;
+        s.trusted_proxies = vec!["127.0.0.0/8".parse().expect("network")];
+    })
+    .await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let start = |ip: String| {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().expect("header"));
+        let browser = app.browser_with_headers(headers);
+        let client = client.clone();
+        async move {
+            let (_, challenge) = pkce_pair();
+            browser
+                .authorize(&code_params(&client, &challenge, "s", "n"))
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    // A fresh address for every request: within one /64 they count as one.
+    let mut statuses = Vec::new();
+    for i in 1..=5 {
+        statuses.push(start(format!("2001:db8:bad:1::{i:x}")).await);
+    }
+    assert_eq!(statuses, [302, 302, 302, 429, 429], "one /64, one limit");
+    // A fresh /64 for every request, all of one /48: the actor parks until
+    // the total, then its range is refused.
+    let mut parked = 3;
+    let mut refused = 0;
+    for i in 2..200 {
+        match start(format!("2001:db8:bad:{i:x}::1")).await {
+            302 => parked += 1,
+            429 => refused += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(parked, 10, "up to the total");
+    assert_eq!(refused, 198 - 7);
+    // Someone else, on another network, still signs in.
+    assert_eq!(start("2001:db8:600d::1".into()).await, 302);
+    assert_eq!(start("203.0.113.7".into()).await, 302);
+    // And what was refused left no counter behind.
+    let keys = app
+        .state
+        .provider
+        .store()
+        .ephemeral_key_count()
+        .await
+        .expect("count");
+    assert!(keys < 40, "{keys} keys after 200 requests");
 }
 
 #[tokio::test]

@@ -162,6 +162,144 @@ async fn repeated_failures_from_one_address_are_throttled_across_accounts() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_thousand_long_random_usernames_from_one_address_leave_memory_and_the_audit_log_bounded()
+ {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let page = browser.get(&app.url("/login")).await.text().await.expect("html");
+    let csrf = hidden_field(&page, "csrf_token").expect("csrf");
+    let keys_before = app
+        .state
+        .provider
+        .store()
+        .ephemeral_key_count()
+        .await
+        .expect("count");
+
+    let statuses = futures_util::future::join_all((0..16).map(|worker| {
+        let (http, url, csrf) = (browser.http.clone(), app.url("/login"), csrf.clone());
+        tokio::spawn(async move {
+            let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+            for i in 0..20_000 / 16 {
+                let username = format!("{worker}-{i}-{}", "x".repeat(10 * 1024));
+                let status = http
+                    .post(&url)
+                    .form(&[
+                        ("username", username.as_str()),
+                        ("password", "guess"),
+                        ("csrf_token", csrf.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .expect("POST /login")
+                    .status()
+                    .as_u16();
+                *statuses.entry(status).or_default() += 1;
+            }
+            statuses
+        })
+    }))
+    .await;
+    let mut total = std::collections::BTreeMap::<u16, u32>::new();
+    for worker in statuses {
+        for (status, n) in worker.expect("worker") {
+            *total.entry(status).or_default() += n;
+        }
+    }
+    assert_eq!(total.get(&401), Some(&50), "the address limit: {total:?}");
+    assert_eq!(total.get(&429), Some(&(20_000 - 50)), "{total:?}");
+
+    let keys_after = app
+        .state
+        .provider
+        .store()
+        .ephemeral_key_count()
+        .await
+        .expect("count");
+    assert!(
+        keys_after - keys_before <= 3,
+        "no counter per name tried: {keys_before} keys before, {keys_after} after"
+    );
+    let sign_ins = app
+        .services
+        .store
+        .audit_events(&tessera::store::AuditQuery {
+            action: Some("sign_in".into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    let throttled = sign_ins.iter().filter(|r| r.outcome == "throttled").count();
+    assert_eq!(sign_ins.len(), 51, "50 failures and one throttled record");
+    assert_eq!(throttled, 1, "one record per address and window");
+    assert!(
+        sign_ins
+            .iter()
+            .all(|r| r.target.as_deref().is_some_and(|t| t.len() <= 80)),
+        "targets are bounded"
+    );
+}
+
+#[tokio::test]
+async fn the_address_limit_lifts_when_its_window_has_passed() {
+    let app = spawn_app_with(|s| s.login_max_failures_per_ip = 2).await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    for name in ["guess0", "guess1"] {
+        assert_eq!(browser.submit_login(&url, name, "nope").await.status(), 401);
+    }
+    assert_eq!(
+        browser.submit_login(&url, "alice", PASSWORD).await.status(),
+        429
+    );
+    // 15 minutes after the first failure, the window is over.
+    app.clock.advance(15 * 60 - 1);
+    assert_eq!(
+        browser.submit_login(&url, "alice", PASSWORD).await.status(),
+        429,
+        "one second short of the window"
+    );
+    app.clock.advance(1);
+    let url = login_url(&app, &browser, &client).await;
+    let response = browser.submit_login(&url, "alice", PASSWORD).await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn ipv6_addresses_of_one_slash_64_share_one_limit() {
+    let app = spawn_app_with(|s| {
+        s.login_max_failures_per_ip = 3;
+        s.login_max_failures_per_account = 100;
+        s.trusted_proxies = vec!["127.0.0.0/8".parse().expect("network")];
+    })
+    .await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    // One actor, a fresh address of its /64 for every attempt.
+    for i in 1..=3 {
+        let attacker = via_proxy(&app, &format!("2001:db8:a:b::{i:x}"));
+        let url = login_url(&app, &attacker, &client).await;
+        let name = format!("guess{i}");
+        assert_eq!(attacker.submit_login(&url, &name, "nope").await.status(), 401);
+    }
+    let attacker = via_proxy(&app, "2001:db8:a:b:ffff:ffff:ffff:fffe");
+    let url = login_url(&app, &attacker, &client).await;
+    assert_eq!(
+        attacker.submit_login(&url, "alice", PASSWORD).await.status(),
+        429,
+        "the /64 is throttled"
+    );
+    // The next /64 is someone else.
+    let neighbour = via_proxy(&app, "2001:db8:a:c::1");
+    let url = login_url(&app, &neighbour, &client).await;
+    let response = neighbour.submit_login(&url, "alice", PASSWORD).await;
+    assert!(response.status().is_redirection(), "{}", response.status());
+}
+
 /// A browser behind a proxy that reports `client` in `X-Forwarded-For`.
 fn via_proxy(app: &TestApp, client: &str) -> Browser {
     let mut headers = reqwest::header::HeaderMap::new();

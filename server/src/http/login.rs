@@ -56,9 +56,11 @@ async fn render(
     };
     let csrf = csrf::issue(req, state.provider.pepper(), &state.web.cookies);
     let hint = context.as_ref().and_then(|c| c.login_hint.as_deref());
+    // Echo what was typed, but not a page's worth of it.
+    let username: String = username.or(hint).unwrap_or_default().chars().take(256).collect();
     let page = LoginPage {
         client_name: context.as_ref().map(|c| c.client_name.as_str()),
-        username: username.or(hint).unwrap_or_default(),
+        username: &username,
         error,
         csrf_token: &csrf.token,
         request_id,

@@ -12,6 +12,7 @@ use super::{ErrorCode, OAuthError, Params, Provider, request};
 use crate::domain::crypto::random_token;
 use crate::domain::{
     AuthorizationCode, AuthorizationRequest, PendingAuthorization, RedirectUri, Session, User,
+    address,
 };
 
 /// What the browser should see next.
@@ -281,11 +282,20 @@ impl Provider {
     }
 
     /// Store the request under a new random id, or update it under its own.
-    /// A new request counts against the caps on parked requests (per client
-    /// address and in total): each parked request costs memory until it
-    /// expires, and anyone can send `/authorize` requests. Counting in fixed
-    /// windows as long as a request lives bounds the live ones to twice the
-    /// cap. `Err` holds the page to show when a cap is reached.
+    /// A new request counts against the caps on parked requests: each costs
+    /// memory until it expires, and anyone can send `/authorize` requests.
+    ///
+    /// - Per address (an IPv6 /64, an IPv4 address): `per_ip` in a window.
+    /// - In total, `total`: beyond it only address *ranges* (an IPv6 /48, an
+    ///   IPv4 /24) that have parked fewer than `per_ip` may park more, so
+    ///   one actor rotating through its addresses fills its own range and
+    ///   is refused there while everyone else goes on; at twice `total`,
+    ///   nobody may, which bounds what parked requests can cost.
+    ///
+    /// Counters are only created for requests that pass the range checks,
+    /// so refused requests cost no memory either. Counting in windows as
+    /// long as a request lives bounds the live ones. `Err` holds the page to
+    /// show when a cap is reached.
     async fn park(
         &self,
         pending: &PendingAuthorization,
@@ -295,30 +305,59 @@ impl Provider {
         let id = match parked {
             Parked::As(id) => id.to_string(),
             Parked::New { client_ip } => {
-                let limits = self.config.pending_limits;
-                if let Some(ip) = client_ip
-                    && self
-                        .store
-                        .count_in_window(&format!("authreq-ip:{ip}"), ttl)
-                        .await?
-                        > limits.per_ip
-                {
-                    tracing::warn!(%ip, "too many parked authorization requests from one address");
-                    return Ok(Err(AuthorizeStep::TooManyRequests(
-                        "Too many sign-ins were started from your network in the last minutes. Wait a few minutes and try again.".into(),
-                    )));
-                }
-                if self.store.count_in_window("authreq-total", ttl).await? > limits.total {
-                    tracing::warn!("too many parked authorization requests");
-                    return Ok(Err(AuthorizeStep::TooManyRequests(
-                        "Too many sign-ins are in progress right now. Wait a few minutes and try again.".into(),
-                    )));
+                if let Some(refusal) = self.admit_parked(client_ip, ttl).await? {
+                    return Ok(Err(refusal));
                 }
                 random_token(24)
             }
         };
         self.store.save_pending(&id, pending, ttl).await?;
         Ok(Ok(id))
+    }
+
+    /// Whether a new request from `client_ip` may be parked (see
+    /// [`Self::park`]); the page to show if not.
+    async fn admit_parked(
+        &self,
+        client_ip: Option<&str>,
+        window: std::time::Duration,
+    ) -> Result<Option<AuthorizeStep>, OAuthError> {
+        const TOTAL: &str = "authreq-total";
+        let busy = || {
+            Some(AuthorizeStep::TooManyRequests(
+                "Too many sign-ins are in progress right now. Wait a few minutes and try again."
+                    .into(),
+            ))
+        };
+        let from_your_network = || {
+            Some(AuthorizeStep::TooManyRequests(
+                "Too many sign-ins were started from your network in the last minutes. Wait a few minutes and try again.".into(),
+            ))
+        };
+        let limits = self.config.pending_limits;
+        let total = self.store.window_count(TOTAL, window).await?;
+        if total >= limits.total.saturating_mul(2) {
+            tracing::warn!("too many parked authorization requests");
+            return Ok(busy());
+        }
+        if let Some(ip) = client_ip {
+            let range = format!("authreq-range:{}", address::range(ip));
+            if total >= limits.total && self.store.window_count(&range, window).await? >= limits.per_ip
+            {
+                tracing::warn!(range = %address::range(ip), "parked authorization requests limited to light address ranges");
+                return Ok(from_your_network());
+            }
+            let per_address = format!("authreq-ip:{}", address::per_address(ip));
+            if self.store.count_in_window(&per_address, window).await? > limits.per_ip {
+                tracing::warn!(address = %address::per_address(ip), "too many parked authorization requests from one address");
+                return Ok(from_your_network());
+            }
+            self.store.count_in_window(&range, window).await?;
+        } else if total >= limits.total {
+            return Ok(busy());
+        }
+        self.store.count_in_window(TOTAL, window).await?;
+        Ok(None)
     }
 
     async fn forget(&self, parked: Parked<'_>) -> Result<(), OAuthError> {

@@ -14,12 +14,16 @@ fn key(scope: &str) -> String {
 impl Store {
     /// Count one more attempt in `scope`; returns the count in the window.
     pub async fn count_attempt(&self, scope: &str, window: Duration) -> Result<u64, StoreError> {
-        self.ephemeral.incr(&key(scope), window).await
+        self.ephemeral
+            .incr(&key(scope), window, self.clock.now())
+            .await
     }
 
     /// Take back one attempt (it succeeded).
     pub async fn uncount_attempt(&self, scope: &str) -> Result<(), StoreError> {
-        self.ephemeral.decr_existing(&key(scope)).await
+        self.ephemeral
+            .decr_existing(&key(scope), self.clock.now())
+            .await
     }
 
     pub async fn clear_attempts(&self, scope: &str) -> Result<(), StoreError> {
@@ -33,13 +37,21 @@ impl Store {
         scope: &str,
         window: Duration,
     ) -> Result<bool, StoreError> {
-        self.ephemeral
-            .put_if_absent(&format!("throttled:{scope}"), "", window)
-            .await
+        let noted = self
+            .ephemeral
+            .incr(&format!("throttled:{scope}"), window, self.clock.now())
+            .await?;
+        Ok(noted == 1)
     }
 
-    /// Count a request in a fixed window; returns the count so far.
+    /// Count a request in a window that began with the first; returns the
+    /// count so far.
     pub async fn count_in_window(&self, name: &str, window: Duration) -> Result<u64, StoreError> {
-        self.ephemeral.incr(name, window).await
+        self.ephemeral.incr(name, window, self.clock.now()).await
+    }
+
+    /// The count of a window counter, without counting.
+    pub async fn window_count(&self, name: &str, window: Duration) -> Result<u64, StoreError> {
+        self.ephemeral.count(name, window, self.clock.now()).await
     }
 }

@@ -87,8 +87,9 @@ impl MemoryStore {
         Some(old)
     }
 
-    pub fn incr(&self, key: &str, window: Duration) -> u64 {
-        let now = self.clock.now();
+    /// Count one more in the window that began with the counter's first
+    /// increment (at `now`, the injected clock's second).
+    pub fn incr(&self, key: &str, window: Duration, now: i64) -> u64 {
         let mut inner = self.lock();
         let next = match inner.live(key, now) {
             Some(entry) => {
@@ -102,19 +103,15 @@ impl MemoryStore {
         next
     }
 
-    /// Set `key` only if it is absent; `true` if this call set it.
-    pub fn put_if_absent(&self, key: &str, value: &str, ttl: Duration) -> bool {
-        let now = self.clock.now();
+    /// The count of a live counter (0 if there is none), changing nothing.
+    pub fn count(&self, key: &str, now: i64) -> u64 {
         let mut inner = self.lock();
-        if inner.live(key, now).is_some() {
-            return false;
-        }
-        inner.write(key, value.to_string(), expiry(now, ttl), now);
-        true
+        inner
+            .live(key, now)
+            .map_or(0, |entry| entry.value.parse::<u64>().unwrap_or(0))
     }
 
-    pub fn decr_existing(&self, key: &str) {
-        let now = self.clock.now();
+    pub fn decr_existing(&self, key: &str, now: i64) {
         let mut inner = self.lock();
         if let Some(entry) = inner.live(key, now) {
             let next = entry.value.parse::<u64>().unwrap_or(0).saturating_sub(1);
@@ -149,7 +146,7 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
+    use crate::clock::{Clock, ManualClock};
 
     fn store() -> (MemoryStore, std::sync::Arc<ManualClock>) {
         let clock = ManualClock::starting_now();
@@ -196,35 +193,34 @@ mod tests {
 
     #[test]
     fn counters_count_within_their_window() {
-        let (store, _clock) = store();
-        assert_eq!(store.incr("c", Duration::from_secs(60)), 1);
-        assert_eq!(store.incr("c", Duration::from_secs(60)), 2);
-        store.decr_existing("c");
+        let (store, clock) = store();
+        assert_eq!(store.incr("c", Duration::from_secs(60), clock.now()), 1);
+        assert_eq!(store.incr("c", Duration::from_secs(60), clock.now()), 2);
+        store.decr_existing("c", clock.now());
         assert_eq!(store.get("c").as_deref(), Some("1"));
         store.delete("c");
-        store.decr_existing("c");
+        store.decr_existing("c", clock.now());
         assert_eq!(store.get("c"), None, "decrementing never creates");
-        assert_eq!(store.incr("c", Duration::from_secs(60)), 1);
+        assert_eq!(store.incr("c", Duration::from_secs(60), clock.now()), 1);
     }
 
     #[test]
     fn a_counter_window_starts_at_its_first_increment() {
         let (store, clock) = store();
         let window = Duration::from_secs(900);
-        assert_eq!(store.incr("c", window), 1);
+        assert_eq!(store.incr("c", window, clock.now()), 1);
         clock.advance(899);
-        assert_eq!(store.incr("c", window), 2, "still the same window");
+        assert_eq!(store.incr("c", window, clock.now()), 2, "still the same window");
         clock.advance(1);
-        assert_eq!(store.incr("c", window), 1, "a new window");
+        assert_eq!(store.incr("c", window, clock.now()), 1, "a new window");
     }
 
     #[test]
-    fn put_if_absent_sets_once() {
+    fn a_counter_can_be_read_without_counting() {
         let (store, clock) = store();
-        assert!(store.put_if_absent("k", "1", Duration::from_secs(60)));
-        assert!(!store.put_if_absent("k", "2", Duration::from_secs(60)));
-        assert_eq!(store.get("k").as_deref(), Some("1"));
-        clock.advance(60);
-        assert!(store.put_if_absent("k", "3", Duration::from_secs(60)));
+        assert_eq!(store.count("c", clock.now()), 0);
+        store.incr("c", Duration::from_secs(60), clock.now());
+        assert_eq!(store.count("c", clock.now()), 1);
+        assert_eq!(store.count("c", clock.now() + 60), 0, "its window is over");
     }
 }

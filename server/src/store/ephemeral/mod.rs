@@ -72,24 +72,22 @@ impl Ephemeral {
         }
     }
 
-    /// Increment a counter that expires `window` after its first increment.
-    pub async fn incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+    /// Increment a counter whose window began with its first increment; a
+    /// counter whose window is over (by `now`, the injected clock's second)
+    /// starts again at 1.
+    pub async fn incr(&self, key: &str, window: Duration, now: i64) -> Result<u64, StoreError> {
         match self {
-            Ephemeral::Memory(store) => Ok(store.incr(key, window)),
-            Ephemeral::Redis(store) => store.incr(key, window).await,
+            Ephemeral::Memory(store) => Ok(store.incr(key, window, now)),
+            Ephemeral::Redis(store) => store.incr(key, window, now).await,
         }
     }
 
-    /// Set `key` only if it does not exist; `true` if this call set it.
-    pub async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    /// A counter's count at `now` if its `window` is not over (else 0),
+    /// unchanged.
+    pub async fn count(&self, key: &str, window: Duration, now: i64) -> Result<u64, StoreError> {
         match self {
-            Ephemeral::Memory(store) => Ok(store.put_if_absent(key, value, ttl)),
-            Ephemeral::Redis(store) => store.put_if_absent(key, value, ttl).await,
+            Ephemeral::Memory(store) => Ok(store.count(key, now)),
+            Ephemeral::Redis(store) => store.count(key, window, now).await,
         }
     }
 
@@ -103,10 +101,10 @@ impl Ephemeral {
     }
 
     /// Decrement a counter if it exists (never below zero, never creating it).
-    pub async fn decr_existing(&self, key: &str) -> Result<(), StoreError> {
+    pub async fn decr_existing(&self, key: &str, now: i64) -> Result<(), StoreError> {
         match self {
             Ephemeral::Memory(store) => {
-                store.decr_existing(key);
+                store.decr_existing(key, now);
                 Ok(())
             }
             Ephemeral::Redis(store) => store.decr_existing(key).await,

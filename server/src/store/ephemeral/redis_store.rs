@@ -21,17 +21,40 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-/// INCR that starts the window on the first increment only.
+/// A counter is `count:start`, `start` being the second (of Tessera's
+/// injected clock, ARGV[1]) its window began; ARGV[2] is the window in
+/// seconds. A window that is over starts again at 1. Redis's own expiry
+/// only collects counters nobody touches any more.
 const INCR_WITH_WINDOW: &str = r"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
+local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local count, start = 0, now
+local value = redis.call('GET', KEYS[1])
+if value then
+  local c, s = string.match(value, '^(%d+):(%-?%d+)$')
+  if c and now - tonumber(s) < window then count, start = tonumber(c), tonumber(s) end
+end
+count = count + 1
+redis.call('SET', KEYS[1], count .. ':' .. start, 'PX', math.max(1, start + window - now) * 1000)
+return count
 ";
 
-/// DECR only a counter that exists and is positive, keeping its expiry.
+/// The count of a counter whose window is not over, else 0.
+const COUNT: &str = r"
+local value = redis.call('GET', KEYS[1])
+if not value then return 0 end
+local c, s = string.match(value, '^(%d+):(%-?%d+)$')
+if not c or tonumber(ARGV[1]) - tonumber(s) >= tonumber(ARGV[2]) then return 0 end
+return tonumber(c)
+";
+
+/// Take one off a counter that exists and is positive, keeping its window.
 const DECR_EXISTING: &str = r"
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n > 0 then redis.call('DECR', KEYS[1]) end
+local value = redis.call('GET', KEYS[1])
+if not value then return 0 end
+local c, s = string.match(value, '^(%d+):(%-?%d+)$')
+if c and tonumber(c) > 0 then
+  redis.call('SET', KEYS[1], (tonumber(c) - 1) .. ':' .. s, 'KEEPTTL')
+end
 return 0
 ";
 
@@ -121,31 +144,24 @@ impl RedisStore {
             .await?)
     }
 
-    pub async fn incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+    pub async fn incr(&self, key: &str, window: Duration, now: i64) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         Ok(Script::new(INCR_WITH_WINDOW)
             .key(self.key(key))
-            .arg(millis(window))
+            .arg(now)
+            .arg(window.as_secs().max(1))
             .invoke_async(&mut conn)
             .await?)
     }
 
-    pub async fn put_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
+    pub async fn count(&self, key: &str, window: Duration, now: i64) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
-        let set: Option<String> = redis::cmd("SET")
-            .arg(self.key(key))
-            .arg(value)
-            .arg("NX")
-            .arg("PX")
-            .arg(millis(ttl))
-            .query_async(&mut conn)
-            .await?;
-        Ok(set.is_some())
+        Ok(Script::new(COUNT)
+            .key(self.key(key))
+            .arg(now)
+            .arg(window.as_secs().max(1))
+            .invoke_async(&mut conn)
+            .await?)
     }
 
     /// Keys under this store's prefix, counted with SCAN (never KEYS).
