@@ -276,11 +276,16 @@ impl Application {
         })
         .listen(listener)?
         .run();
-        let tasks = vec![
+        let mut tasks = vec![
             tokio::spawn(background::deliver_notices(state.clone())),
             tokio::spawn(background::sweep(state.clone())),
             tokio::spawn(background::reload_keys(state.clone())),
         ];
+        if state.provider.store().ephemeral_is_shared() {
+            tasks.push(tokio::spawn(background::sync_revocation_marks(
+                state.clone(),
+            )));
+        }
         tracing::info!(
             issuer = %settings.issuer,
             port,
@@ -359,6 +364,34 @@ mod background {
             if let Err(err) = state.provider.rotate_keys_if_due(state.now()).await {
                 tracing::warn!(error = %err.description, "key rotation failed");
             }
+        }
+    }
+
+    /// How often the revocation marks in Redis are checked and completed
+    /// (real time: it is about Redis being there, not about expiry).
+    const SYNC_MARKS_EVERY: Duration = Duration::from_millis(250);
+
+    pub async fn sync_revocation_marks(state: web::Data<AppState>) {
+        let mut failing = false;
+        loop {
+            match state
+                .provider
+                .store()
+                .sync_revocation_marks(state.now())
+                .await
+            {
+                Ok(()) if failing => {
+                    failing = false;
+                    tracing::info!("revocation marks in Redis are complete again");
+                }
+                Ok(()) => {}
+                Err(err) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = %err, "revocation checks use the database until Redis is back");
+                }
+                Err(_) => {}
+            }
+            tokio::time::sleep(SYNC_MARKS_EVERY).await;
         }
     }
 

@@ -410,10 +410,11 @@ async fn a_secret_hashed_the_old_way_still_works_and_is_rehashed() {
     spec.grant_types
         .push(tessera::domain::GrantType::ClientCredentials);
     spec.scopes = Some(tessera::domain::Scopes::parse("api").expect("scope"));
-    store
-        .update_client(&Client::new(spec).expect("client"))
+    let mut unit = store.unit().await.expect("unit");
+    unit.update_client(&Client::new(spec).expect("client"))
         .await
         .expect("store legacy hash");
+    unit.commit().await.expect("commit");
 
     let client = TestClient {
         secret: Some(secret.expose().to_string()),

@@ -314,6 +314,7 @@ impl TestApp {
                 family_name: Some("Example".into()),
                 is_admin: false,
             },
+            &tessera::domain::Actor::Cli,
             self.now(),
         )
         .await
@@ -328,6 +329,7 @@ impl TestApp {
             self.pepper(),
             RedirectUriPolicy { allow_http: true },
             new,
+            &tessera::domain::Actor::Cli,
             self.now(),
         )
         .await

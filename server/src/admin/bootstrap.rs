@@ -1,5 +1,6 @@
 //! The first administrator, created on the first start of an empty database.
 
+use crate::domain::Actor;
 use super::AdminError;
 use super::users::{NewUser, create_user};
 use crate::domain::Secret;
@@ -33,7 +34,7 @@ pub async fn ensure_admin(
         is_admin: true,
         ..NewUser::default()
     };
-    match create_user(store, new, now).await {
+    match create_user(store, new, &Actor::System, now).await {
         Ok(created) => Ok(match created.generated_password {
             Some(password) => Bootstrap::CreatedWithPassword(password),
             None => Bootstrap::Created,

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{AdminError, audit};
+use super::{AdminError, event};
 use crate::domain::crypto::{Pepper, random_token};
 use crate::domain::{
     Actor, AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, DeliveryStatus, DomainError,
@@ -99,11 +99,13 @@ fn scopes(list: &[String]) -> Result<Option<Scopes>, AdminError> {
     Ok(Some(Scopes::parse(&list.join(" "))?))
 }
 
+/// Register a client, with an audit record of who did it.
 pub async fn create_client(
     store: &Store,
     pepper: &Pepper,
     policy: RedirectUriPolicy,
     new: NewClient,
+    actor: &Actor,
     now: i64,
 ) -> Result<CreatedClient, AdminError> {
     let id = match &new.id {
@@ -148,34 +150,21 @@ pub async fn create_client(
         scopes: scopes(&new.scopes)?,
         tokens_valid_after: now,
     })?;
-    store
-        .insert_client(&client)
+    let mut unit = store.unit().await?;
+    unit.insert_client(&client)
         .await
         .map_err(|e| AdminError::from_store(e, format!("client {}", client.id)))?;
-    Ok(CreatedClient { client, secret })
-}
-
-/// Register a client on an operator's behalf, with an audit record.
-pub async fn create_client_as(
-    store: &Store,
-    pepper: &Pepper,
-    policy: RedirectUriPolicy,
-    new: NewClient,
-    actor: &Actor,
-    now: i64,
-) -> Result<CreatedClient, AdminError> {
-    let created = create_client(store, pepper, policy, new, now).await?;
-    let target = Some(format!("client:{}", created.client.id));
-    audit(
-        store,
+    let target = Some(format!("client:{}", client.id));
+    unit.audit(&[event(
         actor,
         "client.create",
         target,
-        json!({ "name": created.client.name }),
+        json!({ "name": client.name }),
         now,
-    )
+    )])
     .await?;
-    Ok(created)
+    unit.commit().await?;
+    Ok(CreatedClient { client, secret })
 }
 
 /// Change a client's registration; the result is checked like a new one.
@@ -220,17 +209,19 @@ pub async fn update_client(
         spec.scopes = scopes(&list)?;
     }
     let client = Client::new(spec)?;
-    store
-        .update_client(&client)
+    let mut unit = store.unit().await?;
+    unit.update_client(&client)
         .await
         .map_err(|e| AdminError::from_store(e, format!("client {}", client.id)))?;
     let target = Some(format!("client:{}", client.id));
-    audit(store, actor, "client.update", target, json!({}), now).await?;
+    unit.audit(&[event(actor, "client.update", target, json!({}), now)])
+        .await?;
+    unit.commit().await?;
     Ok(client)
 }
 
 /// Give a confidential client a new secret (shown once); the old one stops
-/// working at once.
+/// working at once, and so do the access tokens issued before.
 pub async fn rotate_secret(
     store: &Store,
     pepper: &Pepper,
@@ -245,11 +236,21 @@ pub async fn rotate_secret(
         )));
     }
     let secret = Secret::new(random_token(32));
-    store
-        .set_client_secret_hash(&client.id, &ClientSecretHash::compute(pepper, &secret))
-        .await?;
+    // Access tokens got with the old secret stop counting; tokens issued
+    // from now on carry an `iat` no earlier than this (see `Provider::issue`).
+    let tokens_valid_after = now + 1;
+    let mut unit = store.unit().await?;
+    unit.rotate_client_secret(
+        &client.id,
+        &ClientSecretHash::compute(pepper, &secret),
+        tokens_valid_after,
+    )
+    .await
+    .map_err(|e| AdminError::from_store(e, format!("client {}", client.id)))?;
     let target = Some(format!("client:{}", client.id));
-    audit(store, actor, "client.rotate_secret", target, json!({}), now).await?;
+    unit.audit(&[event(actor, "client.rotate_secret", target, json!({}), now)])
+        .await?;
+    unit.commit().await?;
     let client = find(store, id).await?;
     Ok((client, secret))
 }
@@ -281,17 +282,18 @@ pub async fn delete_client(
     now: i64,
 ) -> Result<(), AdminError> {
     let id = ClientId::parse(id)?;
-    store
-        .delete_client(&id, now)
+    let mut unit = store.unit().await?;
+    unit.delete_client(&id, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("client {id}")))?;
-    audit(
-        store,
+    unit.audit(&[event(
         actor,
         "client.delete",
         Some(format!("client:{id}")),
         json!({}),
         now,
-    )
-    .await
+    )])
+    .await?;
+    unit.commit().await?;
+    Ok(())
 }

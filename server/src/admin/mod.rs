@@ -16,7 +16,7 @@ pub mod users;
 use thiserror::Error;
 
 use crate::domain::{Actor, AuditEvent, DomainError};
-use crate::store::{Store, StoreError};
+use crate::store::StoreError;
 
 #[derive(Debug, Error)]
 pub enum AdminError {
@@ -32,9 +32,17 @@ pub enum AdminError {
     Failed(String),
     #[error("the page cursor is not one this server made")]
     BadCursor,
+    /// A rule of the deployment forbids it (the last administrator, say).
+    #[error("{0}")]
+    Refused(&'static str),
 }
 
 impl AdminError {
+    /// The caller's mistake (shown back to them), not the server's.
+    pub fn is_client_error(&self) -> bool {
+        !matches!(self, AdminError::Store(_) | AdminError::Failed(_))
+    }
+
     pub(crate) fn from_store(err: StoreError, what: impl Into<String>) -> Self {
         match err {
             StoreError::NotFound => AdminError::NotFound(what.into()),
@@ -50,28 +58,24 @@ impl From<StoreError> for AdminError {
     }
 }
 
-/// Record what an operator did (or tried to).
-pub(crate) async fn audit(
-    store: &Store,
+/// The audit record of what an operator did.
+pub(crate) fn event(
     actor: &Actor,
     action: &'static str,
     target: Option<String>,
     details: serde_json::Value,
     now: i64,
-) -> Result<(), AdminError> {
-    store
-        .record_audit(&AuditEvent {
-            at: now,
-            actor: actor.clone(),
-            action,
-            target,
-            reason: None,
-            ip: None,
-            outcome: "success",
-            details,
-        })
-        .await?;
-    Ok(())
+) -> AuditEvent {
+    AuditEvent {
+        at: now,
+        actor: actor.clone(),
+        action,
+        target,
+        reason: None,
+        ip: None,
+        outcome: "success",
+        details,
+    }
 }
 
 /// Hash a password on the blocking pool (argon2id is CPU-bound).

@@ -7,8 +7,8 @@ use super::users::{UserRef, find, find_user};
 use crate::domain::{
     Actor, ClientId, EndReason, EndTarget, SessionId, SessionListing, SessionsEnded, User, UserId,
 };
-use crate::oauth::ending::{EndSessions, end_sessions};
-use crate::store::{SessionFilter, Store};
+use crate::oauth::ending::{EndSessions, end_sessions, end_sessions_in};
+use crate::store::{SessionFilter, Store, Unit};
 
 /// Live sessions, most recently used first; of one user if `username` is given.
 pub async fn list_sessions(
@@ -55,7 +55,10 @@ pub async fn logout_user<'a>(
     now: i64,
 ) -> Result<SessionsEnded, AdminError> {
     let user = find_user(store, who.into()).await?;
-    end_user_sessions(store, &user, EndReason::AdminLogout, actor, now).await
+    let mut unit = store.unit().await?;
+    let ended = end_user_sessions(&mut unit, &user, EndReason::AdminLogout, &actor, now).await?;
+    unit.commit().await?;
+    Ok(ended)
 }
 
 /// What an operator types to confirm ending every session.
@@ -129,19 +132,20 @@ pub async fn sessions_page(
     }))
 }
 
+/// End every session of `user` as part of a larger change, committed with it.
 pub(super) async fn end_user_sessions(
-    store: &Store,
+    unit: &mut Unit<'_>,
     user: &User,
     reason: EndReason,
-    actor: Actor,
+    actor: &Actor,
     now: i64,
 ) -> Result<SessionsEnded, AdminError> {
-    Ok(end_sessions(
-        store,
+    Ok(end_sessions_in(
+        unit,
         EndSessions {
             target: EndTarget::User(user.id.clone()),
             reason,
-            actor,
+            actor: actor.clone(),
             ip: None,
         },
         now,

@@ -7,12 +7,12 @@ use serde_json::json;
 
 use super::page::{self, Page};
 use super::sessions::end_user_sessions;
-use super::{AdminError, audit, hash_password};
+use super::{AdminError, event, hash_password};
 use crate::domain::crypto::random_token;
 use crate::domain::{
     Actor, ClientId, Email, EndReason, Profile, Secret, SessionsEnded, User, UserId, Username,
 };
-use crate::store::{Consent, Store};
+use crate::store::{Consent, Store, Unit};
 
 #[derive(Debug, Default)]
 pub struct NewUser {
@@ -92,9 +92,20 @@ fn target(user: &User) -> Option<String> {
     Some(format!("user:{}", user.id))
 }
 
-pub async fn create_user(store: &Store, new: NewUser, now: i64) -> Result<CreatedUser, AdminError> {
+/// Create a user, with an audit record of who did it.
+pub async fn create_user(
+    store: &Store,
+    new: NewUser,
+    actor: &Actor,
+    now: i64,
+) -> Result<CreatedUser, AdminError> {
     let username = Username::parse(&new.username)?;
     let email = clean(new.email).map(|e| Email::parse(&e)).transpose()?;
+    let profile = Profile {
+        name: name(new.name)?,
+        given_name: name(new.given_name)?,
+        family_name: name(new.family_name)?,
+    };
     let (password, generated_password) = match new.password {
         Some(password) => (password, None),
         None => {
@@ -107,47 +118,25 @@ pub async fn create_user(store: &Store, new: NewUser, now: i64) -> Result<Create
         username,
         email,
         email_verified: new.email_verified,
-        profile: Profile {
-            name: name(new.name)?,
-            given_name: name(new.given_name)?,
-            family_name: name(new.family_name)?,
-        },
+        profile,
         password_hash: hash_password(password).await?,
         is_admin: new.is_admin,
         disabled: false,
         created_at: now,
         updated_at: now,
     };
-    store
-        .insert_user(&user)
+    let mut unit = store.unit().await?;
+    unit.insert_user(&user)
         .await
         .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
+    let details = json!({ "username": user.username.as_str(), "admin": user.is_admin });
+    unit.audit(&[event(actor, "user.create", target(&user), details, now)])
+        .await?;
+    unit.commit().await?;
     Ok(CreatedUser {
         user,
         generated_password,
     })
-}
-
-/// Create a user on an operator's behalf, with an audit record.
-pub async fn create_user_as(
-    store: &Store,
-    new: NewUser,
-    actor: &Actor,
-    now: i64,
-) -> Result<CreatedUser, AdminError> {
-    let created = create_user(store, new, now).await?;
-    let details =
-        json!({ "username": created.user.username.as_str(), "admin": created.user.is_admin });
-    audit(
-        store,
-        actor,
-        "user.create",
-        target(&created.user),
-        details,
-        now,
-    )
-    .await?;
-    Ok(created)
 }
 
 pub async fn list_users(store: &Store) -> Result<Vec<User>, AdminError> {
@@ -218,13 +207,17 @@ pub async fn update_user(
         }
     }
     user.updated_at = now;
-    store.update_profile(&user, now).await?;
-    audit(store, actor, "user.update", target(&user), json!({}), now).await?;
+    let mut unit = store.unit().await?;
+    unit.update_profile(&user, now).await?;
+    unit.audit(&[event(actor, "user.update", target(&user), json!({}), now)])
+        .await?;
+    unit.commit().await?;
     Ok(user)
 }
 
 /// Set a user's password. Every session of the user ends and every token
-/// is revoked: whoever knew the old password is signed out everywhere.
+/// is revoked: whoever knew the old password is signed out everywhere. The
+/// new hash, the ending and the audit record commit together.
 pub async fn set_password<'a>(
     store: &Store,
     who: impl Into<UserRef<'a>>,
@@ -234,24 +227,19 @@ pub async fn set_password<'a>(
 ) -> Result<SessionsEnded, AdminError> {
     let user = find_user(store, who.into()).await?;
     let hash = hash_password(password).await?;
-    store
-        .set_password_hash(&user.id, &hash, now)
+    let mut unit = store.unit().await?;
+    unit.set_password_hash(&user.id, &hash, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
-    audit(
-        store,
-        &actor,
-        "user.set_password",
-        target(&user),
-        json!({}),
-        now,
-    )
-    .await?;
-    end_user_sessions(store, &user, EndReason::PasswordChanged, actor, now).await
+    let ended = end_user_sessions(&mut unit, &user, EndReason::PasswordChanged, &actor, now).await?;
+    unit.audit(&[event(&actor, "user.set_password", target(&user), json!({}), now)])
+        .await?;
+    unit.commit().await?;
+    Ok(ended)
 }
 
 /// Disable or enable a user. Disabling ends every session of the user and
-/// revokes every token.
+/// revokes every token, in the same transaction.
 pub async fn set_disabled<'a>(
     store: &Store,
     who: impl Into<UserRef<'a>>,
@@ -260,8 +248,11 @@ pub async fn set_disabled<'a>(
     now: i64,
 ) -> Result<(User, SessionsEnded), AdminError> {
     let user = find_user(store, who.into()).await?;
-    store
-        .set_user_disabled(&user.id, disabled, now)
+    let mut unit = store.unit().await?;
+    if disabled {
+        guard_administrators(&mut unit, &user, &actor).await?;
+    }
+    unit.set_user_disabled(&user.id, disabled, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
     let action = if disabled {
@@ -269,12 +260,14 @@ pub async fn set_disabled<'a>(
     } else {
         "user.enable"
     };
-    audit(store, &actor, action, target(&user), json!({}), now).await?;
     let ended = if disabled {
-        end_user_sessions(store, &user, EndReason::UserDisabled, actor, now).await?
+        end_user_sessions(&mut unit, &user, EndReason::UserDisabled, &actor, now).await?
     } else {
         SessionsEnded::default()
     };
+    unit.audit(&[event(&actor, action, target(&user), json!({}), now)])
+        .await?;
+    unit.commit().await?;
     Ok((
         User {
             disabled,
@@ -285,7 +278,8 @@ pub async fn set_disabled<'a>(
     ))
 }
 
-/// Give or take the admin role.
+/// Give or take the admin role. Nobody takes their own, and the last
+/// enabled administrator keeps theirs.
 pub async fn set_admin<'a>(
     store: &Store,
     who: impl Into<UserRef<'a>>,
@@ -294,18 +288,50 @@ pub async fn set_admin<'a>(
     now: i64,
 ) -> Result<User, AdminError> {
     let user = find_user(store, who.into()).await?;
-    store.set_user_admin(&user.id, admin, now).await?;
+    let mut unit = store.unit().await?;
+    if !admin {
+        guard_administrators(&mut unit, &user, actor).await?;
+    }
+    unit.set_user_admin(&user.id, admin, now)
+        .await
+        .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
     let action = if admin {
         "user.grant_admin"
     } else {
         "user.revoke_admin"
     };
-    audit(store, actor, action, target(&user), json!({}), now).await?;
+    unit.audit(&[event(actor, action, target(&user), json!({}), now)])
+        .await?;
+    unit.commit().await?;
     Ok(User {
         is_admin: admin,
         updated_at: now,
         ..user
     })
+}
+
+/// `user` is about to lose administrator access (demoted, disabled or
+/// deleted): refused if it is the actor's own, or the last there is.
+async fn guard_administrators(
+    unit: &mut Unit<'_>,
+    user: &User,
+    actor: &Actor,
+) -> Result<(), AdminError> {
+    if !user.is_admin || user.disabled {
+        return Ok(());
+    }
+    if *actor == Actor::Admin(user.id.clone()) {
+        return Err(AdminError::Refused(
+            "you cannot remove your own administrator access; another administrator can",
+        ));
+    }
+    let administrators = unit.lock_administrators().await?;
+    if administrators.iter().all(|id| *id == user.id) {
+        return Err(AdminError::Refused(
+            "this is the last administrator: make someone else an administrator first",
+        ));
+    }
+    Ok(())
 }
 
 /// Let a user whose sign-ins are throttled try again at once.
@@ -319,12 +345,15 @@ pub async fn unlock<'a>(
     store
         .clear_attempts(&crate::oauth::login::account_throttle_key(&user.username))
         .await?;
-    audit(store, actor, "user.unlock", target(&user), json!({}), now).await?;
+    store
+        .record_audit(&event(actor, "user.unlock", target(&user), json!({}), now))
+        .await?;
     Ok(user)
 }
 
 /// Delete a user: their sessions end (their applications are told), their
-/// tokens are revoked, and their consents go with them.
+/// tokens are revoked, and their consents go with them; all in one
+/// transaction with its audit record.
 pub async fn delete_user<'a>(
     store: &Store,
     who: impl Into<UserRef<'a>>,
@@ -332,13 +361,16 @@ pub async fn delete_user<'a>(
     now: i64,
 ) -> Result<SessionsEnded, AdminError> {
     let user = find_user(store, who.into()).await?;
-    let ended = end_user_sessions(store, &user, EndReason::AdminLogout, actor.clone(), now).await?;
-    store
-        .delete_user(&user.id)
+    let mut unit = store.unit().await?;
+    guard_administrators(&mut unit, &user, &actor).await?;
+    let ended = end_user_sessions(&mut unit, &user, EndReason::AdminLogout, &actor, now).await?;
+    unit.delete_user(&user.id)
         .await
         .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
     let details = json!({ "username": user.username.as_str() });
-    audit(store, &actor, "user.delete", target(&user), details, now).await?;
+    unit.audit(&[event(&actor, "user.delete", target(&user), details, now)])
+        .await?;
+    unit.commit().await?;
     Ok(ended)
 }
 
@@ -361,11 +393,14 @@ pub async fn revoke_consent<'a>(
 ) -> Result<usize, AdminError> {
     let user = find_user(store, who.into()).await?;
     let client = ClientId::parse(client)?;
-    let revoked = store
+    let mut unit = store.unit().await?;
+    let revoked = unit
         .revoke_consent(&user.id, &client, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("consent to {client}")))?;
     let details = json!({ "client_id": client.as_str(), "families_revoked": revoked.len() });
-    audit(store, actor, "consent.revoke", target(&user), details, now).await?;
+    unit.audit(&[event(actor, "consent.revoke", target(&user), details, now)])
+        .await?;
+    unit.commit().await?;
     Ok(revoked.len())
 }

@@ -176,7 +176,7 @@ pub async fn run(
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
                 scopes: args.scopes,
             };
-            let CreatedClient { client, secret } = admin::clients::create_client_as(
+            let CreatedClient { client, secret } = admin::clients::create_client(
                 store,
                 &services.pepper,
                 policy,

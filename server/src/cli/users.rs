@@ -127,6 +127,7 @@ pub async fn run(
                     family_name: args.family_name,
                     is_admin: args.admin,
                 },
+                &Actor::Cli,
                 now,
             )
             .await?;

@@ -85,7 +85,7 @@ impl Provider {
                 if stored.is_legacy() {
                     let upgraded = ClientSecretHash::compute(&self.pepper, secret);
                     self.store
-                        .set_client_secret_hash(&client.id, &upgraded)
+                        .upgrade_client_secret_hash(&client.id, stored, &upgraded)
                         .await?;
                 }
                 Ok(client)

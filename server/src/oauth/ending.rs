@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{OAuthError, Provider};
 use crate::domain::{Actor, AuditEvent, EndReason, EndTarget, SessionsEnded};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Unit};
 
 /// A request to end sessions.
 #[derive(Clone, Debug)]
@@ -23,10 +23,23 @@ pub struct EndSessions {
     pub ip: Option<String>,
 }
 
-/// End sessions (see the module documentation). Callable without a
-/// [`Provider`], so the command line shares it.
+/// End sessions (see the module documentation) in a unit of their own.
+/// Callable without a [`Provider`], so the command line shares it.
 pub async fn end_sessions(
     store: &Store,
+    request: EndSessions,
+    now: i64,
+) -> Result<SessionsEnded, StoreError> {
+    let mut unit = store.unit().await?;
+    let ended = end_sessions_in(&mut unit, request, now).await?;
+    unit.commit().await?;
+    Ok(ended)
+}
+
+/// End sessions as part of a larger use case (a new password, a disabled
+/// or deleted account), committed with it.
+pub async fn end_sessions_in(
+    unit: &mut Unit<'_>,
     request: EndSessions,
     now: i64,
 ) -> Result<SessionsEnded, StoreError> {
@@ -36,53 +49,52 @@ pub async fn end_sessions(
         actor,
         ip,
     } = request;
-    let audit = |ended: &SessionsEnded| -> Vec<AuditEvent> {
-        let event = |target: Option<String>, details| AuditEvent {
-            at: now,
-            actor: actor.clone(),
-            action: "session.end",
-            target,
-            reason: Some(reason.as_str()),
-            ip: ip.clone(),
-            outcome: "success",
-            details,
-        };
-        match &target {
-            // One record per session: each is its own event, and a sweep that
-            // found nothing leaves no trace.
-            EndTarget::Expired { .. } => ended
-                .sessions
-                .iter()
-                .map(|s| {
-                    event(
-                        Some(format!("session:{}", s.sid)),
-                        json!({ "user_id": s.user_id.as_str() }),
-                    )
-                })
-                .collect(),
-            other => {
-                let label = match other {
-                    EndTarget::Session(sid) => format!("session:{sid}"),
-                    EndTarget::User(user) | EndTarget::OtherSessions { user, .. } => {
-                        format!("user:{user}")
-                    }
-                    EndTarget::Expired { .. } => String::new(),
-                    EndTarget::All => "sessions:all".to_string(),
-                };
-                vec![event(
-                    Some(label),
-                    json!({
-                        "sessions": ended.sessions.iter().map(|s| s.sid.as_str()).collect::<Vec<_>>(),
-                        "families_revoked": ended.families_revoked,
-                        "notices_queued": ended.notices_queued,
-                    }),
-                )]
-            }
+    let ended = unit
+        .end_sessions(&target, reason.revokes_tokens(), now)
+        .await?;
+    let event = |target: Option<String>, details| AuditEvent {
+        at: now,
+        actor: actor.clone(),
+        action: "session.end",
+        target,
+        reason: Some(reason.as_str()),
+        ip: ip.clone(),
+        outcome: "success",
+        details,
+    };
+    let events: Vec<AuditEvent> = match &target {
+        // One record per session: each is its own event, and a sweep that
+        // found nothing leaves no trace.
+        EndTarget::Expired { .. } => ended
+            .sessions
+            .iter()
+            .map(|s| {
+                event(
+                    Some(format!("session:{}", s.sid)),
+                    json!({ "user_id": s.user_id.as_str() }),
+                )
+            })
+            .collect(),
+        other => {
+            let label = match other {
+                EndTarget::Session(sid) => format!("session:{sid}"),
+                EndTarget::User(user) | EndTarget::OtherSessions { user, .. } => {
+                    format!("user:{user}")
+                }
+                EndTarget::Expired { .. } => String::new(),
+                EndTarget::All => "sessions:all".to_string(),
+            };
+            vec![event(
+                Some(label),
+                json!({
+                    "sessions": ended.sessions.iter().map(|s| s.sid.as_str()).collect::<Vec<_>>(),
+                    "families_revoked": ended.families_revoked,
+                    "notices_queued": ended.notices_queued,
+                }),
+            )]
         }
     };
-    let ended = store
-        .end_sessions(&target, reason.revokes_tokens(), now, audit)
-        .await?;
+    unit.audit(&events).await?;
     if !ended.is_empty() {
         tracing::info!(
             reason = reason.as_str(),

@@ -13,6 +13,7 @@ use super::tokens::AccessTokenClaims;
 use super::{OAuthError, Params, Provider};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::{Actor, AuditEvent, Client, Secret};
+use crate::store::Unit;
 
 /// What revocation did (the HTTP answer is 200 either way).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,35 +42,40 @@ impl Provider {
         let token = params
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        // The revocation and its audit record commit together.
+        let mut unit = self.store.unit().await?;
         let outcome = if looks_like_jwt(token) {
-            self.revoke_access_token(&client, token, now).await?
+            self.revoke_access_token(&mut unit, &client, token, now)
+                .await?
         } else {
-            self.revoke_refresh_token(&client, token, now).await?
+            self.revoke_refresh_token(&mut unit, &client, token, now)
+                .await?
         };
         if outcome != Revoked::Nothing {
-            self.store
-                .record_audit(&AuditEvent {
-                    at: now,
-                    actor: Actor::Client(client.id.clone()),
-                    action: "token.revoke",
-                    target: None,
-                    reason: None,
-                    ip: None,
-                    outcome: "success",
-                    details: json!({
-                        "token": match outcome {
-                            Revoked::RefreshFamily => "refresh_token",
-                            _ => "access_token",
-                        }
-                    }),
-                })
-                .await?;
+            unit.audit(&[AuditEvent {
+                at: now,
+                actor: Actor::Client(client.id.clone()),
+                action: "token.revoke",
+                target: None,
+                reason: None,
+                ip: None,
+                outcome: "success",
+                details: json!({
+                    "token": match outcome {
+                        Revoked::RefreshFamily => "refresh_token",
+                        _ => "access_token",
+                    }
+                }),
+            }])
+            .await?;
         }
+        unit.commit().await?;
         Ok(outcome)
     }
 
     async fn revoke_refresh_token(
         &self,
+        unit: &mut Unit<'_>,
         client: &Client,
         token: &str,
         now: i64,
@@ -87,12 +93,13 @@ impl Provider {
         if grant.is_revoked() {
             return Ok(Revoked::Nothing);
         }
-        self.store.revoke_grant(&grant.id, now).await?;
+        unit.revoke_grant(&grant.id, now).await?;
         Ok(Revoked::RefreshFamily)
     }
 
     async fn revoke_access_token(
         &self,
+        unit: &mut Unit<'_>,
         client: &Client,
         token: &str,
         now: i64,
@@ -108,9 +115,7 @@ impl Provider {
         if claims.client_id != client.id.as_str() || now >= claims.exp {
             return Ok(Revoked::Nothing);
         }
-        self.store
-            .deny_access_token(&claims.jti, claims.exp, now)
-            .await?;
+        unit.deny_access_token(&claims.jti, claims.exp).await?;
         Ok(Revoked::AccessToken)
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::VerifyError;
+use super::keys::{KeySet, VerifyError};
 use super::{OAuthError, Provider};
 use crate::domain::crypto::{b64url, random_token, sha256, sha512};
 use crate::domain::{Client, Grant, Scopes, SigningAlg, UserId};
@@ -198,7 +198,13 @@ impl Provider {
         }
         if self
             .store
-            .is_access_token_revoked(&claims.jti, claims.gid.as_deref(), claims.exp, now)
+            .is_access_token_revoked(
+                &claims.jti,
+                claims.gid.as_deref(),
+                KeySet::kid_of(token).as_deref(),
+                claims.exp,
+                now,
+            )
             .await?
         {
             return Err(OAuthError::invalid_token(

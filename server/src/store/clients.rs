@@ -2,11 +2,12 @@ use std::str::FromStr;
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 use super::entities::{clients, grants};
-use super::{Store, StoreError, from_json, to_json};
+use super::revocations::Mark;
+use super::{Store, StoreError, Unit, from_json, to_json};
 use crate::domain::{
     AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, GrantType, LogoutRegistration,
     RedirectUri, Scopes, SigningAlg,
@@ -109,40 +110,91 @@ fn active_model(client: &Client) -> Result<clients::ActiveModel, StoreError> {
     })
 }
 
-impl Store {
+impl Unit<'_> {
     /// Fails with `Conflict` when the client id is taken.
-    pub async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
-        active_model(client)?.insert(&self.db).await?;
-        self.local.clients.remove(&client.id.to_string());
+    pub async fn insert_client(&mut self, client: &Client) -> Result<(), StoreError> {
+        active_model(client)?.insert(&self.txn).await?;
+        self.forget_client(&client.id);
         Ok(())
     }
 
     /// Replace a client's registration (its id and creation time stay).
-    pub async fn update_client(&self, client: &Client) -> Result<(), StoreError> {
+    pub async fn update_client(&mut self, client: &Client) -> Result<(), StoreError> {
         let result = clients::Entity::update_many()
             .set(active_model(client)?)
             .filter(clients::Column::Id.eq(client.id.as_str()))
-            .exec(&self.db)
+            .exec(&self.txn)
             .await?;
-        self.local.clients.remove(&client.id.to_string());
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
+        self.forget_client(&client.id);
         Ok(())
     }
 
-    /// Store a new secret hash (a rotated secret, or a legacy hash upgraded).
-    pub async fn set_client_secret_hash(
-        &self,
+    /// A new secret: its hash, and the access tokens issued before
+    /// `tokens_valid_after` no longer count.
+    pub async fn rotate_client_secret(
+        &mut self,
         id: &ClientId,
         hash: &ClientSecretHash,
+        tokens_valid_after: i64,
     ) -> Result<(), StoreError> {
-        clients::Entity::update_many()
+        let result = clients::Entity::update_many()
             .set(clients::ActiveModel {
                 secret_hash: Set(Some(hash.as_str().to_string())),
+                tokens_valid_after: Set(tokens_valid_after),
                 ..Default::default()
             })
             .filter(clients::Column::Id.eq(id.as_str()))
+            .exec(&self.txn)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.forget_client(id);
+        Ok(())
+    }
+
+    /// Delete the client with its consents, grants and refresh tokens; the
+    /// access tokens of its grants are marked revoked.
+    pub async fn delete_client(&mut self, id: &ClientId, now: i64) -> Result<(), StoreError> {
+        let grant_ids: Vec<String> = grants::Entity::find()
+            .select_only()
+            .column(grants::Column::Id)
+            .filter(grants::Column::ClientId.eq(id.as_str()))
+            .into_tuple()
+            .all(&self.txn)
+            .await?;
+        let result = clients::Entity::delete_by_id(id.as_str())
+            .exec(&self.txn)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.forget_client(id);
+        let until = self.store.grant_mark_expiry(now);
+        self.revoked(grant_ids.iter().map(|g| Mark::grant(g, until)).collect())
+            .await
+    }
+}
+
+impl Store {
+    /// Replace a legacy secret hash by its current form, unless the secret
+    /// changed meanwhile (a rotation wins over an upgrade).
+    pub async fn upgrade_client_secret_hash(
+        &self,
+        id: &ClientId,
+        old: &ClientSecretHash,
+        new: &ClientSecretHash,
+    ) -> Result<(), StoreError> {
+        clients::Entity::update_many()
+            .set(clients::ActiveModel {
+                secret_hash: Set(Some(new.as_str().to_string())),
+                ..Default::default()
+            })
+            .filter(clients::Column::Id.eq(id.as_str()))
+            .filter(clients::Column::SecretHash.eq(old.as_str()))
             .exec(&self.db)
             .await?;
         self.local.clients.remove(&id.to_string());
@@ -174,35 +226,20 @@ impl Store {
         Ok(clients::Entity::find().count(&self.db).await?)
     }
 
+    /// Every client, by name. A row that cannot be read is left out (and
+    /// logged) rather than taking the whole list down.
     pub async fn list_clients(&self) -> Result<Vec<Client>, StoreError> {
-        clients::Entity::find()
+        Ok(clients::Entity::find()
             .order_by_asc(clients::Column::Name)
             .all(&self.db)
             .await?
             .into_iter()
-            .map(Client::try_from)
-            .collect()
-    }
-
-    /// Deletes the client with its consents, grants and refresh tokens; the
-    /// access tokens of its grants are marked revoked first.
-    pub async fn delete_client(&self, id: &ClientId, now: i64) -> Result<(), StoreError> {
-        let txn = self.db.begin().await?;
-        let grant_ids: Vec<String> = grants::Entity::find()
-            .select_only()
-            .column(grants::Column::Id)
-            .filter(grants::Column::ClientId.eq(id.as_str()))
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let result = clients::Entity::delete_by_id(id.as_str())
-            .exec(&txn)
-            .await?;
-        if result.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        txn.commit().await?;
-        self.local.clients.remove(&id.to_string());
-        self.mark_grants_revoked(&grant_ids, now).await
+            .filter_map(|row| {
+                let id = row.id.clone();
+                Client::try_from(row)
+                    .map_err(|err| tracing::error!(client_id = %id, error = %err, "a stored client cannot be read"))
+                    .ok()
+            })
+            .collect())
     }
 }

@@ -1,10 +1,9 @@
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::entities::{consents, grants};
-use super::{Store, StoreError};
+use super::revocations::Mark;
+use super::{Store, StoreError, Unit};
 use crate::domain::{ClientId, Scopes, UserId};
 
 /// What a user granted a client, and when.
@@ -75,22 +74,24 @@ impl Store {
             })
             .collect()
     }
+}
 
+impl Unit<'_> {
     /// Withdraw `user`'s consent to `client` and revoke every grant the
     /// client holds for the user; the revoked grants' ids. `NotFound` if
     /// there was no consent.
     pub async fn revoke_consent(
-        &self,
+        &mut self,
         user: &UserId,
         client: &ClientId,
         now: i64,
     ) -> Result<Vec<String>, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = &self.txn;
         let deleted = consents::Entity::delete_by_id((
             user.as_str().to_string(),
             client.as_str().to_string(),
         ))
-        .exec(&txn)
+        .exec(txn)
         .await?;
         if deleted.rows_affected == 0 {
             return Err(StoreError::NotFound);
@@ -99,7 +100,7 @@ impl Store {
             .filter(grants::Column::UserId.eq(user.as_str()))
             .filter(grants::Column::ClientId.eq(client.as_str()))
             .filter(grants::Column::RevokedAt.is_null())
-            .all(&txn)
+            .all(txn)
             .await?
             .into_iter()
             .map(|g| g.id)
@@ -110,10 +111,11 @@ impl Store {
                 ..Default::default()
             })
             .filter(grants::Column::Id.is_in(revoked.clone()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
-        txn.commit().await?;
-        self.mark_grants_revoked(&revoked, now).await?;
+        let until = self.store.grant_mark_expiry(now);
+        self.revoked(revoked.iter().map(|id| Mark::grant(id, until)).collect())
+            .await?;
         Ok(revoked)
     }
 }

@@ -9,7 +9,8 @@ use sea_orm::{
 };
 
 use super::entities::{grants, refresh_tokens, sessions, users};
-use super::{Store, StoreError, from_json, to_json};
+use super::revocations::Mark;
+use super::{Store, StoreError, Unit, from_json, to_json};
 use crate::domain::{
     ClientId, Grant, RefreshTokenRecord, RefreshTokenStatus, Scopes, SessionId, UserId,
 };
@@ -131,22 +132,11 @@ impl Store {
             .transpose()
     }
 
-    /// Revoke grant `id` and so every token issued under it. `false` if no
-    /// such grant is stored (yet: its code may be being redeemed right now).
+    /// Revoke grant `id` in a unit of its own (see [`Unit::revoke_grant`]).
     pub async fn revoke_grant(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        let updated = grants::Entity::update_many()
-            .set(grants::ActiveModel {
-                revoked_at: Set(Some(now)),
-                ..Default::default()
-            })
-            .filter(grants::Column::Id.eq(id))
-            .filter(grants::Column::RevokedAt.is_null())
-            .exec(&self.db)
-            .await?;
-        let found = updated.rows_affected > 0 || self.grant_by_id(id).await?.is_some();
-        if found {
-            self.mark_grants_revoked(&[id.to_string()], now).await?;
-        }
+        let mut unit = self.unit().await?;
+        let found = unit.revoke_grant(id, now).await?;
+        unit.commit().await?;
         Ok(found)
     }
 
@@ -259,5 +249,31 @@ impl Store {
         refresh_model(successor).insert(&txn).await?;
         txn.commit().await?;
         Ok(RotateOutcome::Rotated)
+    }
+}
+
+impl Unit<'_> {
+    /// Revoke grant `id` and so every token issued under it. `false` if no
+    /// such grant is stored (yet: its code may be being redeemed right now).
+    pub async fn revoke_grant(&mut self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let updated = grants::Entity::update_many()
+            .set(grants::ActiveModel {
+                revoked_at: Set(Some(now)),
+                ..Default::default()
+            })
+            .filter(grants::Column::Id.eq(id))
+            .filter(grants::Column::RevokedAt.is_null())
+            .exec(&self.txn)
+            .await?;
+        let found = updated.rows_affected > 0
+            || grants::Entity::find_by_id(id)
+                .one(&self.txn)
+                .await?
+                .is_some();
+        if found {
+            let until = self.store.grant_mark_expiry(now);
+            self.revoked(vec![Mark::grant(id, until)]).await?;
+        }
+        Ok(found)
     }
 }

@@ -24,6 +24,7 @@ mod revocations;
 mod sessions;
 mod startup_lock;
 mod throttle;
+mod unit;
 mod users;
 
 use std::path::Path;
@@ -44,6 +45,7 @@ pub use error::StoreError;
 pub use grants::RotateOutcome;
 pub use sessions::SessionFilter;
 pub use startup_lock::StartupLock;
+pub use unit::Unit;
 
 /// Handle to both stores; cloning is shallow (pools inside).
 #[derive(Clone, Debug)]
@@ -66,6 +68,7 @@ struct Local {
     revoked: cache::TtlCache<String, ()>,
     usernames: users::UsernameCache,
     clients: cache::TtlCache<String, Option<crate::domain::Client>>,
+    mark_trust: revocations::MarkTrust,
     outbox: tokio::sync::Notify,
 }
 
@@ -75,6 +78,7 @@ impl Local {
             revoked: cache::TtlCache::new(revocations::CACHED_REVOCATIONS),
             usernames: users::UsernameCache::default(),
             clients: cache::TtlCache::new(clients::CACHED_CLIENTS),
+            mark_trust: revocations::MarkTrust::default(),
             outbox: tokio::sync::Notify::new(),
         }
     }

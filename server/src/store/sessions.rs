@@ -12,9 +12,10 @@ use sea_orm::{
 
 use super::entities::{clients, grants, sessions, users};
 use super::outbox::{self, NewNotice};
-use super::{Store, StoreError, audit, from_json, to_json};
+use super::revocations::Mark;
+use super::{Store, StoreError, Unit, from_json, to_json};
 use crate::domain::{
-    AuditEvent, ClientId, EndTarget, EndedSession, Session, SessionId, SessionListing,
+    ClientId, EndTarget, EndedSession, Session, SessionId, SessionListing,
     SessionsEnded, UserId,
 };
 
@@ -317,40 +318,42 @@ impl Store {
             .collect()
     }
 
-    /// End the sessions `target` names, in one transaction: delete them;
+}
+
+impl Unit<'_> {
+    /// End the sessions `target` names, as part of this unit: delete them;
     /// if `revoke_grants`, revoke the grants issued under them (for a whole
-    /// user: every grant of the user); queue a back-channel notice for each
-    /// client with a back-channel URI that received tokens in them; and write
-    /// the audit records `audit` makes of the outcome. A session counts as
-    /// ended by the caller whose DELETE returned it, so of two concurrent
-    /// callers ending the same session only one queues its notices.
+    /// user: every grant of the user); and queue a back-channel notice for
+    /// each client with a back-channel URI that received tokens in them. A
+    /// session counts as ended by the caller whose DELETE returned it, so of
+    /// two concurrent callers ending the same session only one queues its
+    /// notices.
     pub async fn end_sessions(
-        &self,
+        &mut self,
         target: &EndTarget,
         revoke_grants: bool,
         now: i64,
-        audit: impl FnOnce(&SessionsEnded) -> Vec<AuditEvent>,
     ) -> Result<SessionsEnded, StoreError> {
-        let txn = self.db.begin().await?;
+        let txn = &self.txn;
         let delete = sessions::Entity::delete_many();
         let deleted = match target {
             EndTarget::Session(sid) => {
                 delete
                     .filter(sessions::Column::Sid.eq(sid.as_str()))
-                    .exec_with_returning(&txn)
+                    .exec_with_returning(txn)
                     .await?
             }
             EndTarget::User(user) => {
                 delete
                     .filter(sessions::Column::UserId.eq(user.as_str()))
-                    .exec_with_returning(&txn)
+                    .exec_with_returning(txn)
                     .await?
             }
             EndTarget::OtherSessions { user, keep_sid } => {
                 delete
                     .filter(sessions::Column::UserId.eq(user.as_str()))
                     .filter(sessions::Column::Sid.ne(keep_sid.as_str()))
-                    .exec_with_returning(&txn)
+                    .exec_with_returning(txn)
                     .await?
             }
             EndTarget::Expired { limit } => {
@@ -360,18 +363,18 @@ impl Store {
                     .filter(expired(now))
                     .limit(*limit)
                     .into_tuple()
-                    .all(&txn)
+                    .all(txn)
                     .await?;
                 if due.is_empty() {
                     Vec::new()
                 } else {
                     delete
                         .filter(sessions::Column::IdHash.is_in(due))
-                        .exec_with_returning(&txn)
+                        .exec_with_returning(txn)
                         .await?
                 }
             }
-            EndTarget::All => delete.exec_with_returning(&txn).await?,
+            EndTarget::All => delete.exec_with_returning(txn).await?,
         };
         let ended: Vec<EndedSession> = deleted
             .into_iter()
@@ -387,14 +390,14 @@ impl Store {
             match target {
                 EndTarget::User(user) => {
                     revoked =
-                        revoke_grants_where(&txn, grants::Column::UserId.eq(user.as_str()), now)
+                        revoke_grants_where(txn, grants::Column::UserId.eq(user.as_str()), now)
                             .await?;
                 }
                 _ => {
                     for chunk in sids.chunks(CHUNK) {
                         revoked.extend(
                             revoke_grants_where(
-                                &txn,
+                                txn,
                                 grants::Column::SessionSid.is_in(chunk.to_vec()),
                                 now,
                             )
@@ -407,10 +410,10 @@ impl Store {
 
         let mut notices = Vec::new();
         for chunk in sids.chunks(CHUNK) {
-            notices.extend(self.notices_for(&txn, chunk).await?);
+            notices.extend(notices_for(txn, chunk).await?);
         }
         for chunk in notices.chunks(CHUNK) {
-            outbox::insert(&txn, chunk, now).await?;
+            outbox::insert(txn, chunk, now).await?;
         }
 
         let summary = SessionsEnded {
@@ -418,59 +421,54 @@ impl Store {
             families_revoked: revoked.len() as u64,
             notices_queued: notices.len() as u64,
         };
-        for chunk in audit(&summary).chunks(CHUNK) {
-            audit::insert(&txn, chunk).await?;
-        }
-        txn.commit().await?;
-
-        self.mark_grants_revoked(&revoked, now).await?;
-        if !notices.is_empty() {
-            self.ring_outbox();
-        }
+        let until = self.store.grant_mark_expiry(now);
+        self.revoked(revoked.iter().map(|id| Mark::grant(id, until)).collect())
+            .await?;
+        self.notices_queued |= !notices.is_empty();
         Ok(summary)
     }
 
-    /// One notice per (client with a back-channel URI, session) among the
-    /// grants made in sessions `sids`.
-    async fn notices_for(
-        &self,
-        txn: &sea_orm::DatabaseTransaction,
-        sids: &[String],
-    ) -> Result<Vec<NewNotice>, StoreError> {
-        let pairs: Vec<(String, Option<String>, String)> = grants::Entity::find()
-            .select_only()
-            .column(grants::Column::ClientId)
-            .column(grants::Column::SessionSid)
-            .column(grants::Column::UserId)
-            .distinct()
-            .filter(grants::Column::SessionSid.is_in(sids.to_vec()))
-            .into_tuple()
-            .all(txn)
-            .await?;
-        let client_ids: BTreeSet<String> = pairs.iter().map(|(c, _, _)| c.clone()).collect();
-        if client_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let listening: BTreeSet<String> = clients::Entity::find()
-            .select_only()
-            .column(clients::Column::Id)
-            .filter(clients::Column::Id.is_in(client_ids))
-            .filter(clients::Column::BackchannelLogoutUri.is_not_null())
-            .into_tuple::<String>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .collect();
-        Ok(pairs
-            .into_iter()
-            .filter(|(client, _, _)| listening.contains(client))
-            .filter_map(|(client_id, sid, sub)| {
-                sid.map(|sid| NewNotice {
-                    client_id,
-                    sid,
-                    sub,
-                })
-            })
-            .collect())
+}
+
+/// One notice per (client with a back-channel URI, session) among the
+/// grants made in sessions `sids`.
+async fn notices_for(
+txn: &sea_orm::DatabaseTransaction,
+sids: &[String],
+) -> Result<Vec<NewNotice>, StoreError> {
+    let pairs: Vec<(String, Option<String>, String)> = grants::Entity::find()
+        .select_only()
+        .column(grants::Column::ClientId)
+        .column(grants::Column::SessionSid)
+        .column(grants::Column::UserId)
+        .distinct()
+        .filter(grants::Column::SessionSid.is_in(sids.to_vec()))
+        .into_tuple()
+        .all(txn)
+        .await?;
+    let client_ids: BTreeSet<String> = pairs.iter().map(|(c, _, _)| c.clone()).collect();
+    if client_ids.is_empty() {
+        return Ok(Vec::new());
     }
+    let listening: BTreeSet<String> = clients::Entity::find()
+        .select_only()
+        .column(clients::Column::Id)
+        .filter(clients::Column::Id.is_in(client_ids))
+        .filter(clients::Column::BackchannelLogoutUri.is_not_null())
+        .into_tuple::<String>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(pairs
+        .into_iter()
+        .filter(|(client, _, _)| listening.contains(client))
+        .filter_map(|(client_id, sid, sub)| {
+            sid.map(|sid| NewNotice {
+                client_id,
+                sid,
+                sub,
+            })
+        })
+        .collect())
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::entities::users;
-use super::{Store, StoreError};
+use super::{Store, StoreError, Unit};
 use crate::domain::{Email, PasswordHash, Profile, User, UserId, Username};
 
 /// Usernames by user id. A username never changes, so an entry is never
@@ -71,27 +71,6 @@ fn starts_with(value: Expr, prefix: &str) -> Condition {
 const EMAIL_MATCHES_MERGED: u64 = 20_000;
 
 impl Store {
-    /// Fails with `Conflict` when the username is taken.
-    pub async fn insert_user(&self, user: &User) -> Result<(), StoreError> {
-        users::ActiveModel {
-            id: Set(user.id.as_str().to_string()),
-            username: Set(user.username.as_str().to_string()),
-            email: Set(user.email.as_ref().map(|e| e.as_str().to_string())),
-            email_verified: Set(user.email_verified),
-            name: Set(user.profile.name.clone()),
-            given_name: Set(user.profile.given_name.clone()),
-            family_name: Set(user.profile.family_name.clone()),
-            password_hash: Set(user.password_hash.as_str().to_string()),
-            is_admin: Set(user.is_admin),
-            disabled: Set(user.disabled),
-            created_at: Set(user.created_at),
-            updated_at: Set(user.updated_at),
-        }
-        .insert(&self.db)
-        .await?;
-        Ok(())
-    }
-
     pub async fn user_by_id(&self, id: &UserId) -> Result<Option<User>, StoreError> {
         Ok(users::Entity::find_by_id(id.as_str())
             .one(&self.db)
@@ -244,8 +223,35 @@ impl Store {
             .collect())
     }
 
+    pub async fn count_users(&self) -> Result<u64, StoreError> {
+        Ok(users::Entity::find().count(&self.db).await?)
+    }
+}
+
+impl Unit<'_> {
+    /// Fails with `Conflict` when the username is taken.
+    pub async fn insert_user(&mut self, user: &User) -> Result<(), StoreError> {
+        users::ActiveModel {
+            id: Set(user.id.as_str().to_string()),
+            username: Set(user.username.as_str().to_string()),
+            email: Set(user.email.as_ref().map(|e| e.as_str().to_string())),
+            email_verified: Set(user.email_verified),
+            name: Set(user.profile.name.clone()),
+            given_name: Set(user.profile.given_name.clone()),
+            family_name: Set(user.profile.family_name.clone()),
+            password_hash: Set(user.password_hash.as_str().to_string()),
+            is_admin: Set(user.is_admin),
+            disabled: Set(user.disabled),
+            created_at: Set(user.created_at),
+            updated_at: Set(user.updated_at),
+        }
+        .insert(&self.txn)
+        .await?;
+        Ok(())
+    }
+
     /// Change a user's profile (name, email, verified flag).
-    pub async fn update_profile(&self, user: &User, now: i64) -> Result<(), StoreError> {
+    pub async fn update_profile(&mut self, user: &User, now: i64) -> Result<(), StoreError> {
         let email = user.email.as_ref().map(|e| e.as_str().to_string());
         let profile = user.profile.clone();
         let verified = user.email_verified;
@@ -261,7 +267,7 @@ impl Store {
     }
 
     pub async fn set_user_admin(
-        &self,
+        &mut self,
         id: &UserId,
         admin: bool,
         now: i64,
@@ -274,9 +280,9 @@ impl Store {
     }
 
     /// Delete a user; their sessions, consents and grants go with them.
-    pub async fn delete_user(&self, id: &UserId) -> Result<(), StoreError> {
+    pub async fn delete_user(&mut self, id: &UserId) -> Result<(), StoreError> {
         let result = users::Entity::delete_by_id(id.as_str())
-            .exec(&self.db)
+            .exec(&self.txn)
             .await?;
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
@@ -284,12 +290,9 @@ impl Store {
         Ok(())
     }
 
-    pub async fn count_users(&self) -> Result<u64, StoreError> {
-        Ok(users::Entity::find().count(&self.db).await?)
-    }
 
     pub async fn set_password_hash(
-        &self,
+        &mut self,
         id: &UserId,
         hash: &PasswordHash,
         now: i64,
@@ -302,7 +305,7 @@ impl Store {
     }
 
     pub async fn set_user_disabled(
-        &self,
+        &mut self,
         id: &UserId,
         disabled: bool,
         now: i64,
@@ -315,7 +318,7 @@ impl Store {
     }
 
     async fn update_user(
-        &self,
+        &mut self,
         id: &UserId,
         change: impl FnOnce(&mut users::ActiveModel),
     ) -> Result<(), StoreError> {
@@ -327,11 +330,28 @@ impl Store {
         let result = users::Entity::update_many()
             .set(row)
             .filter(users::Column::Id.eq(id.as_str()))
-            .exec(&self.db)
+            .exec(&self.txn)
             .await?;
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// Lock the enabled administrators' rows until this unit ends (on
+    /// PostgreSQL; SQLite has one writer at a time anyway), and count them:
+    /// of two concurrent changes that each leave one administrator, the
+    /// second sees the first.
+    pub async fn lock_administrators(&mut self) -> Result<Vec<UserId>, StoreError> {
+        let ids: Vec<String> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .filter(users::Column::IsAdmin.eq(true))
+            .filter(users::Column::Disabled.eq(false))
+            .lock_exclusive()
+            .into_tuple()
+            .all(&self.txn)
+            .await?;
+        Ok(ids.into_iter().map(UserId::from_trusted).collect())
     }
 }

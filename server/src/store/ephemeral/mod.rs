@@ -111,30 +111,6 @@ impl Ephemeral {
         }
     }
 
-    /// Set every key in `keys` (with an empty value) for `ttl`, in one round trip.
-    pub async fn put_all(&self, keys: &[String], ttl: Duration) -> Result<(), StoreError> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        match self {
-            Ephemeral::Memory(store) => {
-                for key in keys {
-                    store.put(key, "", ttl);
-                }
-                Ok(())
-            }
-            Ephemeral::Redis(store) => store.put_all(keys, ttl).await,
-        }
-    }
-
-    /// Does any of `keys` exist? One round trip.
-    pub async fn any_exists(&self, keys: &[String]) -> Result<bool, StoreError> {
-        match self {
-            Ephemeral::Memory(store) => Ok(keys.iter().any(|k| store.get(k).is_some())),
-            Ephemeral::Redis(store) => store.any_exists(keys).await,
-        }
-    }
-
     pub fn is_shared(&self) -> bool {
         matches!(self, Ephemeral::Redis(_))
     }

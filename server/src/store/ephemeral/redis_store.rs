@@ -196,32 +196,64 @@ impl RedisStore {
         Ok(())
     }
 
-    pub async fn put_all(&self, keys: &[String], ttl: Duration) -> Result<(), StoreError> {
+    /// Set each key (empty value) with its own expiry, in one round trip.
+    pub async fn put_marks(&self, entries: &[(String, Duration)]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
-        for key in keys {
+        for (key, ttl) in entries {
             pipe.cmd("SET")
                 .arg(self.key(key))
                 .arg("")
                 .arg("PX")
-                .arg(millis(ttl))
+                .arg(millis(*ttl))
                 .ignore();
         }
         let _: () = pipe.query_async(&mut conn).await?;
         Ok(())
     }
 
-    pub async fn any_exists(&self, keys: &[String]) -> Result<bool, StoreError> {
-        if keys.is_empty() {
-            return Ok(false);
-        }
+    /// Does any of `keys` exist, and does `also` exist? One round trip.
+    pub async fn any_exists_and(&self, keys: &[String], also: &str) -> Result<(bool, bool), StoreError> {
         let mut conn = self.conn.clone();
-        let mut cmd = redis::cmd("EXISTS");
+        let mut pipe = redis::pipe();
+        let exists = pipe.cmd("EXISTS");
         for key in keys {
-            cmd.arg(self.key(key));
+            exists.arg(self.key(key));
         }
-        let found: u64 = cmd.query_async(&mut conn).await?;
+        pipe.cmd("EXISTS").arg(self.key(also));
+        let (found, present): (u64, u64) = pipe.query_async(&mut conn).await?;
+        Ok((found > 0, present > 0))
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let found: u64 = redis::cmd("EXISTS")
+            .arg(self.key(key))
+            .query_async(&mut conn)
+            .await?;
         Ok(found > 0)
+    }
+
+    /// Set `key` (empty value) for `ttl`.
+    pub async fn set(&self, key: &str, ttl: Duration) -> Result<(), StoreError> {
+        self.put(key, "", ttl).await
+    }
+
+    /// Give `key` a new expiry if it still exists; `false` if it does not.
+    pub async fn renew(&self, key: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let renewed: Option<String> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg("")
+            .arg("XX")
+            .arg("PX")
+            .arg(millis(ttl))
+            .query_async(&mut conn)
+            .await?;
+        Ok(renewed.is_some())
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {

@@ -90,7 +90,7 @@ pub async fn clients_create(
         backchannel_logout_session_required: input.backchannel_logout_session_required,
         scopes: input.scopes,
     };
-    let made = clients::create_client_as(
+    let made = clients::create_client(
         state.provider.store(),
         state.provider.pepper(),
         policy(&state),

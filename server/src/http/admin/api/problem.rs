@@ -46,6 +46,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0} already exists")]
     Conflict(String),
+    /// A rule forbids it in the current state (the last administrator).
+    #[error("{0}")]
+    Refused(String),
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -68,7 +71,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::BadRequest(_) => "Bad request",
             ApiError::NotFound(_) => "Not found",
-            ApiError::Conflict(_) => "Conflict",
+            ApiError::Conflict(_) | ApiError::Refused(_) => "Conflict",
             ApiError::Invalid { .. } => "Invalid input",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal => "Internal error",
@@ -82,6 +85,7 @@ impl From<AdminError> for ApiError {
             AdminError::Invalid(domain) => ApiError::invalid(domain.field(), domain.to_string()),
             AdminError::NotFound(what) => ApiError::NotFound(what),
             AdminError::Conflict(what) => ApiError::Conflict(what),
+            AdminError::Refused(reason) => ApiError::Refused(reason.to_string()),
             AdminError::BadCursor => ApiError::BadRequest(err_text(&AdminError::BadCursor)),
             AdminError::Store(store) => store.into(),
             AdminError::Failed(reason) => {
@@ -136,7 +140,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Refused(_) => StatusCode::CONFLICT,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -70,7 +70,7 @@ pub async fn users_create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let input: NewUserIn = json(&req, &body)?;
-    let made = users::create_user_as(
+    let made = users::create_user(
         state.provider.store(),
         NewUser {
             username: input.username,

@@ -318,7 +318,7 @@ pub async fn clients_create_post(
     };
     let mut chrome = Chrome::new("clients", &console, &state, &Params::default());
     let actor = Actor::Admin(console.user.id.clone());
-    match clients::create_client_as(
+    match clients::create_client(
         state.provider.store(),
         state.provider.pepper(),
         policy(&state),

@@ -170,6 +170,9 @@ fn failed(err: AdminError) -> HttpError {
             "Already exists",
             &format!("{what} already exists."),
         ),
+        AdminError::Refused(reason) => {
+            HttpError::page(StatusCode::CONFLICT, "Not allowed", &format!("Refused: {reason}."))
+        }
         AdminError::BadCursor => HttpError::page(
             StatusCode::BAD_REQUEST,
             "Invalid page",

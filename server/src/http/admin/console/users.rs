@@ -149,7 +149,7 @@ pub async fn users_create_post(
         is_admin: checked(&form, "admin"),
     };
     let mut chrome = Chrome::new("users", &console, &state, &Params::default());
-    match users::create_user_as(state.provider.store(), new, &actor(&console), state.now()).await {
+    match users::create_user(state.provider.store(), new, &actor(&console), state.now()).await {
         Ok(created) => {
             let back = format!("/admin/users/{}", created.user.id);
             match created.generated_password {
