@@ -1,54 +1,9 @@
 //! The `tessera` command line against the same database as a running
 //! server: what it provisions works at once through the protocol.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use crate::helpers::*;
-
-/// Run `tessera --json <args>` against `app`'s database, with `stdin`.
-fn tessera(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
-    let dir = tempfile_dir();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    command
-        .args(args)
-        .current_dir(&dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("TESSERA_ISSUER", &app.issuer)
-        .env("TESSERA_DATABASE_URL", &app.settings.database_url)
-        .env(
-            "TESSERA_PEPPER",
-            app.settings.pepper.as_ref().expect("pepper").expose(),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(redis) = &app.settings.redis_url {
-        command
-            .env("TESSERA_REDIS_URL", redis)
-            .env("TESSERA_REDIS_PREFIX", &app.settings.redis_prefix);
-    }
-    let mut child = command.spawn().expect("run tessera");
-    if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(input.as_bytes())
-            .expect("write stdin");
-    }
-    drop(child.stdin.take());
-    let output = child.wait_with_output().expect("tessera finishes");
-    let _ = std::fs::remove_dir_all(dir);
-    output
-}
-
-fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tessera-cli-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 fn json_of(output: &Output) -> serde_json::Value {
     assert!(

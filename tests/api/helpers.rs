@@ -7,6 +7,7 @@
 //! Redis (`TESSERA_TEST_POSTGRES_URL`, `TESSERA_TEST_REDIS_URL`); otherwise
 //! each test gets a fresh SQLite file and the in-process ephemeral store.
 
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -774,3 +775,48 @@ pub async fn decide_consent(
         .await;
     redirect_of(&response, &app.issuer)
 }
+
+/// Run `tessera --json <args>` against `app`'s database, with `stdin`.
+pub fn tessera(app: &TestApp, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let dir = tempfile_dir();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+    command
+        .args(args)
+        .current_dir(&dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TESSERA_ISSUER", &app.issuer)
+        .env("TESSERA_DATABASE_URL", &app.settings.database_url)
+        .env(
+            "TESSERA_PEPPER",
+            app.settings.pepper.as_ref().expect("pepper").expose(),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(redis) = &app.settings.redis_url {
+        command
+            .env("TESSERA_REDIS_URL", redis)
+            .env("TESSERA_REDIS_PREFIX", &app.settings.redis_prefix);
+    }
+    let mut child = command.spawn().expect("run tessera");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    drop(child.stdin.take());
+    let output = child.wait_with_output().expect("tessera finishes");
+    let _ = std::fs::remove_dir_all(dir);
+    output
+}
+
+pub fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tessera-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+

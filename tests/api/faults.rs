@@ -1,0 +1,147 @@
+//! Faults to inject: a TCP proxy between Tessera and Redis that can cut
+//! every connection and refuse new ones, then let them through again, as a
+//! Redis that stopped answering and came back; and wiping what one test's
+//! Tessera keeps in Redis, as a Redis restarted empty.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::AbortHandle;
+
+/// Where the tests' Redis listens.
+pub fn redis_url() -> String {
+    std::env::var("TESSERA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn redis_addr() -> String {
+    let url = url::Url::parse(&redis_url()).expect("redis url");
+    format!(
+        "{}:{}",
+        url.host_str().expect("redis host"),
+        url.port().unwrap_or(6379)
+    )
+}
+
+pub struct RedisProxy {
+    addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<AbortHandle>>>,
+    accept: AbortHandle,
+}
+
+impl RedisProxy {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let up = Arc::new(AtomicBool::new(true));
+        let connections = Arc::new(Mutex::new(Vec::new()));
+        let target = redis_addr();
+        let accept = tokio::spawn({
+            let (up, connections) = (up.clone(), connections.clone());
+            async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if !up.load(Ordering::SeqCst) {
+                        // Refused: the connection closes at once.
+                        drop(client);
+                        continue;
+                    }
+                    let target = target.clone();
+                    let task = tokio::spawn(async move {
+                        if let Ok(mut server) = TcpStream::connect(&target).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                    connections
+                        .lock()
+                        .expect("connections")
+                        .push(task.abort_handle());
+                }
+            }
+        })
+        .abort_handle();
+        Self {
+            addr,
+            up,
+            connections,
+            accept,
+        }
+    }
+
+    /// The URL Tessera is given instead of Redis's own.
+    pub fn url(&self) -> String {
+        format!("redis://{}", self.addr)
+    }
+
+    /// Redis stops answering: open connections break, new ones are refused.
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for connection in self.connections.lock().expect("connections").drain(..) {
+            connection.abort();
+        }
+    }
+
+    /// Redis is back (with everything it held).
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for RedisProxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        self.cut();
+    }
+}
+
+/// A direct connection to the tests' Redis.
+pub async fn redis() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis_url())
+        .expect("redis url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis is required")
+}
+
+/// Delete every key under `prefix`: for that Tessera, Redis restarted empty.
+pub async fn wipe_redis(prefix: &str) {
+    let mut conn = redis().await;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .expect("KEYS");
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL")
+            .arg(&keys)
+            .query_async(&mut conn)
+            .await
+            .expect("DEL");
+    }
+}
+
+/// Does `key` (with `prefix`) exist in Redis?
+pub async fn redis_has(prefix: &str, key: &str) -> bool {
+    let mut conn = redis().await;
+    let found: u64 = redis::cmd("EXISTS")
+        .arg(format!("{prefix}{key}"))
+        .query_async(&mut conn)
+        .await
+        .expect("EXISTS");
+    found > 0
+}
+
+/// Set what a sync sets once every revocation mark is in Redis, as if a
+/// short outage had not yet let it expire.
+pub async fn mark_redis_complete(prefix: &str) {
+    let mut conn = redis().await;
+    let _: () = redis::cmd("SET")
+        .arg(format!("{prefix}revoked:ready"))
+        .arg("")
+        .arg("PX")
+        .arg(60_000)
+        .query_async(&mut conn)
+        .await
+        .expect("SET");
+}
