@@ -875,3 +875,135 @@ async fn an_unlock_lets_a_throttled_user_in_and_a_withdrawn_consent_revokes_toke
         "the client has to ask again"
     );
 }
+
+#[tokio::test]
+async fn an_admin_token_dies_with_its_clients_rights_deletion_or_new_secret() {
+    let app = spawn_app().await;
+    let admin = writer(&app).await;
+    let operator = Api {
+        app: &app,
+        token: api_token(&app, "operator", &["admin:write"]).await,
+    };
+    assert_eq!(admin.get("/users").await.status(), 200);
+
+    // Its secret rotated: tokens got with the old one stop at once, one got
+    // right after (in the same second) works.
+    json_of(operator.post("/clients/automation/secret", serde_json::json!({})).await, 200).await;
+    assert_eq!(admin.get("/users").await.status(), 401, "rotated");
+    let rotated = app.services.store.client_by_id("automation").await.expect("load");
+    assert!(rotated.is_some());
+
+    // Another token of its, then admin:write taken away: refused within a
+    // second (the server remembers a client for at most that long).
+    let narrowed = Api {
+        app: &app,
+        token: api_token(&app, "narrowed", &["admin:read", "admin:write"]).await,
+    };
+    assert_eq!(narrowed.get("/users").await.status(), 200);
+    json_of(
+        operator
+            .patch("/clients/narrowed", serde_json::json!({ "scopes": ["admin:read"] }))
+            .await,
+        200,
+    )
+    .await;
+    app.clock.advance(1);
+    assert_eq!(narrowed.get("/users").await.status(), 401, "no longer allowed admin:write");
+
+    // Deleted: refused.
+    let deleted = Api {
+        app: &app,
+        token: api_token(&app, "deleted", &["admin:read"]).await,
+    };
+    assert_eq!(deleted.get("/users").await.status(), 200);
+    assert_eq!(operator.delete("/clients/deleted").await.status(), 204);
+    app.clock.advance(1);
+    assert_eq!(deleted.get("/users").await.status(), 401, "client deleted");
+    // And the operator's own token was never affected.
+    assert_eq!(operator.get("/users").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_token_issued_right_after_a_rotation_counts() {
+    let app = spawn_app().await;
+    let service = app
+        .create_client(NewClient {
+            id: Some("svc".into()),
+            name: "svc".into(),
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: vec!["api:read".into()],
+            ..NewClient::default()
+        })
+        .await;
+    let old: serde_json::Value = token_request(&app, &service, &[("grant_type", "client_credentials")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let (_, secret) = tessera::admin::clients::rotate_secret(
+        &app.services.store,
+        app.pepper(),
+        "svc",
+        &tessera::domain::Actor::Cli,
+        app.now(),
+    )
+    .await
+    .expect("rotate");
+    app.clock.advance(1);
+    let service = TestClient {
+        secret: Some(secret.expose().to_string()),
+        ..service
+    };
+    let new: serde_json::Value = token_request(&app, &service, &[("grant_type", "client_credentials")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(!introspect(&app, &service, &field(&old, "access_token"), None).await["active"].as_bool().expect("bool"));
+    assert_eq!(
+        introspect(&app, &service, &field(&new, "access_token"), None).await["active"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn admin_scopes_are_never_for_a_users_token() {
+    let app = spawn_app().await;
+    let admin = writer(&app).await;
+    // Registration refuses them for a client that signs users in.
+    let refused = admin
+        .post(
+            "/clients",
+            serde_json::json!({
+                "id": "sneaky",
+                "name": "Sneaky",
+                "redirect_uris": ["https://app1.example.test/callback"],
+                "scopes": ["openid", "admin:write"]
+            }),
+        )
+        .await;
+    let body = problem(refused, 422).await;
+    assert!(
+        body["detail"].as_str().expect("detail").contains("admin scopes"),
+        "{body}"
+    );
+    // A registration that holds them anyway (written before this rule):
+    // the scope parser grants them to no user.
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &sea_orm::Database::connect(&app.settings.database_url)
+            .await
+            .expect("db"),
+        "UPDATE clients SET scopes = '[\"openid\",\"admin:write\"]' WHERE id = 'app1'",
+    )
+    .await
+    .expect("legacy row");
+    app.clock.advance(1);
+    let (_, challenge) = pkce_pair();
+    let mut params = code_params(&client, &challenge, "s", "n");
+    params.retain(|(k, _)| *k != "scope");
+    params.push(("scope", "openid admin:write"));
+    let redirect = app.browser().authorize_through(&params, "alice").await;
+    assert_eq!(redirect.param("error").as_deref(), Some("invalid_scope"));
+}

@@ -30,7 +30,6 @@ async fn grant(app: &TestApp, client: &TestClient, scope: Option<&str>) -> reqwe
 #[tokio::test]
 async fn a_service_gets_an_access_token_for_itself() {
     let app = spawn_app().await;
-    let resource = app.confidential_client("api", APP2_HOST).await;
     for (id, alg, jwt_alg) in [
         ("svc-rs", SigningAlg::RS256, jsonwebtoken::Algorithm::RS256),
         ("svc-es", SigningAlg::ES256, jsonwebtoken::Algorithm::ES256),
@@ -57,7 +56,7 @@ async fn a_service_gets_an_access_token_for_itself() {
         assert_eq!(claims["client_id"], id);
         assert!(claims.get("gid").is_none() && claims.get("sid").is_none());
 
-        let answer = introspect(&app, &resource, token, None).await;
+        let answer = introspect(&app, &client, token, None).await;
         assert_eq!(answer["active"], true);
         assert_eq!(answer["sub"], id);
         assert!(answer.get("username").is_none());
@@ -68,7 +67,7 @@ async fn a_service_gets_an_access_token_for_itself() {
         );
         assert_eq!(revoke(&app, &client, token, None).await.status(), 200);
         assert_eq!(
-            introspect(&app, &resource, token, None).await["active"],
+            introspect(&app, &client, token, None).await["active"],
             false
         );
     }

@@ -1,6 +1,6 @@
-//! Token introspection (RFC 7662): resource servers, registered as
-//! confidential clients, learn whether a token is active, and an inactive
-//! token says nothing more.
+//! Token introspection (RFC 7662): the client a token was issued to (or the
+//! one it is addressed to) learns whether it is active; an inactive token,
+//! or anyone else's, says nothing more.
 
 use tessera::admin::sessions::logout_user;
 use tessera::admin::users::set_disabled;
@@ -17,12 +17,11 @@ async fn an_active_access_token_is_described() {
     let app = spawn_app().await;
     let alice = app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let resource = app.confidential_client("api", APP2_HOST).await;
     let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let access = field(&tokens, "access_token");
     let claims = jwt_payload(&access);
 
-    let answer = introspect(&app, &resource, &access, None).await;
+    let answer = introspect(&app, &client, &access, None).await;
     assert_eq!(answer["active"], true);
     assert_eq!(answer["client_id"], client.id);
     assert_eq!(answer["username"], "alice");
@@ -44,11 +43,50 @@ async fn an_active_access_token_is_described() {
 }
 
 #[tokio::test]
+async fn a_caller_learns_nothing_of_tokens_neither_issued_to_it_nor_addressed_to_it() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let other = app.confidential_client("other", APP2_HOST).await;
+    let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    let admin = app
+        .create_client(tessera::admin::clients::NewClient {
+            id: Some("automation".into()),
+            name: "Automation".into(),
+            grant_types: vec![tessera::domain::GrantType::ClientCredentials],
+            scopes: vec!["admin:write".into()],
+            ..tessera::admin::clients::NewClient::default()
+        })
+        .await;
+    let admin_token: serde_json::Value =
+        token_request(&app, &admin, &[("grant_type", "client_credentials")])
+            .await
+            .json()
+            .await
+            .expect("json");
+    for (what, token) in [
+        ("another client's access token", field(&tokens, "access_token")),
+        ("another client's refresh token", field(&tokens, "refresh_token")),
+        ("an admin API token", field(&admin_token, "access_token")),
+    ] {
+        assert_eq!(
+            introspect(&app, &other, &token, None).await,
+            inactive(),
+            "{what}"
+        );
+    }
+    assert_eq!(
+        introspect(&app, &admin, &field(&admin_token, "access_token"), None).await["active"],
+        true,
+        "its own"
+    );
+}
+
+#[tokio::test]
 async fn an_active_refresh_token_is_described_whatever_the_hint() {
     let app = spawn_app().await;
     let alice = app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let resource = app.confidential_client("api", APP2_HOST).await;
     let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let refresh = field(&tokens, "refresh_token");
 
@@ -58,7 +96,7 @@ async fn an_active_refresh_token_is_described_whatever_the_hint() {
         Some("access_token"),
         Some("nonsense"),
     ] {
-        let answer = introspect(&app, &resource, &refresh, hint).await;
+        let answer = introspect(&app, &client, &refresh, hint).await;
         assert_eq!(answer["active"], true, "{hint:?}");
         assert_eq!(answer["token_type"], "refresh_token");
         assert_eq!(answer["client_id"], client.id);
@@ -74,7 +112,6 @@ async fn expired_tampered_and_unknown_tokens_are_inactive() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let resource = app.confidential_client("api", APP2_HOST).await;
     let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let access = field(&tokens, "access_token");
 
@@ -94,7 +131,7 @@ async fn expired_tampered_and_unknown_tokens_are_inactive() {
         ("unknown refresh token", &"A".repeat(43)),
     ] {
         assert_eq!(
-            introspect(&app, &resource, token, None).await,
+            introspect(&app, &client, token, None).await,
             inactive(),
             "{what}"
         );
@@ -103,24 +140,24 @@ async fn expired_tampered_and_unknown_tokens_are_inactive() {
     // Expiry, by the clock: ten minutes for access tokens.
     app.clock.advance(599);
     assert_eq!(
-        introspect(&app, &resource, &access, None).await["active"],
+        introspect(&app, &client, &access, None).await["active"],
         true
     );
     app.clock.advance(1);
     assert_eq!(
-        introspect(&app, &resource, &access, None).await,
+        introspect(&app, &client, &access, None).await,
         inactive(),
         "expired"
     );
     // The refresh token lives on (30 days), until it too expires.
     let refresh = field(&tokens, "refresh_token");
     assert_eq!(
-        introspect(&app, &resource, &refresh, None).await["active"],
+        introspect(&app, &client, &refresh, None).await["active"],
         true
     );
     app.clock.advance(30 * 24 * 3600);
     assert_eq!(
-        introspect(&app, &resource, &refresh, None).await,
+        introspect(&app, &client, &refresh, None).await,
         inactive(),
         "expired refresh token"
     );
@@ -132,7 +169,6 @@ async fn tokens_of_an_ended_session_or_a_disabled_user_are_inactive() {
     app.create_user("alice").await;
     app.create_user("bob").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let resource = app.confidential_client("api", APP2_HOST).await;
     let alice = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let bob = login_and_exchange(&app, &app.browser(), &client, "bob").await;
 
@@ -141,7 +177,7 @@ async fn tokens_of_an_ended_session_or_a_disabled_user_are_inactive() {
         .expect("logout");
     for token in ["access_token", "refresh_token"] {
         assert_eq!(
-            introspect(&app, &resource, &field(&alice, token), None).await,
+            introspect(&app, &client, &field(&alice, token), None).await,
             inactive(),
             "alice {token}"
         );
@@ -152,7 +188,7 @@ async fn tokens_of_an_ended_session_or_a_disabled_user_are_inactive() {
         .expect("disable");
     for token in ["access_token", "refresh_token"] {
         assert_eq!(
-            introspect(&app, &resource, &field(&bob, token), None).await,
+            introspect(&app, &client, &field(&bob, token), None).await,
             inactive(),
             "bob {token}"
         );
@@ -164,7 +200,6 @@ async fn a_rotated_refresh_token_is_inactive() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let resource = app.confidential_client("api", APP2_HOST).await;
     let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let old = field(&tokens, "refresh_token");
     let rotated = token_request(
@@ -174,7 +209,7 @@ async fn a_rotated_refresh_token_is_inactive() {
     )
     .await;
     assert_eq!(rotated.status(), 200);
-    assert_eq!(introspect(&app, &resource, &old, None).await, inactive());
+    assert_eq!(introspect(&app, &client, &old, None).await, inactive());
 }
 
 #[tokio::test]

@@ -18,7 +18,6 @@ async fn revoking_a_refresh_token_kills_its_whole_family() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let resource = app.confidential_client("api", APP2_HOST).await;
     let first = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let rotated: serde_json::Value = refresh(&app, &client, &field(&first, "refresh_token"))
         .await
@@ -28,7 +27,7 @@ async fn revoking_a_refresh_token_kills_its_whole_family() {
     let current = field(&rotated, "refresh_token");
     let access = field(&rotated, "access_token");
     assert_eq!(
-        introspect(&app, &resource, &current, None).await["active"],
+        introspect(&app, &client, &current, None).await["active"],
         true
     );
 
@@ -39,11 +38,11 @@ async fn revoking_a_refresh_token_kills_its_whole_family() {
 
     assert_eq!(refresh(&app, &client, &current).await.status(), 400);
     assert_eq!(
-        introspect(&app, &resource, &current, None).await,
+        introspect(&app, &client, &current, None).await,
         serde_json::json!({"active": false})
     );
     assert_eq!(
-        introspect(&app, &resource, &access, None).await["active"],
+        introspect(&app, &client, &access, None).await["active"],
         false,
         "the family's access tokens die with it"
     );
@@ -57,7 +56,6 @@ async fn revoking_an_access_token_deny_lists_it() {
     let app = spawn_app().await;
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let resource = app.confidential_client("api", APP2_HOST).await;
     let browser = app.browser();
     let first = login_and_exchange(&app, &browser, &client, "alice").await;
     let second = login_and_exchange(&app, &browser, &client, "alice").await;
@@ -66,7 +64,7 @@ async fn revoking_an_access_token_deny_lists_it() {
     let response = revoke(&app, &client, &access, Some("refresh_token")).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
-        introspect(&app, &resource, &access, None).await,
+        introspect(&app, &client, &access, None).await,
         serde_json::json!({"active": false})
     );
     let denied = userinfo(&app, &access).await;

@@ -150,6 +150,7 @@ pub async fn create_client(
         scopes: scopes(&new.scopes)?,
         tokens_valid_after: now,
     })?;
+    client.check_registration()?;
     let mut unit = store.unit().await?;
     unit.insert_client(&client)
         .await
@@ -209,6 +210,7 @@ pub async fn update_client(
         spec.scopes = scopes(&list)?;
     }
     let client = Client::new(spec)?;
+    client.check_registration()?;
     let mut unit = store.unit().await?;
     unit.update_client(&client)
         .await

@@ -296,6 +296,24 @@ impl Client {
         })
     }
 
+    /// Rules a registration (new or changed) must follow beyond what makes
+    /// a client a client; a stored registration that predates one of them
+    /// still loads, and each rule is enforced again where it matters.
+    pub fn check_registration(&self) -> Result<(), DomainError> {
+        // Admin scopes are for services acting for themselves, in tokens
+        // addressed to the admin API; never for a user's token.
+        let admin_scopes = self
+            .scopes
+            .as_ref()
+            .is_some_and(|s| s.iter().any(super::scope::is_admin_scope));
+        if admin_scopes && self.grant_types != [GrantType::ClientCredentials] {
+            return Err(DomainError::InvalidClient(
+                "admin scopes are for clients with the client_credentials grant alone",
+            ));
+        }
+        Ok(())
+    }
+
     /// Everything needed to rebuild this client with changes; the secret
     /// hash is kept.
     pub fn to_spec(&self) -> ClientSpec {

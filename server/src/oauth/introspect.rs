@@ -1,5 +1,8 @@
-//! Token introspection (RFC 7662). Resource servers, registered as
-//! confidential clients, ask whether a token is active. Access tokens are
+//! Token introspection (RFC 7662). Confidential clients ask whether a token
+//! is active: the client a token was issued to, or the one an access token
+//! is addressed to (`aud`); anyone else hears `active: false` (§4: the
+//! endpoint must not tell a caller about tokens that are none of its
+//! business). Access tokens are
 //! checked like at `/userinfo` (signature, `typ`, expiry, then one store
 //! round trip for revocation); refresh tokens with one joined query. Anything
 //! expired, revoked, deny-listed, tampered with, of an ended session or of a
@@ -76,14 +79,15 @@ impl Provider {
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         if looks_like_jwt(token) {
-            self.introspect_access_token(token, now).await
+            self.introspect_access_token(&caller, token, now).await
         } else {
-            self.introspect_refresh_token(token, now).await
+            self.introspect_refresh_token(&caller, token, now).await
         }
     }
 
     async fn introspect_access_token(
         &self,
+        caller: &Client,
         token: &str,
         now: i64,
     ) -> Result<Introspection, OAuthError> {
@@ -94,6 +98,11 @@ impl Provider {
             }
             Err(other) => return Err(other),
         };
+        // Only the client the token was issued to, or the one it is
+        // addressed to, learns anything about it.
+        if claims.client_id != caller.id.as_str() && claims.aud != caller.id.as_str() {
+            return Ok(Introspection::inactive());
+        }
         let username = match claims.user_id() {
             Some(user) => self.store.username_of(&user).await?,
             None => None,
@@ -115,6 +124,7 @@ impl Provider {
 
     async fn introspect_refresh_token(
         &self,
+        caller: &Client,
         token: &str,
         now: i64,
     ) -> Result<Introspection, OAuthError> {
@@ -122,7 +132,7 @@ impl Provider {
         let Some(status) = self.store.refresh_token_status(&hash).await? else {
             return Ok(Introspection::inactive());
         };
-        if !status.is_active(now) {
+        if !status.is_active(now) || status.client_id != caller.id {
             return Ok(Introspection::inactive());
         }
         Ok(Introspection::active(ActiveToken {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::keys::KeySet;
 use super::{OAuthError, Params, pkce};
-use crate::domain::scope::OFFLINE_ACCESS;
+use crate::domain::scope::{OFFLINE_ACCESS, is_admin_scope};
 use crate::domain::{AuthorizationRequest, Client, GrantType, Prompt, RedirectUri, Scopes, Secret};
 
 /// Longest `state`, `nonce` or hint we carry; longer values are refused
@@ -120,10 +120,15 @@ fn requested_scope(value: Option<&str>, client: &Client) -> Result<Scopes, OAuth
             "scope is required, e.g. scope=openid",
         ));
     }
+    if scope.iter().any(is_admin_scope) {
+        return Err(OAuthError::invalid_scope(
+            "admin scopes are never granted to a user",
+        ));
+    }
     if let Some(unknown) = scope.unknown_in(&client.allowed_scopes()).first() {
-        return Err(OAuthError::invalid_scope(format!(
-            "unknown scope {unknown}"
-        )));
+        // Echo a little of what was asked, never a page of it.
+        let shown: String = unknown.chars().take(64).collect();
+        return Err(OAuthError::invalid_scope(format!("unknown scope {shown}")));
     }
     if scope.contains(OFFLINE_ACCESS) && !client.allows(GrantType::RefreshToken) {
         return Ok(scope.without(OFFLINE_ACCESS));

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{KeySet, VerifyError};
 use super::{OAuthError, Provider};
 use crate::domain::crypto::{b64url, random_token, sha256, sha512};
+use crate::domain::scope::is_admin_scope;
 use crate::domain::{Client, Grant, Scopes, SigningAlg, UserId};
 
 /// `typ` of JWT access tokens (RFC 9068 §2.1).
@@ -121,12 +122,15 @@ impl Provider {
             refresh_token,
             audience,
         } = issuance;
+        // Never issued "before" the client's last secret rotation, even
+        // within the second of it: such a token would be refused at once.
+        let iat = now.max(client.tokens_valid_after);
         let claims = AccessTokenClaims {
             iss: self.config.issuer.clone(),
             sub: grant.map_or_else(|| client.id.to_string(), |g| g.user_id.to_string()),
             aud: audience.map_or_else(|| client.id.to_string(), str::to_string),
-            exp: now + self.config.access_token_lifetime,
-            iat: now,
+            exp: iat + self.config.access_token_lifetime,
+            iat,
             jti: random_token(16),
             client_id: client.id.to_string(),
             scope: scope.to_string(),
@@ -181,9 +185,12 @@ impl Provider {
             .map_err(|e| OAuthError::internal("signing ID token", e))
     }
 
-    /// Verify a presented access token: our signature, `typ: at+jwt`, not
-    /// expired, and neither the token nor its grant revoked. One store round
-    /// trip (see [`crate::store::Store::is_access_token_revoked`]).
+    /// Verify a presented access token: our signature by a key still
+    /// published, `typ: at+jwt`, not expired; its client still registered,
+    /// still allowed the token's scopes and not rotated since the token was
+    /// issued (the client is remembered for at most a second); and neither
+    /// the token, its grant nor its key revoked (one store round trip, see
+    /// [`crate::store::Store::is_access_token_revoked`]).
     pub async fn verify_access_token(
         &self,
         token: &str,
@@ -196,6 +203,7 @@ impl Provider {
         if now >= claims.exp {
             return Err(OAuthError::invalid_token("the access token has expired"));
         }
+        self.check_token_client(&claims).await?;
         if self
             .store
             .is_access_token_revoked(
@@ -212,6 +220,35 @@ impl Provider {
             ));
         }
         Ok(claims)
+    }
+
+    /// An access token stands only as long as its client's registration
+    /// vouches for it: the client exists, still may have the token's
+    /// scopes, and has not had its secret rotated since the token was issued.
+    async fn check_token_client(&self, claims: &AccessTokenClaims) -> Result<(), OAuthError> {
+        let client = self
+            .store
+            .client_by_id(&claims.client_id)
+            .await?
+            .ok_or_else(|| OAuthError::invalid_token("the access token's client no longer exists"))?;
+        if claims.iat < client.tokens_valid_after {
+            return Err(OAuthError::invalid_token(
+                "the access token was issued before its client's secret was rotated",
+            ));
+        }
+        let scope = Scopes::parse(&claims.scope)
+            .map_err(|_| OAuthError::invalid_token("the access token's scope is malformed"))?;
+        if !scope.is_subset(&client.allowed_scopes()) {
+            return Err(OAuthError::invalid_token(
+                "the access token's scopes are no longer allowed to its client",
+            ));
+        }
+        if claims.gid.is_some() && scope.iter().any(is_admin_scope) {
+            return Err(OAuthError::invalid_token(
+                "admin scopes are never granted to a user's token",
+            ));
+        }
+        Ok(())
     }
 
     /// A new opaque refresh token: 256 random bits.

@@ -26,10 +26,10 @@ impl Provider {
             None => allowed,
             Some(requested) if requested.is_subset(&allowed) => requested.clone(),
             Some(requested) => {
-                let unknown = requested.unknown_in(&allowed);
+                // Echo a little of what was asked, never a page of it.
+                let unknown: String = requested.unknown_in(&allowed).join(" ").chars().take(200).collect();
                 return Err(OAuthError::invalid_scope(format!(
-                    "this client may not be granted {}",
-                    unknown.join(" ")
+                    "this client may not be granted {unknown}"
                 )));
             }
         };
