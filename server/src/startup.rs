@@ -20,7 +20,9 @@ use crate::domain::crypto::{Pepper, random_token};
 use crate::domain::{Secret, SessionLifetimes};
 use crate::http::{TrustedProxies, routes};
 use crate::oauth::backchannel::BackchannelClient;
-use crate::oauth::keys::{self, JWKS_MAX_AGE_SECS, KeySealer, KeySet, RotationPolicy};
+use crate::oauth::keys::{
+    self, JWKS_MAX_AGE_SECS, KeySealer, KeySet, PUBLISH_AHEAD_SECS, RotationPolicy,
+};
 use crate::oauth::metadata;
 use crate::oauth::passwords::PasswordService;
 use crate::oauth::{LoginThrottle, PendingLimits, Provider, ProviderConfig};
@@ -70,7 +72,7 @@ pub async fn open_services(settings: &Settings, clock: SharedClock) -> anyhow::R
 /// When keys rotate and retire, from the configured lifetimes.
 pub fn rotation_policy(settings: &Settings) -> RotationPolicy {
     RotationPolicy {
-        publish_ahead: JWKS_MAX_AGE_SECS,
+        publish_ahead: PUBLISH_AHEAD_SECS,
         // The longest a token signed by a key lives, plus the JWKS cache
         // time for good measure.
         retire_after: secs(settings.access_token_lifetime).max(secs(settings.id_token_lifetime))
@@ -341,7 +343,7 @@ mod background {
     const SWEEP_EVERY: i64 = 60;
     /// How often keys added elsewhere (another replica, the command line)
     /// are picked up; a new key is published minutes before it signs.
-    pub const RELOAD_KEYS_EVERY: i64 = 10;
+    const RELOAD_KEYS_EVERY: i64 = crate::oauth::keys::KEY_RELOAD_SECS;
 
     pub async fn deliver_notices(state: web::Data<AppState>) {
         loop {

@@ -1,11 +1,9 @@
 //! Signing keys for the operator: their life cycle, and rotating them now.
 
-use serde_json::json;
-
 use super::AdminError;
 use crate::domain::crypto::Pepper;
-use crate::domain::{Actor, AuditEvent, KeyState, SigningAlg, SigningKeyMaterial};
-use crate::oauth::keys::{self, KeySealer, RotationPolicy};
+use crate::domain::{Actor, KeyState, SigningAlg, SigningKeyMaterial};
+use crate::oauth::keys::{self, KeyRevocation, KeySealer, RotationError, RotationPolicy};
 use crate::store::Store;
 
 /// A key as the console and the command line show it.
@@ -18,6 +16,7 @@ pub struct KeyInfo {
     pub activates_at: i64,
     pub deactivated_at: Option<i64>,
     pub published_until: Option<i64>,
+    pub revoked_at: Option<i64>,
 }
 
 impl KeyInfo {
@@ -30,6 +29,7 @@ impl KeyInfo {
             activates_at: material.activates_at,
             deactivated_at: material.deactivated_at,
             published_until: material.published_until,
+            revoked_at: material.revoked_at,
         }
     }
 }
@@ -61,21 +61,33 @@ pub async fn rotate_keys(
         &KeySealer::new(pepper.clone()),
         SigningAlg::ALL,
         policy,
+        actor,
         now,
     )
-    .await
-    .map_err(|e| AdminError::Failed(e.to_string()))?;
-    store
-        .record_audit(&AuditEvent {
-            at: now,
-            actor,
-            action: "key.rotate",
-            target: None,
-            reason: None,
-            ip: None,
-            outcome: "success",
-            details: json!({ "kids": fresh.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>() }),
-        })
-        .await?;
+    .await?;
     Ok(fresh.iter().map(|m| KeyInfo::of(m, now)).collect())
+}
+
+/// Revoke a key from outside a running server (the command line): servers
+/// refuse what it signed at once, and stop publishing and signing with it
+/// at their next key reload.
+pub async fn revoke_key(
+    store: &Store,
+    pepper: &Pepper,
+    kid: &str,
+    actor: Actor,
+    now: i64,
+) -> Result<KeyRevocation, AdminError> {
+    Ok(keys::revoke(store, &KeySealer::new(pepper.clone()), kid, actor, now).await?)
+}
+
+impl From<RotationError> for AdminError {
+    fn from(err: RotationError) -> Self {
+        match err {
+            RotationError::NotFound(kid) => AdminError::NotFound(format!("key {kid}")),
+            RotationError::AlreadyRevoked(_) => AdminError::Refused("the key is revoked already"),
+            RotationError::Store(store) => AdminError::Store(store),
+            other => AdminError::Failed(other.to_string()),
+        }
+    }
 }

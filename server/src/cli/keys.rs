@@ -15,9 +15,17 @@ pub enum KeyCommand {
     /// List signing keys with their state (next, active, retiring, retired).
     List,
     /// Rotate every algorithm's key: the new keys are published at once and
-    /// sign five minutes later; the old ones stay published until their
-    /// tokens have expired.
+    /// sign a little over five minutes later; the old ones stay published
+    /// until their tokens have expired.
     Rotate,
+    /// Revoke a key (it leaked): unpublished, and nothing it signed is
+    /// accepted any more; if it was signing, another key takes over.
+    Revoke {
+        kid: String,
+        /// Type the key id again to confirm.
+        #[arg(long)]
+        confirm: String,
+    },
 }
 
 fn key_json(key: &KeyInfo) -> serde_json::Value {
@@ -29,6 +37,7 @@ fn key_json(key: &KeyInfo) -> serde_json::Value {
         "activates_at": key.activates_at,
         "deactivated_at": key.deactivated_at,
         "published_until": key.published_until,
+        "revoked_at": key.revoked_at,
     })
 }
 
@@ -54,6 +63,21 @@ pub async fn run(
         KeyCommand::Rotate => {
             admin::keys::rotate_keys(&services.store, &services.pepper, policy, Actor::Cli, now)
                 .await?
+        }
+        KeyCommand::Revoke { kid, confirm } => {
+            if confirm.trim() != kid {
+                anyhow::bail!("to revoke {kid}, repeat the key id with --confirm");
+            }
+            let revoked =
+                admin::keys::revoke_key(&services.store, &services.pepper, &kid, Actor::Cli, now)
+                    .await?;
+            let successor = revoked.successor.as_deref().unwrap_or("none needed");
+            output(
+                json,
+                json!({ "revoked": revoked.kid, "successor": revoked.successor }),
+                format!("Revoked key {}; signing now with: {successor}.", revoked.kid),
+            );
+            return Ok(());
         }
     };
     output(

@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-
-use super::keys::{self, KeySet, RotationError};
+use super::keys::{self, KeyRevocation, KeySet, RotationError};
 use super::{OAuthError, Provider};
-use crate::domain::{Actor, AuditEvent, SigningAlg, SigningKeyMaterial};
+use crate::domain::{Actor, SigningAlg, SigningKeyMaterial};
 
 impl From<RotationError> for OAuthError {
     fn from(err: RotationError) -> Self {
@@ -59,7 +57,8 @@ impl Provider {
         Ok(true)
     }
 
-    /// Rotate every algorithm's key now (the console's "Rotate now").
+    /// Rotate every algorithm's key now (the console's "Rotate now"), under
+    /// the same lock as the schedule, and load the new keys.
     pub async fn rotate_keys(
         &self,
         actor: Actor,
@@ -71,11 +70,11 @@ impl Provider {
             &self.sealer,
             SigningAlg::ALL,
             self.config.key_rotation,
+            actor,
             now,
         )
         .await?;
-        self.after_rotation(&fresh, actor, "key.rotate", now)
-            .await?;
+        self.reload_keys().await?;
         Ok(fresh)
     }
 
@@ -89,35 +88,26 @@ impl Provider {
         let fresh =
             keys::rotate_if_due(&self.store, &self.sealer, self.config.key_rotation, now).await?;
         if !fresh.is_empty() {
-            self.after_rotation(&fresh, Actor::System, "key.rotate", now)
-                .await?;
+            self.reload_keys().await?;
         }
         Ok(fresh)
     }
 
-    async fn after_rotation(
+    /// Revoke a key (it leaked): unpublished and refused from now on, here
+    /// at once, on other replicas at their next check (the revocation marks,
+    /// then their next key reload).
+    pub async fn revoke_key(
         &self,
-        fresh: &[SigningKeyMaterial],
+        kid: &str,
         actor: Actor,
-        action: &'static str,
         now: i64,
-    ) -> Result<(), OAuthError> {
-        self.store
-            .record_audit(&AuditEvent {
-                at: now,
-                actor,
-                action,
-                target: None,
-                reason: None,
-                ip: None,
-                outcome: "success",
-                details: json!({
-                    "kids": fresh.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(),
-                    "activates_at": fresh.first().map(|k| k.activates_at),
-                }),
-            })
-            .await?;
-        self.reload_keys().await?;
-        Ok(())
+    ) -> Result<KeyRevocation, RotationError> {
+        let _one_at_a_time = self.rotating.lock().await;
+        let revoked = keys::revoke(&self.store, &self.sealer, kid, actor, now).await?;
+        if let Err(err) = self.reload_keys().await {
+            // Done anyway by the next periodic reload.
+            tracing::warn!(error = %err.description, "reloading keys after a revocation failed");
+        }
+        Ok(revoked)
     }
 }

@@ -8,7 +8,7 @@
 mod rotation;
 mod seal;
 
-pub use rotation::{RotationError, RotationPolicy, rotate, rotate_if_due};
+pub use rotation::{KeyRevocation, RotationError, RotationPolicy, revoke, rotate, rotate_if_due};
 pub use seal::KeySealer;
 
 use aws_lc_rs::encoding::AsDer;
@@ -62,8 +62,14 @@ pub enum VerifyError {
 }
 
 /// How long relying parties may cache `/jwks` (its `Cache-Control:
-/// max-age`): a new key is published at least this long before it signs.
+/// max-age`).
 pub const JWKS_MAX_AGE_SECS: i64 = 300;
+/// How often replicas load keys another replica (or the command line) added.
+pub const KEY_RELOAD_SECS: i64 = 10;
+/// A new key is published this long before it signs: long enough for every
+/// replica to have loaded it and every relying party's cached JWK set to
+/// have expired, with half a minute to spare.
+pub const PUBLISH_AHEAD_SECS: i64 = JWKS_MAX_AGE_SECS + KEY_RELOAD_SECS + 30;
 
 pub fn jwt_algorithm(alg: SigningAlg) -> Algorithm {
     match alg {

@@ -333,12 +333,13 @@ pub struct SecretOut {
 pub struct KeyOut {
     pub kid: String,
     pub alg: String,
-    /// `next`, `active`, `retiring` or `retired`.
+    /// `next`, `active`, `retiring`, `retired` or `revoked`.
     pub state: String,
     pub created_at: i64,
     pub activates_at: i64,
     pub deactivated_at: Option<i64>,
     pub published_until: Option<i64>,
+    pub revoked_at: Option<i64>,
 }
 
 impl From<&KeyInfo> for KeyOut {
@@ -351,6 +352,7 @@ impl From<&KeyInfo> for KeyOut {
             activates_at: k.activates_at,
             deactivated_at: k.deactivated_at,
             published_until: k.published_until,
+            revoked_at: k.revoked_at,
         }
     }
 }

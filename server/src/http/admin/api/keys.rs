@@ -23,8 +23,8 @@ pub async fn keys_list(
 }
 
 /// Rotate every algorithm's key: the new keys are published at once and
-/// sign five minutes later; the old ones stay published until their tokens
-/// have expired.
+/// sign a little over five minutes later (replacing any key still waiting
+/// to sign); the old ones stay published until their tokens have expired.
 #[utoipa::path(post, path = "/admin/api/v1/keys/rotate", tag = "keys",
     responses((status = 200, body = KeyList), (status = 403, body = Problem)),
     security(("bearer" = ["admin:write"])))]
@@ -35,6 +35,31 @@ pub async fn keys_rotate(
     caller.require_write()?;
     let now = state.now();
     state.provider.rotate_keys(caller.actor, now).await?;
+    let list = keys::list_keys(state.provider.store(), now).await?;
+    Ok(ok(KeyList {
+        items: list.iter().map(KeyOut::from).collect(),
+    }))
+}
+
+/// Revoke a key (it leaked): it leaves `/jwks` at once and every token it
+/// signed is refused; if it was signing, another key signs from now on.
+#[utoipa::path(post, path = "/admin/api/v1/keys/{kid}/revoke", tag = "keys",
+    params(("kid" = String, Path, description = "The key id")),
+    responses((status = 200, body = KeyList), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = ["admin:write"])))]
+pub async fn keys_revoke(
+    state: web::Data<AppState>,
+    caller: ApiCaller,
+    kid: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_write()?;
+    let now = state.now();
+    state
+        .provider
+        .revoke_key(&kid, caller.actor, now)
+        .await
+        .map_err(crate::admin::AdminError::from)?;
     let list = keys::list_keys(state.provider.store(), now).await?;
     Ok(ok(KeyList {
         items: list.iter().map(KeyOut::from).collect(),

@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/clients/{id}/secret").post(clients::clients_rotate_secret))
                 .service(web::resource("/keys").get(keys::keys_list))
                 .service(web::resource("/keys/rotate").post(keys::keys_rotate))
+                .service(web::resource("/keys/{kid}/revoke").post(keys::keys_revoke))
                 .service(web::resource("/audit").get(audit::audit_list))
                 .service(web::resource("/overview").get(audit::overview_get))
                 .default_service(web::to(problem::not_found)),

@@ -22,7 +22,7 @@ use super::{audit, clients, keys, sessions, users};
         sessions::sessions_list, sessions::sessions_end, sessions::sessions_end_all,
         clients::clients_list, clients::clients_create, clients::clients_get,
         clients::clients_update, clients::clients_delete, clients::clients_rotate_secret,
-        keys::keys_list, keys::keys_rotate,
+        keys::keys_list, keys::keys_rotate, keys::keys_revoke,
         audit::audit_list, audit::overview_get,
     ),
     components(schemas(

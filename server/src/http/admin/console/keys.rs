@@ -1,5 +1,6 @@
 //! The console's Signing keys page.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -19,6 +20,8 @@ struct KeyRow {
     activates: String,
     deactivates: String,
     published_until: String,
+    /// Revocable: published (not retired or revoked already).
+    revocable: bool,
 }
 
 impl From<&KeyInfo> for KeyRow {
@@ -31,6 +34,7 @@ impl From<&KeyInfo> for KeyRow {
             activates: format_time(k.activates_at),
             deactivates: format_optional(k.deactivated_at),
             published_until: format_optional(k.published_until),
+            revocable: k.state.is_published(),
         }
     }
 }
@@ -75,4 +79,28 @@ pub async fn keys_rotate_post(
         .await
         .map_err(HttpError::page_from)?;
     Ok(done("/admin/keys", "keys-rotated"))
+}
+
+/// Revoke a key: the form names the key, and the administrator types its
+/// id again to confirm.
+pub async fn key_revoke_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    kid: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HttpError> {
+    let (console, form) = console_form(&req, &state, &body).await?;
+    if form.get("confirm").map(str::trim) != Some(kid.as_str()) {
+        return Err(HttpError::page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Not revoked",
+            &format!("Type the key id {} to confirm.", kid.as_str()),
+        ));
+    }
+    state
+        .provider
+        .revoke_key(&kid, Actor::Admin(console.user.id.clone()), state.now())
+        .await
+        .map_err(|e| failed(e.into()))?;
+    Ok(done("/admin/keys", "key-revoked"))
 }

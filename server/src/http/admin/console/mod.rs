@@ -70,6 +70,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::resource("/sessions/{sid}/end").post(sessions::session_end_post))
             .service(web::resource("/keys").get(keys::keys_get))
             .service(web::resource("/keys/rotate").post(keys::keys_rotate_post))
+            .service(web::resource("/keys/{kid}/revoke").post(keys::key_revoke_post))
             .service(web::resource("/audit").get(audit::audit_get)),
     );
 }
@@ -241,7 +242,8 @@ fn notice(query: &Params) -> Option<String> {
         }
         "user-deleted" => "The user is deleted; their sessions ended.".into(),
         "client-deleted" => "The client is deleted; its tokens no longer work.".into(),
-        "keys-rotated" => "New keys are published; they sign in five minutes.".into(),
+        "keys-rotated" => "New keys are published; they sign in a little over five minutes.".into(),
+        "key-revoked" => "The key is revoked: unpublished, and nothing it signed is accepted.".into(),
         _ => return None,
     })
 }
