@@ -57,6 +57,11 @@ pub struct Settings {
     pub bootstrap_admin_password: Option<Secret>,
     /// Reverse proxies whose `X-Forwarded-For` header names the client.
     pub trusted_proxies: Vec<IpNet>,
+    /// Internal networks back-channel logout deliveries may reach (by
+    /// default only public addresses).
+    pub backchannel_allowed_networks: Vec<IpNet>,
+    /// Back-channel deliveries under way at once, per replica.
+    pub backchannel_concurrency: u64,
     /// How often signing keys rotate on their own.
     pub key_rotation_interval: Duration,
     /// Caps on authorization requests parked while their users sign in.
@@ -89,6 +94,8 @@ impl Default for Settings {
             login_failure_window: Duration::from_secs(15 * 60),
             bootstrap_admin_password: None,
             trusted_proxies: Vec::new(),
+            backchannel_allowed_networks: Vec::new(),
+            backchannel_concurrency: 16,
             key_rotation_interval: Duration::from_secs(90 * 24 * 3600),
             max_pending_authorizations: 100_000,
             max_pending_authorizations_per_ip: 200,
@@ -135,6 +142,8 @@ const KNOWN: &[&str] = &[
     "login_failure_window",
     "bootstrap_admin_password",
     "trusted_proxies",
+    "backchannel_allowed_networks",
+    "backchannel_concurrency",
     "key_rotation_interval",
     "max_pending_authorizations",
     "max_pending_authorizations_per_ip",
@@ -225,6 +234,12 @@ impl Settings {
                 "login_failure_window" => s.login_failure_window = parse_duration(name, &text)?,
                 "bootstrap_admin_password" => s.bootstrap_admin_password = Some(Secret::new(text)),
                 "trusted_proxies" => s.trusted_proxies = parse_networks(name, &text)?,
+                "backchannel_allowed_networks" => {
+                    s.backchannel_allowed_networks = parse_networks(name, &text)?
+                }
+                "backchannel_concurrency" => {
+                    s.backchannel_concurrency = parse_count(name, &text)?.max(1)
+                }
                 "key_rotation_interval" => s.key_rotation_interval = parse_duration(name, &text)?,
                 "max_pending_authorizations" => {
                     s.max_pending_authorizations = parse_count(name, &text)?

@@ -2,6 +2,7 @@
 //! works (tests use it), and everything the server needs is built here once.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::cookie::time::Duration as CookieDuration;
@@ -168,6 +169,10 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// Back-channel delivery, which gets to finish what it began.
+    delivery: JoinHandle<()>,
+    stopping: Arc<background::Stopping>,
+    /// Everything else that runs beside the server.
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -236,6 +241,9 @@ impl Application {
             },
             key_rotation: rotation_policy(&settings),
             gateway_cookie: settings.cookie_domain.is_some(),
+            backchannel_concurrency: usize::try_from(settings.backchannel_concurrency)
+                .unwrap_or(1)
+                .max(1),
         };
         let endpoints = routes::endpoints(&settings.issuer);
         let discovery_json =
@@ -251,7 +259,8 @@ impl Application {
             trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             discovery_json,
         };
-        let backchannel = BackchannelClient::new().context("cannot build the HTTP client")?;
+        let backchannel = BackchannelClient::new(settings.backchannel_allowed_networks.clone())
+            .context("cannot build the HTTP client")?;
         let provider = Provider::new(store, keys, config, pepper, passwords, backchannel);
         let state = web::Data::new(AppState {
             provider,
@@ -278,8 +287,12 @@ impl Application {
         })
         .listen(listener)?
         .run();
+        let stopping = Arc::new(background::Stopping::default());
+        let delivery = tokio::spawn(background::deliver_notices(
+            state.clone(),
+            stopping.clone(),
+        ));
         let mut tasks = vec![
-            tokio::spawn(background::deliver_notices(state.clone())),
             tokio::spawn(background::sweep(state.clone())),
             tokio::spawn(background::reload_keys(state.clone())),
         ];
@@ -298,6 +311,8 @@ impl Application {
             port,
             server,
             state,
+            delivery,
+            stopping,
             tasks,
         })
     }
@@ -317,8 +332,18 @@ impl Application {
     }
 
     /// Serve until stopped; the background work stops with the server.
+    /// Back-channel attempts under way finish first (each has 5 seconds),
+    /// so that a notice is not cut off mid-delivery and sent again later;
+    /// no new one begins.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        self.stopping.stop();
+        match tokio::time::timeout(background::DELIVERY_GRACE, self.delivery).await {
+            Ok(_) => tracing::info!("back-channel delivery stopped"),
+            Err(_) => tracing::warn!(
+                "back-channel delivery cut off by the shutdown; its notices are due again after their lease"
+            ),
+        }
         for task in self.tasks {
             task.abort();
         }
@@ -329,10 +354,14 @@ impl Application {
 /// Work that runs beside the server: delivering back-channel logout notices
 /// and ending expired sessions.
 mod background {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
 
     use actix_web::web;
+    use tokio::sync::Notify;
 
+    use crate::oauth::backchannel::DeliveryPass;
     use crate::state::AppState;
 
     /// How often the outbox is polled for notices queued by other replicas
@@ -345,14 +374,39 @@ mod background {
     /// are picked up; a new key is published minutes before it signs.
     const RELOAD_KEYS_EVERY: i64 = crate::oauth::keys::KEY_RELOAD_SECS;
 
-    pub async fn deliver_notices(state: web::Data<AppState>) {
-        loop {
+    /// How long a stopping server waits for back-channel attempts under
+    /// way (each gives up after 5 s).
+    pub const DELIVERY_GRACE: Duration = Duration::from_secs(10);
+
+    /// Set once the server stops: background work begins nothing new.
+    #[derive(Debug, Default)]
+    pub struct Stopping {
+        flag: AtomicBool,
+        bell: Notify,
+    }
+
+    impl Stopping {
+        pub fn stop(&self) {
+            self.flag.store(true, Ordering::SeqCst);
+            self.bell.notify_waiters();
+        }
+    }
+
+    pub async fn deliver_notices(state: web::Data<AppState>, stopping: Arc<Stopping>) {
+        let concurrency = state.provider.config().backchannel_concurrency;
+        while !stopping.flag.load(Ordering::SeqCst) {
+            let pass = DeliveryPass {
+                clock: state.clock.as_ref(),
+                concurrency,
+                stopping: &stopping.flag,
+            };
+            if let Err(err) = state.provider.deliver_due_notices(&pass).await {
+                tracing::warn!(error = %err.description, "back-channel delivery pass failed");
+            }
             tokio::select! {
                 () = state.provider.store().outbox_queued() => {}
                 () = tokio::time::sleep(OUTBOX_POLL) => {}
-            }
-            if let Err(err) = state.provider.deliver_due_notices(state.now()).await {
-                tracing::warn!(error = %err.description, "back-channel delivery pass failed");
+                () = stopping.bell.notified() => {}
             }
         }
     }

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use tessera::admin::sessions::logout_user;
-use tessera::clock::Clock;
 use tessera::domain::{Actor, ClientId, NoticeState, SigningAlg};
 
 use crate::helpers::*;
@@ -72,11 +71,7 @@ async fn a_relying_party_receives_a_logout_token_it_can_verify() {
         notices(&app, &client.id).await[0].state == NoticeState::Delivered
     })
     .await;
-    let report = app
-        .state
-        .provider
-        .deliver_due_notices(app.now())
-        .await
+    let report = delivery_pass(&app).await
         .expect("a pass");
     assert_eq!(report.delivered, 0, "nothing left to deliver");
     assert_eq!(rp.tokens().len(), 1);
@@ -95,9 +90,9 @@ async fn a_relying_party_receives_a_logout_token_it_can_verify() {
 async fn an_rp_that_is_down_gets_its_notice_later_even_after_a_restart() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let port = closed_port();
+    let port = ClosedPort::new();
     let client = app
-        .create_client(backchannel_client("app1", APP1_HOST, &TestRp::uri_on(port)))
+        .create_client(backchannel_client("app1", APP1_HOST, &TestRp::uri_on(port.port)))
         .await;
     let browser = app.browser();
     login_and_exchange(&app, &browser, &client, "alice").await;
@@ -125,11 +120,7 @@ async fn an_rp_that_is_down_gets_its_notice_later_even_after_a_restart() {
     // Tessera restarts; the RP comes up; nothing is due yet.
     let app = app.restart().await;
     let rp = TestRp::start_on(port).await;
-    let early = app
-        .state
-        .provider
-        .deliver_due_notices(app.now())
-        .await
+    let early = delivery_pass(&app).await
         .expect("pass");
     assert_eq!(early.delivered, 0, "the backoff is respected");
     assert!(rp.tokens().is_empty());
@@ -149,12 +140,13 @@ async fn an_rp_that_is_down_gets_its_notice_later_even_after_a_restart() {
 #[tokio::test]
 async fn a_notice_is_retried_with_backoff_for_a_day_then_abandoned() {
     let app = spawn_app().await;
+    let closed = ClosedPort::new();
     app.create_user("alice").await;
     let client = app
         .create_client(backchannel_client(
             "app1",
             APP1_HOST,
-            &TestRp::uri_on(closed_port()),
+            &TestRp::uri_on(closed.port),
         ))
         .await;
     login_and_exchange(&app, &app.browser(), &client, "alice").await;
@@ -167,10 +159,7 @@ async fn a_notice_is_retried_with_backoff_for_a_day_then_abandoned() {
     let mut last_attempts = 0;
     loop {
         // Run a pass right away rather than wait for the worker's next poll.
-        app.state
-            .provider
-            .deliver_due_notices(app.now())
-            .await
+        delivery_pass(&app).await
             .expect("pass");
         eventually("the next attempt", || async {
             let notice = notices(&app, &client.id).await.remove(0);
@@ -270,8 +259,8 @@ async fn two_replicas_deliver_each_notice_exactly_once() {
     assert_eq!(ended.notices_queued, 20);
     // Both replicas (besides their background workers) race for them.
     let (ra, rb) = tokio::join!(
-        a.state.provider.deliver_due_notices(a.clock.now()),
-        b.state.provider.deliver_due_notices(b.clock.now()),
+        delivery_pass(&a),
+        delivery_pass(&b),
     );
     let (ra, rb) = (ra.expect("pass a"), rb.expect("pass b"));
     assert!(ra.delivered + rb.delivered <= 20);
@@ -294,4 +283,177 @@ async fn two_replicas_deliver_each_notice_exactly_once() {
     assert!(received.len() >= 20);
     assert_eq!(rp.tokens().len(), 20, "no notice delivered twice");
     assert_eq!(sids.len(), 20, "one notice per session");
+}
+
+/// The `sid` and `jti` a logout token carries (unverified: tests look inside).
+fn sid_and_jti(token: &str) -> (String, String) {
+    let claims = jwt_payload(token);
+    (field(&claims, "sid"), field(&claims, "jti"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pass_slower_than_the_lease_never_delivers_a_notice_twice() {
+    // One attempt at a time, so the pass takes its notices one after another.
+    let app = spawn_app_with(|s| s.backchannel_concurrency = 1).await;
+    app.create_user("alice").await;
+    let mut rp = HeldRp::start().await;
+    let client = app
+        .create_client(backchannel_client("app1", APP1_HOST, &rp.uri()))
+        .await;
+    login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    logout_user(app.state.provider.store(), "alice", Actor::Cli, app.now())
+        .await
+        .expect("logout");
+
+    // The worker's pass takes the first notice; that attempt outlasts a lease.
+    let (first, answer) = rp.next().await;
+    app.clock.advance(tessera::domain::LogoutNotice::LEASE_SECS + 1);
+    answer.send(()).expect("answer");
+    // The same pass then takes the second notice. While that attempt is
+    // under way, another pass looks for due notices.
+    let (second, held) = rp.next().await;
+    assert_ne!(sid_and_jti(&first).0, sid_and_jti(&second).0);
+    let mut other = tokio::spawn({
+        let (state, clock) = (app.state.clone(), app.clock.clone());
+        async move {
+            let never = std::sync::atomic::AtomicBool::new(false);
+            state
+                .provider
+                .deliver_due_notices(&tessera::oauth::backchannel::DeliveryPass {
+                    clock: clock.as_ref(),
+                    concurrency: 16,
+                    stopping: &never,
+                })
+                .await
+                .expect("pass")
+        }
+    });
+    let mut duplicates = Vec::new();
+    let report = loop {
+        tokio::select! {
+            report = async { (&mut other).await } => break report.expect("joined"),
+            arrival = rp.next() => {
+                duplicates.push(sid_and_jti(&arrival.0));
+                let _ = arrival.1.send(());
+            }
+        }
+    };
+    assert!(duplicates.is_empty(), "delivered again: {duplicates:?}");
+    assert_eq!(report.delivered + report.failed + report.skipped, 0, "{report:?}");
+    held.send(()).expect("answer");
+    eventually("both notices delivered", || async {
+        notices(&app, &client.id)
+            .await
+            .iter()
+            .all(|n| n.state == NoticeState::Delivered)
+    })
+    .await;
+    // Each token's jti is its notice's own id.
+    let ids: Vec<String> = notices(&app, &client.id).await.into_iter().map(|n| n.id).collect();
+    for token in [&first, &second] {
+        assert!(ids.contains(&sid_and_jti(token).1));
+    }
+}
+
+#[tokio::test]
+async fn a_stopping_server_lets_a_delivery_under_way_finish_and_never_sends_it_again() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let mut rp = HeldRp::start().await;
+    let client = app
+        .create_client(backchannel_client("app1", APP1_HOST, &rp.uri()))
+        .await;
+    let browser = app.browser();
+    login_and_exchange(&app, &browser, &client, "alice").await;
+    browser.sign_out().await;
+    let (token, answer) = rp.next().await;
+
+    // The server is told to stop while the attempt is under way; it stops
+    // serving, and waits for the attempt.
+    let mut app = app;
+    app.handle.stop(true).await;
+    answer.send(()).expect("answer");
+    app.stop().await;
+    let notice = notices(&app, &client.id).await.remove(0);
+    assert_eq!(notice.state, NoticeState::Delivered);
+    assert_eq!(notice.attempts, 1);
+    assert_eq!(sid_and_jti(&token).1, notice.id, "jti is the notice's id");
+
+    // Started again, later: nothing is sent again.
+    let app = app.restart().await;
+    app.clock.advance(60);
+    let report = delivery_pass(&app).await.expect("pass");
+    assert_eq!(report.delivered + report.failed, 0);
+    assert!(rp.arrivals.try_recv().is_err(), "no second delivery");
+}
+
+#[tokio::test]
+async fn deliveries_never_reach_an_internal_address_unless_its_network_is_allowed() {
+    let app = spawn_app_with(|s| s.backchannel_allowed_networks = Vec::new()).await;
+    app.create_user("alice").await;
+    let rp = TestRp::start().await;
+    let by_address = app
+        .create_client(backchannel_client("app1", APP1_HOST, &rp.uri()))
+        .await;
+    let by_name = app
+        .create_client(backchannel_client(
+            "app2",
+            APP2_HOST,
+            &format!("http://localhost:{}/backchannel", rp.port),
+        ))
+        .await;
+    let browser = app.browser();
+    login_and_exchange(&app, &browser, &by_address, "alice").await;
+    login_and_exchange(&app, &browser, &by_name, "alice").await;
+    browser.sign_out().await;
+    eventually("both attempts made", || async {
+        let all = [
+            notices(&app, &by_address.id).await,
+            notices(&app, &by_name.id).await,
+        ];
+        all.iter().all(|n| n[0].last_error.is_some())
+    })
+    .await;
+    assert_eq!(
+        notices(&app, &by_address.id).await[0].last_error.as_deref(),
+        Some("refused: not a public address")
+    );
+    assert_eq!(
+        notices(&app, &by_name.id).await[0].last_error.as_deref(),
+        Some("refused: the host resolves to no public address"),
+        "checked after name resolution"
+    );
+    assert!(rp.tokens().is_empty(), "nothing reached the internal address");
+}
+
+#[tokio::test]
+async fn with_an_https_issuer_back_channel_uris_must_be_https() {
+    let app = spawn_app_with(|s| s.issuer = s.issuer.replace("http://", "https://")).await;
+    let policy = tessera::domain::RedirectUriPolicy { allow_http: false };
+    let register = |uri: &str| {
+        tessera::admin::clients::create_client(
+            &app.services.store,
+            app.pepper(),
+            policy,
+            backchannel_client(
+                &format!("c{}", uuid::Uuid::new_v4().simple()),
+                APP1_HOST,
+                uri,
+            ),
+            &Actor::Cli,
+            app.now(),
+        )
+    };
+    for refused in [
+        "http://rp.example.com/backchannel",
+        "http://127.0.0.1:9/backchannel",
+        "com.example.app:/backchannel",
+    ] {
+        let err = register(refused).await.expect_err(refused);
+        assert!(err.to_string().contains("back-channel logout URI"), "{err}");
+    }
+    register("https://rp.example.com/backchannel")
+        .await
+        .expect("https is fine");
 }

@@ -327,7 +327,8 @@ async fn sessions_are_listed_and_ended_from_the_command_line() {
 #[tokio::test]
 async fn clients_register_logout_and_token_settings_and_show_their_deliveries() {
     let app = spawn_app().await;
-    let rp_uri = TestRp::uri_on(closed_port());
+    let closed = ClosedPort::new();
+    let rp_uri = TestRp::uri_on(closed.port);
     let created = json_of(&tessera(
         &app,
         &[

@@ -106,27 +106,18 @@ async fn the_jwks_holds_public_keys_only_each_with_a_kid() {
 #[tokio::test]
 async fn signing_keys_persist_across_restarts() {
     let app = spawn_app().await;
-    let before: serde_json::Value = app
-        .http()
-        .get(app.url("/jwks"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let restarted =
-        tessera::startup::Application::build_with_listener(app.settings.clone(), listener)
-            .await
-            .expect("restart");
-    tokio::spawn(restarted.run_until_stopped());
-    let after: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/jwks"))
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(before, after);
+    let jwks = |app: &TestApp| {
+        let request = app.http().get(app.url("/jwks")).send();
+        async move {
+            request
+                .await
+                .expect("jwks")
+                .json::<serde_json::Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let before = jwks(&app).await;
+    let app = app.restart().await;
+    assert_eq!(before, jwks(&app).await);
 }

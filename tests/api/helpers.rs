@@ -128,6 +128,10 @@ pub struct TestApp {
     /// The running app's state, to drive its protocol core directly.
     pub state: web::Data<AppState>,
     pub handle: ServerHandle,
+    /// The instance's `run_until_stopped`, to wait for a real stop.
+    serving: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// Its listening socket, kept for a restart on the same port.
+    listener: Option<TcpListener>,
     database: Option<TestDatabase>,
 }
 
@@ -165,6 +169,8 @@ async fn spawn_app_on(postgres: bool, configure: impl FnOnce(&mut Settings)) -> 
         redis_url,
         redis_prefix: format!("tessera-test:{}:", random_token(8)),
         cookie_domain: Some("example.test".into()),
+        // The test relying parties listen on loopback addresses.
+        backchannel_allowed_networks: vec!["127.0.0.0/8".parse().expect("network")],
         pepper: Some(Secret::new(random_token(32))),
         bootstrap_admin_password: Some(Secret::new("bootstrap-admin-password")),
         ..Settings::default()
@@ -187,12 +193,15 @@ async fn start(
     database: Option<TestDatabase>,
 ) -> TestApp {
     let port = listener.local_addr().expect("local addr").port();
+    // The socket stays bound while this instance lives and across a
+    // restart, so no other test can take its port in between.
+    let kept = listener.try_clone().expect("keep the listening socket");
     let app = Application::build_with(settings.clone(), listener, clock.clone())
         .await
         .expect("Tessera starts");
     let state = app.state();
     let handle = app.handle();
-    tokio::spawn(app.run_until_stopped());
+    let serving = tokio::spawn(app.run_until_stopped());
     let services = open_services(&settings, clock.clone()).await.expect("open services");
     TestApp {
         issuer: settings.issuer.clone(),
@@ -203,6 +212,8 @@ async fn start(
         clock,
         state,
         handle,
+        serving: Some(serving),
+        listener: Some(kept),
         database,
     }
 }
@@ -213,11 +224,23 @@ impl TestApp {
         self.clock.now()
     }
 
-    /// Stop this instance and start a new one on the same database, Redis
+    /// Stop this instance as a shutdown does: no more requests, background
+    /// work finished or cut off, `run_until_stopped` returned.
+    pub async fn stop(&mut self) {
+        self.handle.stop(true).await;
+        if let Some(serving) = self.serving.take() {
+            serving
+                .await
+                .expect("the server task")
+                .expect("a clean stop");
+        }
+    }
+
+    /// Stop this instance, then start a new one on the same database, Redis
     /// prefix, port and clock: a restart.
     pub async fn restart(mut self) -> TestApp {
-        self.handle.stop(true).await;
-        let listener = bind_again(self.port).await;
+        self.stop().await;
+        let listener = self.listener.take().expect("the kept socket");
         let database = self.database.take();
         start(
             self.settings.clone(),
@@ -236,15 +259,31 @@ impl TestApp {
     }
 }
 
-/// The port a stopped instance used, once the OS lets it go.
-pub async fn bind_again(port: u16) -> TcpListener {
-    for _ in 0..100 {
-        if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)) {
-            return listener;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// A port of this test's own where nothing listens yet: connections to it
+/// are refused, and no other test can take it (it stays bound) until
+/// [`ClosedPort::open`] starts listening on it.
+pub struct ClosedPort {
+    socket: tokio::net::TcpSocket,
+    pub port: u16,
+}
+
+impl ClosedPort {
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("bind");
+        let port = socket.local_addr().expect("addr").port();
+        Self { socket, port }
     }
-    panic!("port {port} stays busy");
+
+    /// Listen on it now.
+    pub fn open(self) -> TcpListener {
+        let listener = self.socket.listen(1024).expect("listen");
+        let listener = listener.into_std().expect("std listener");
+        listener.set_nonblocking(false).expect("blocking");
+        listener
+    }
 }
 
 /// What a test client needs to know about a registered client.
@@ -820,3 +859,18 @@ pub fn tempfile_dir() -> std::path::PathBuf {
     dir
 }
 
+
+/// One back-channel delivery pass of `app`, as its worker makes them.
+pub async fn delivery_pass(
+    app: &TestApp,
+) -> Result<tessera::oauth::backchannel::DeliveryReport, tessera::oauth::OAuthError> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    app.state
+        .provider
+        .deliver_due_notices(&tessera::oauth::backchannel::DeliveryPass {
+            clock: app.clock.as_ref(),
+            concurrency: 16,
+            stopping: &never,
+        })
+        .await
+}

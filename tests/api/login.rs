@@ -3,7 +3,6 @@
 
 use tessera::admin::users::set_disabled;
 use tessera::domain::Actor;
-use tessera::startup::Application;
 
 use crate::helpers::*;
 
@@ -584,33 +583,8 @@ async fn a_session_survives_a_restart() {
     let browser = app.browser();
     login_and_exchange(&app, &browser, &client, "alice").await;
 
-    // A second server on the same database: the browser's cookie still works.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let mut settings = app.settings.clone();
-    settings.issuer = format!("http://{AUTH_HOST}:{port}");
-    let restarted = Application::build_with_listener(settings, listener)
-        .await
-        .expect("restart");
-    tokio::spawn(restarted.run_until_stopped());
-    let (_, challenge) = pkce_pair();
-    let mut url = url::Url::parse(&format!("http://{AUTH_HOST}:{port}/authorize")).expect("url");
-    url.query_pairs_mut()
-        .extend_pairs(code_params(&client, &challenge, "s", "n"));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_provider(browser.jar.clone())
-        .resolve(
-            AUTH_HOST,
-            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        )
-        .build()
-        .expect("client");
-    let response = http.get(url).send().await.expect("authorize");
-    let redirect = redirect_of(&response, &app.issuer);
-    assert!(
-        redirect.has_param("code"),
-        "signed in without a new login: {}",
-        redirect.location
-    );
+    // The server stops and starts again on the same database and port:
+    // the browser's cookie still works.
+    let _restarted = app.restart().await;
+    assert!(signed_in(&browser, &client).await);
 }

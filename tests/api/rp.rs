@@ -9,7 +9,7 @@ use std::time::Duration;
 use actix_web::web;
 use tessera::admin::clients::NewClient;
 
-use crate::helpers::{TestApp, bind_again, client_spec};
+use crate::helpers::{ClosedPort, TestApp, client_spec};
 
 /// A relying party's back-channel logout endpoint: records every
 /// `logout_token` POSTed to it and answers 200.
@@ -24,9 +24,9 @@ impl TestRp {
         Self::on(TcpListener::bind("127.0.0.1:0").expect("bind")).await
     }
 
-    /// On `port`, which must be free again (the RP was down).
-    pub async fn start_on(port: u16) -> TestRp {
-        Self::on(bind_again(port).await).await
+    /// On a port that was closed until now (the RP was down).
+    pub async fn start_on(port: ClosedPort) -> TestRp {
+        Self::on(port.open()).await
     }
 
     async fn on(listener: TcpListener) -> TestRp {
@@ -84,14 +84,6 @@ impl TestRp {
     }
 }
 
-/// A free port with nothing listening on it.
-pub fn closed_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
 
 /// Verify a JWT against the issuer's published `/jwks` (as any relying party
 /// would) and return its header and claims.
@@ -127,5 +119,59 @@ pub fn backchannel_client(id: &str, host: &str, uri: &str) -> NewClient {
         backchannel_logout_uri: Some(uri.to_string()),
         backchannel_logout_session_required: true,
         ..client_spec(id, host)
+    }
+}
+
+/// A back-channel endpoint that answers only when the test says so: each
+/// logout token arrives with the means to answer it.
+pub struct HeldRp {
+    pub port: u16,
+    pub arrivals: tokio::sync::mpsc::UnboundedReceiver<(String, tokio::sync::oneshot::Sender<()>)>,
+}
+
+impl HeldRp {
+    pub async fn start() -> HeldRp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let (tx, arrivals) = tokio::sync::mpsc::unbounded_channel();
+        let server = actix_web::HttpServer::new(move || {
+            let tx = tx.clone();
+            actix_web::App::new().route(
+                "/backchannel",
+                web::post().to(move |body: web::Bytes| {
+                    let tx = tx.clone();
+                    async move {
+                        let token = url::form_urlencoded::parse(&body)
+                            .find(|(k, _)| k == "logout_token")
+                            .map(|(_, v)| v.into_owned())
+                            .unwrap_or_default();
+                        let (answer, answered) = tokio::sync::oneshot::channel();
+                        if tx.send((token, answer)).is_ok() {
+                            // A dropped sender answers as well.
+                            let _ = answered.await;
+                        }
+                        actix_web::HttpResponse::Ok().finish()
+                    }
+                }),
+            )
+        })
+        .workers(2)
+        .listen(listener)
+        .expect("listen")
+        .run();
+        tokio::spawn(server);
+        HeldRp { port, arrivals }
+    }
+
+    pub fn uri(&self) -> String {
+        TestRp::uri_on(self.port)
+    }
+
+    /// The next logout token to arrive, and its answer.
+    pub async fn next(&mut self) -> (String, tokio::sync::oneshot::Sender<()>) {
+        tokio::time::timeout(Duration::from_secs(20), self.arrivals.recv())
+            .await
+            .expect("a logout token in time")
+            .expect("the endpoint is up")
     }
 }

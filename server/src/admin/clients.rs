@@ -82,13 +82,15 @@ fn uris(list: &[String], policy: RedirectUriPolicy) -> Result<Vec<RedirectUri>, 
         .collect::<Result<Vec<_>, _>>()?)
 }
 
+/// Where logout tokens go: https (http only with a development issuer, as
+/// for redirect URIs); where it leads is checked again at each delivery.
 fn backchannel_uri(
     value: Option<&str>,
     policy: RedirectUriPolicy,
 ) -> Result<Option<RedirectUri>, AdminError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(uri) => Ok(Some(RedirectUri::parse(uri, policy)?)),
+        Some(uri) => Ok(Some(RedirectUri::parse_backchannel(uri, policy.allow_http)?)),
     }
 }
 

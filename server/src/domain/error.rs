@@ -13,6 +13,8 @@ pub enum DomainError {
     InvalidClientId(&'static str),
     #[error("invalid redirect URI {uri}: {reason}")]
     InvalidRedirectUri { uri: String, reason: &'static str },
+    #[error("invalid back-channel logout URI {uri}: {reason}")]
+    InvalidBackchannelUri { uri: String, reason: &'static str },
     #[error("invalid scope: {0}")]
     InvalidScope(String),
     #[error("unknown {kind} {value:?}")]
@@ -37,6 +39,7 @@ impl DomainError {
             DomainError::InvalidPassword(_) => "password",
             DomainError::InvalidClientId(_) => "id",
             DomainError::InvalidRedirectUri { .. } => "redirect_uris",
+            DomainError::InvalidBackchannelUri { .. } => "backchannel_logout_uri",
             DomainError::InvalidScope(_) => "scopes",
             DomainError::UnknownValue { kind, .. } => match *kind {
                 "grant type" => "grant_types",

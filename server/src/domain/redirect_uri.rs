@@ -22,11 +22,17 @@ pub struct RedirectUriPolicy {
 pub struct RedirectUri(String);
 
 impl RedirectUri {
+    /// Longest URI accepted (and stored).
+    pub const MAX_LEN: usize = 2048;
+
     pub fn parse(value: &str, policy: RedirectUriPolicy) -> Result<Self, DomainError> {
         let invalid = |reason| DomainError::InvalidRedirectUri {
-            uri: value.to_string(),
+            uri: value.chars().take(100).collect(),
             reason,
         };
+        if value.len() > Self::MAX_LEN {
+            return Err(invalid("it is longer than 2048 characters"));
+        }
         if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid("it contains whitespace"));
         }
@@ -57,6 +63,41 @@ impl RedirectUri {
                     "use https, loopback http or a reverse-domain app scheme",
                 ));
             }
+        }
+        Ok(Self(value.to_string()))
+    }
+
+    /// A back-channel logout URI (OIDC Back-Channel Logout 1.0 §2.2), where
+    /// Tessera itself sends requests: an absolute https URL (http only for a
+    /// development issuer that is itself served over http), with a host,
+    /// without credentials or fragment, at most 2,048 characters. Where it
+    /// may lead is checked again at each delivery, after name resolution.
+    pub fn parse_backchannel(value: &str, allow_http: bool) -> Result<Self, DomainError> {
+        let invalid = |reason| DomainError::InvalidBackchannelUri {
+            uri: value.chars().take(100).collect(),
+            reason,
+        };
+        if value.len() > Self::MAX_LEN {
+            return Err(invalid("it is longer than 2048 characters"));
+        }
+        if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("it contains whitespace"));
+        }
+        let url = Url::parse(value).map_err(|_| invalid("it is not an absolute URL"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if allow_http => {}
+            "http" => return Err(invalid("it must be https")),
+            _ => return Err(invalid("it must be an https URL")),
+        }
+        if url.host().is_none() {
+            return Err(invalid("it has no host"));
+        }
+        if url.fragment().is_some() || value.contains('#') {
+            return Err(invalid("it must not contain a fragment"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(invalid("it must not contain credentials"));
         }
         Ok(Self(value.to_string()))
     }
@@ -141,6 +182,25 @@ mod tests {
         ] {
             assert!(RedirectUri::parse(uri, STRICT).is_err(), "{uri}");
         }
+    }
+
+    #[test]
+    fn backchannel_uris_are_https_unless_the_issuer_is_in_development() {
+        assert!(RedirectUri::parse_backchannel("https://rp.example.com/bc", false).is_ok());
+        for uri in [
+            "http://rp.example.com/bc",
+            "http://127.0.0.1:8080/bc",
+            "com.example.app:/bc",
+            "https://user:pw@rp.example.com/bc",
+            "https://rp.example.com/bc#x",
+            "/bc",
+        ] {
+            assert!(RedirectUri::parse_backchannel(uri, false).is_err(), "{uri}");
+        }
+        assert!(RedirectUri::parse_backchannel("http://127.0.0.1:8080/bc", true).is_ok());
+        let long = format!("https://rp.example.com/{}", "a".repeat(2048));
+        assert!(RedirectUri::parse_backchannel(&long, false).is_err());
+        assert!(RedirectUri::parse(&long, RedirectUriPolicy::default()).is_err());
     }
 
     #[test]

@@ -3,16 +3,22 @@
 //! logout token POSTed to it (§2.5). Notices wait in a persistent outbox
 //! (see `store::outbox`); this module signs the tokens and makes the
 //! attempts: 5 s each, retried with exponential backoff for a day, each
-//! attempt made by exactly one replica.
+//! attempt made by one replica at a time (under a lease). Delivery is at
+//! least once: an attempt whose answer was lost is made again, with the
+//! same `jti`.
 
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::{OAuthError, Provider};
-use crate::domain::crypto::random_token;
+use crate::clock::Clock;
 use crate::domain::{Client, LogoutNotice};
 
 /// `typ` of logout tokens (§2.4).
@@ -21,8 +27,9 @@ pub const LOGOUT_TOKEN_TYP: &str = "logout+jwt";
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 /// How long a logout token is valid: long enough for one delivery.
 const LOGOUT_TOKEN_LIFETIME: i64 = 120;
-/// Deliveries under way at once, so one slow client does not hold up the rest.
-const CONCURRENT_DELIVERIES: usize = 16;
+/// Deliveries under way at once by default, so one slow client does not
+/// hold up the rest.
+pub const CONCURRENT_DELIVERIES: usize = 16;
 
 /// The claims of a logout token (§2.4): no `nonce`, ever.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -38,24 +45,111 @@ pub struct LogoutTokenClaims {
 }
 
 /// The HTTP client that delivers logout tokens: no redirects followed (§2.5),
-/// at most [`LogoutNotice::ATTEMPT_TIMEOUT_SECS`] per attempt.
+/// at most [`LogoutNotice::ATTEMPT_TIMEOUT_SECS`] per attempt, no proxy from
+/// the environment, and only to public addresses (plus the internal networks
+/// an operator allowed), checked on the addresses a name resolves to, so a
+/// registered URI cannot make Tessera probe its own network.
 #[derive(Clone, Debug)]
 pub struct BackchannelClient {
     http: reqwest::Client,
+    guard: Arc<AddressGuard>,
+}
+
+/// Which addresses deliveries may reach.
+#[derive(Debug)]
+struct AddressGuard {
+    allowed_internal: Vec<IpNet>,
+}
+
+/// A name that resolves to no address a delivery may reach.
+#[derive(Debug, thiserror::Error)]
+#[error("the host resolves to no public address")]
+struct NotPublic;
+
+impl AddressGuard {
+    fn allows(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        is_public(ip) || self.allowed_internal.iter().any(|net| net.contains(&ip))
+    }
+}
+
+impl reqwest::dns::Resolve for AddressGuard {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allowed_internal = self.allowed_internal.clone();
+        Box::pin(async move {
+            let guard = AddressGuard { allowed_internal };
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await?
+                .filter(|addr| guard.allows(addr.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(Box::new(NotPublic) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Is `ip` on the public internet? Not loopback, unspecified, private
+/// (RFC 1918), shared (RFC 6598), link-local, unique-local (RFC 4193),
+/// multicast, broadcast, documentation, benchmarking or reserved.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_unspecified()
+                || v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_unspecified()
+                || v6.is_loopback()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || (first & 0xffc0) == 0xfec0
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || (first == 0x0064 && v6.segments()[1] == 0xff9b))
+        }
+    }
 }
 
 impl BackchannelClient {
-    pub fn new() -> Result<Self, reqwest::Error> {
+    /// A client that may reach public addresses and `allowed_internal`.
+    pub fn new(allowed_internal: Vec<IpNet>) -> Result<Self, reqwest::Error> {
+        let guard = Arc::new(AddressGuard { allowed_internal });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(LogoutNotice::ATTEMPT_TIMEOUT_SECS))
+            .no_proxy()
+            .dns_resolver(guard.clone())
             .user_agent(concat!("Tessera/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http })
+        Ok(Self { http, guard })
     }
 
     /// POST `logout_token` to `uri`; `Err` describes the failure (never the token).
     async fn deliver(&self, uri: &str, logout_token: &str) -> Result<(), String> {
+        // An address written into the URI is checked here (no resolution);
+        // a name, as it resolves.
+        let literal = url::Url::parse(uri).ok().and_then(|url| match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+            _ => None,
+        });
+        if literal.is_some_and(|ip| !self.guard.allows(ip)) {
+            return Err("refused: not a public address".to_string());
+        }
         let response = self
             .http
             .post(uri)
@@ -63,7 +157,9 @@ impl BackchannelClient {
             .send()
             .await
             .map_err(|e| {
-                if e.is_timeout() {
+                if is_not_public(&e) {
+                    "refused: the host resolves to no public address".to_string()
+                } else if e.is_timeout() {
                     format!("no answer within {} s", LogoutNotice::ATTEMPT_TIMEOUT_SECS)
                 } else if e.is_connect() {
                     "connection failed".to_string()
@@ -77,6 +173,18 @@ impl BackchannelClient {
             status => Err(format!("HTTP {status}")),
         }
     }
+}
+
+/// Was this failure our resolver refusing the name?
+fn is_not_public(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = source {
+        if current.downcast_ref::<NotPublic>().is_some() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 /// What one pass over the outbox did.
@@ -113,7 +221,9 @@ impl Provider {
             aud: client.id.to_string(),
             iat: now,
             exp: now + LOGOUT_TOKEN_LIFETIME,
-            jti: random_token(16),
+            // The notice's own id: a retry of the same notice carries the
+            // same `jti`, so an application that got it twice can tell.
+            jti: notice.id.clone(),
             sid: notice.sid.to_string(),
             events,
         };
@@ -123,11 +233,18 @@ impl Provider {
     }
 
     /// Attempt every notice that is due: the outbox worker's one pass.
-    pub async fn deliver_due_notices(&self, now: i64) -> Result<DeliveryReport, OAuthError> {
-        let due = self.store.due_notices(now, 200).await?;
+    /// The clock is read for each claim and each outcome, never once for
+    /// the pass: a pass can outlast a lease, and a lease taken with an old
+    /// time would be over before its attempt began. Once `stopping` is
+    /// set, no new attempt begins; those under way finish.
+    pub async fn deliver_due_notices(
+        &self,
+        pass: &DeliveryPass<'_>,
+    ) -> Result<DeliveryReport, OAuthError> {
+        let due = self.store.due_notices(pass.clock.now(), 200).await?;
         let outcomes: Vec<Result<Attempt, OAuthError>> = futures_util::stream::iter(due)
-            .map(|notice| self.attempt(notice, now))
-            .buffer_unordered(CONCURRENT_DELIVERIES)
+            .map(|notice| self.attempt(notice, pass))
+            .buffer_unordered(pass.concurrency.max(1))
             .collect()
             .await;
         let mut report = DeliveryReport::default();
@@ -142,10 +259,18 @@ impl Provider {
         Ok(report)
     }
 
-    async fn attempt(&self, notice: LogoutNotice, now: i64) -> Result<Attempt, OAuthError> {
-        if !self.store.claim_notice(&notice.id, now).await? {
+    async fn attempt(
+        &self,
+        notice: LogoutNotice,
+        pass: &DeliveryPass<'_>,
+    ) -> Result<Attempt, OAuthError> {
+        if pass.stopping.load(Ordering::SeqCst) {
             return Ok(Attempt::Skipped);
         }
+        let claimed_at = pass.clock.now();
+        let Some(lease) = self.store.claim_notice(&notice.id, claimed_at).await? else {
+            return Ok(Attempt::Skipped);
+        };
         let attempts = notice.attempts + 1;
         let client = self.store.client_by_id(notice.client_id.as_str()).await?;
         let result = match client
@@ -154,13 +279,17 @@ impl Provider {
         {
             None => Err("the client no longer has a back-channel logout URI".to_string()),
             Some((client, uri)) => {
-                let token = self.logout_token(client, &notice, now)?;
+                let token = self.logout_token(client, &notice, claimed_at)?;
                 self.backchannel.deliver(uri.as_str(), &token).await
             }
         };
+        let now = pass.clock.now();
         match result {
             Ok(()) => {
-                self.store.notice_delivered(&notice.id, now).await?;
+                if !self.store.notice_delivered(&notice.id, lease, now).await? {
+                    tracing::warn!(client_id = %notice.client_id, attempts,
+                        "back-channel logout delivered after its lease ran out; it may be sent again");
+                }
                 tracing::info!(client_id = %notice.client_id, attempts, "back-channel logout delivered");
                 Ok(Attempt::Delivered)
             }
@@ -168,7 +297,7 @@ impl Provider {
                 let give_up = notice.gives_up_at(now) || client.is_none();
                 let retry_at = (!give_up).then(|| now + LogoutNotice::retry_delay(attempts));
                 self.store
-                    .notice_failed(&notice.id, &error, retry_at)
+                    .notice_failed(&notice.id, lease, &error, retry_at)
                     .await?;
                 tracing::warn!(client_id = %notice.client_id, attempts, %error, give_up,
                     "back-channel logout failed");
@@ -180,4 +309,14 @@ impl Provider {
             }
         }
     }
+}
+
+/// How one delivery pass runs.
+pub struct DeliveryPass<'a> {
+    /// Read at every claim and outcome.
+    pub clock: &'a dyn Clock,
+    /// Attempts under way at once.
+    pub concurrency: usize,
+    /// Set when the server is stopping: no new attempt begins.
+    pub stopping: &'a AtomicBool,
 }

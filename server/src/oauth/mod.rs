@@ -65,6 +65,8 @@ pub struct ProviderConfig {
     pub login_throttle: LoginThrottle,
     /// Give each session a parent-domain gateway cookie (`cookie_domain`).
     pub gateway_cookie: bool,
+    /// Back-channel deliveries under way at once.
+    pub backchannel_concurrency: usize,
     pub key_rotation: RotationPolicy,
 }
 

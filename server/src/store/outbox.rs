@@ -97,14 +97,13 @@ impl Store {
             .collect()
     }
 
-    /// Take notice `id` for one attempt. Of several replicas asking at once,
-    /// exactly one gets `true`; the attempt counter moves with the claim.
-    pub async fn claim_notice(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+    /// Take notice `id` for one attempt, leasing it until `now` plus the
+    /// lease. Of several replicas asking at once, exactly one gets the lease
+    /// (`Some(locked_until)`); the attempt counter moves with the claim.
+    pub async fn claim_notice(&self, id: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        let lease = now + LogoutNotice::LEASE_SECS;
         let result = logout_notices::Entity::update_many()
-            .col_expr(
-                logout_notices::Column::LockedUntil,
-                Expr::value(now + LogoutNotice::LEASE_SECS),
-            )
+            .col_expr(logout_notices::Column::LockedUntil, Expr::value(lease))
             .col_expr(
                 logout_notices::Column::Attempts,
                 Expr::col(logout_notices::Column::Attempts).add(1),
@@ -116,11 +115,13 @@ impl Store {
             .filter(unclaimed(now))
             .exec(&self.db)
             .await?;
-        Ok(result.rows_affected == 1)
+        Ok((result.rows_affected == 1).then_some(lease))
     }
 
-    pub async fn notice_delivered(&self, id: &str, now: i64) -> Result<(), StoreError> {
-        logout_notices::Entity::update_many()
+    /// Record a delivery, if the lease `lease` still holds the notice;
+    /// `false` if it ran out and another replica took it over.
+    pub async fn notice_delivered(&self, id: &str, lease: i64, now: i64) -> Result<bool, StoreError> {
+        let result = logout_notices::Entity::update_many()
             .set(logout_notices::ActiveModel {
                 state: Set(NoticeState::Delivered.as_str().to_string()),
                 delivered_at: Set(Some(now)),
@@ -129,23 +130,26 @@ impl Store {
                 ..Default::default()
             })
             .filter(logout_notices::Column::Id.eq(id))
+            .filter(logout_notices::Column::LockedUntil.eq(lease))
             .exec(&self.db)
             .await?;
-        Ok(())
+        Ok(result.rows_affected == 1)
     }
 
-    /// Record a failed attempt: try again at `retry_at`, or give up if `None`.
+    /// Record a failed attempt under lease `lease`: try again at `retry_at`,
+    /// or give up if `None`. Nothing changes if the lease was lost.
     pub async fn notice_failed(
         &self,
         id: &str,
+        lease: i64,
         error: &str,
         retry_at: Option<i64>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let (state, next) = match retry_at {
             Some(at) => (NoticeState::Pending, Set(at)),
             None => (NoticeState::Abandoned, sea_orm::ActiveValue::NotSet),
         };
-        logout_notices::Entity::update_many()
+        let result = logout_notices::Entity::update_many()
             .set(logout_notices::ActiveModel {
                 state: Set(state.as_str().to_string()),
                 next_attempt_at: next,
@@ -154,9 +158,10 @@ impl Store {
                 ..Default::default()
             })
             .filter(logout_notices::Column::Id.eq(id))
+            .filter(logout_notices::Column::LockedUntil.eq(lease))
             .exec(&self.db)
             .await?;
-        Ok(())
+        Ok(result.rows_affected == 1)
     }
 
     /// Every notice for `client`, newest first (for the console and tests).
