@@ -62,6 +62,8 @@ pub struct Settings {
     pub backchannel_allowed_networks: Vec<IpNet>,
     /// Back-channel deliveries under way at once, per replica.
     pub backchannel_concurrency: u64,
+    /// How long a request body may take to arrive before the answer is 408.
+    pub request_body_timeout: Duration,
     /// How often signing keys rotate on their own.
     pub key_rotation_interval: Duration,
     /// Caps on authorization requests parked while their users sign in.
@@ -96,6 +98,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             backchannel_allowed_networks: Vec::new(),
             backchannel_concurrency: 16,
+            request_body_timeout: Duration::from_secs(10),
             key_rotation_interval: Duration::from_secs(90 * 24 * 3600),
             max_pending_authorizations: 100_000,
             max_pending_authorizations_per_ip: 200,
@@ -144,6 +147,7 @@ const KNOWN: &[&str] = &[
     "trusted_proxies",
     "backchannel_allowed_networks",
     "backchannel_concurrency",
+    "request_body_timeout",
     "key_rotation_interval",
     "max_pending_authorizations",
     "max_pending_authorizations_per_ip",
@@ -237,6 +241,7 @@ impl Settings {
                 "backchannel_allowed_networks" => {
                     s.backchannel_allowed_networks = parse_networks(name, &text)?
                 }
+                "request_body_timeout" => s.request_body_timeout = parse_duration(name, &text)?,
                 "backchannel_concurrency" => {
                     s.backchannel_concurrency = parse_count(name, &text)?.max(1)
                 }

@@ -258,6 +258,7 @@ impl Application {
             },
             trusted_proxies: TrustedProxies::new(settings.trusted_proxies.clone()),
             discovery_json,
+            request_body_timeout: settings.request_body_timeout,
         };
         let backchannel = BackchannelClient::new(settings.backchannel_allowed_networks.clone())
             .context("cannot build the HTTP client")?;

@@ -28,6 +28,8 @@ pub struct WebSettings {
     pub trusted_proxies: TrustedProxies,
     /// The discovery document, serialised once.
     pub discovery_json: String,
+    /// How long a request body may take to arrive.
+    pub request_body_timeout: std::time::Duration,
 }
 
 #[derive(Clone, Debug)]

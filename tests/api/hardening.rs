@@ -2,6 +2,8 @@
 //! parameters, floods of unfinished sign-ins, codes presented by the wrong
 //! client; and what protects the data at rest and in transit.
 
+use std::time::Duration;
+
 use tessera::config::Settings;
 use tessera::domain::crypto::random_token;
 use tessera::domain::{Client, ClientSecretHash, Secret};
@@ -470,4 +472,76 @@ async fn static_assets_are_served_from_the_binary_with_etags() {
         browser.get(&app.url("/static/missing.css")).await.status(),
         404
     );
+}
+
+/// Send a request head and the start of its body, then nothing more; the
+/// status line of the answer, and whether the connection was then closed.
+async fn starved_request(app: &TestApp, path: &str, chunked: bool, token: Option<&str>) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.addr())
+        .await
+        .expect("connect");
+    let framing = if chunked {
+        "Transfer-Encoding: chunked\r\n\r\n5\r\ngrant\r\n".to_string()
+    } else {
+        "Content-Length: 100\r\n\r\ngrant_type=".to_string()
+    };
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\nContent-Type: application/json\r\n"))
+        .unwrap_or_else(|| "Content-Type: application/x-www-form-urlencoded\r\n".into());
+    let head = format!("POST {path} HTTP/1.1\r\nHost: {AUTH_HOST}\r\n{auth}{framing}");
+    stream.write_all(head.as_bytes()).await.expect("write");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return true,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text.lines().next().unwrap_or_default().to_string();
+    (status, read.unwrap_or(false))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_body_that_never_arrives_gets_a_408_and_its_connection_is_closed() {
+    let app = spawn_app_with(|s| s.request_body_timeout = Duration::from_secs(1)).await;
+    let admin = app
+        .create_client(tessera::admin::clients::NewClient {
+            id: Some("automation".into()),
+            name: "automation".into(),
+            grant_types: vec![tessera::domain::GrantType::ClientCredentials],
+            scopes: vec!["admin:write".into()],
+            ..tessera::admin::clients::NewClient::default()
+        })
+        .await;
+    let token: serde_json::Value = token_request(&app, &admin, &[("grant_type", "client_credentials")])
+        .await
+        .json()
+        .await
+        .expect("json");
+    let token = field(&token, "access_token");
+    let mut cases = Vec::new();
+    for chunked in [false, true] {
+        for path in ["/token", "/introspect", "/revoke", "/login"] {
+            cases.push((path, chunked, None));
+        }
+        cases.push(("/admin/api/v1/users", chunked, Some(token.as_str())));
+    }
+    let answers = futures_util::future::join_all(
+        cases
+            .iter()
+            .map(|(path, chunked, token)| starved_request(&app, path, *chunked, *token)),
+    )
+    .await;
+    for ((path, chunked, _), (status, closed)) in cases.iter().zip(answers) {
+        assert!(
+            status.starts_with("HTTP/1.1 408"),
+            "{path} (chunked: {chunked}): {status:?}"
+        );
+        assert!(closed, "{path} (chunked: {chunked}): the connection is closed");
+    }
 }

@@ -12,6 +12,7 @@ use super::format::{describe_user_agent, format_time};
 use super::{HttpError, client_ip, csrf, form_params, page_query, paths};
 use crate::oauth::logout::AccountView;
 use crate::state::AppState;
+use crate::http::body::Body;
 
 struct SessionRow {
     sid: String,
@@ -101,7 +102,7 @@ fn render<'a>(
 pub async fn sessions_end_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let form = form_params(&req, &body).map_err(HttpError::malformed_page)?;
     if form.reject_repeated().is_err()

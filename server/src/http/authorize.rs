@@ -9,6 +9,7 @@ use super::error::render_page;
 use super::{HttpError, client_ip, paths, query_params};
 use crate::oauth::{AuthorizeStep, Params};
 use crate::state::AppState;
+use crate::http::body::Body;
 
 pub async fn authorize_get(
     req: HttpRequest,
@@ -21,7 +22,7 @@ pub async fn authorize_get(
 pub async fn authorize_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     if !super::is_form(&req) {
         return Err(HttpError::page(

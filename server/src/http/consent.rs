@@ -10,6 +10,7 @@ use super::cookies::session_token;
 use super::{HttpError, csrf, form_params, page_query};
 use crate::oauth::consent::ConsentPage;
 use crate::state::AppState;
+use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/consent.html")]
@@ -62,7 +63,7 @@ pub async fn consent_get(
 pub async fn consent_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let form = form_params(&req, &body).map_err(HttpError::malformed_page)?;
     if let Err(name) = form.reject_repeated() {

@@ -6,11 +6,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::HttpError;
 use super::credentials::{client_request, no_store};
 use crate::state::AppState;
+use crate::http::body::Body;
 
 pub async fn introspect_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (basic, params) = client_request(&req, &body)?;
     let answer = state

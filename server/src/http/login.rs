@@ -14,6 +14,7 @@ use crate::oauth::AuthorizeStep;
 use crate::oauth::login::{LoginAttempt, LoginError};
 use crate::oauth::session::ClientInfo;
 use crate::state::AppState;
+use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]
@@ -79,7 +80,7 @@ pub async fn login_get(
 pub async fn login_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let form = form_params(&req, &body).map_err(HttpError::malformed_page)?;
     if let Err(name) = form.reject_repeated() {

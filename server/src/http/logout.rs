@@ -13,6 +13,7 @@ use super::{HttpError, client_ip, csrf, form_params, query_params};
 use crate::oauth::logout::{LogoutConfirmation, LogoutStep};
 use crate::oauth::Params;
 use crate::state::AppState;
+use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/logout.html")]
@@ -39,7 +40,7 @@ pub async fn logout_get(
 pub async fn logout_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let params = form_params(&req, &body).map_err(HttpError::malformed_page)?;
     // The confirmation form (and every Sign out button) says `confirm=yes`

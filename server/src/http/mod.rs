@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod assets;
 pub mod authorize;
+pub mod body;
 pub mod client_address;
 pub mod consent;
 pub mod cookies;

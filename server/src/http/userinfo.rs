@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::{HttpError, is_form};
 use crate::oauth::{OAuthError, Params};
 use crate::state::AppState;
+use crate::http::body::Body;
 
 pub async fn userinfo_get(
     req: HttpRequest,
@@ -20,7 +21,7 @@ pub async fn userinfo_get(
 pub async fn userinfo_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let header = bearer(&req)?;
     let form = if is_form(&req) {

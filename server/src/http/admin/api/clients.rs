@@ -13,6 +13,7 @@ use super::{ApiCaller, ApiError, Problem};
 use crate::admin::clients::{self, ClientUpdate, NewClient};
 use crate::domain::{AuthMethod, GrantType, RedirectUriPolicy, SigningAlg};
 use crate::state::AppState;
+use crate::http::body::Body;
 
 fn policy(state: &AppState) -> RedirectUriPolicy {
     RedirectUriPolicy {
@@ -57,7 +58,7 @@ pub async fn clients_create(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: ApiCaller,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let input: NewClientIn = json(&req, &body)?;
@@ -130,7 +131,7 @@ pub async fn clients_update(
     state: web::Data<AppState>,
     caller: ApiCaller,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let patch: ClientPatch = json(&req, &body)?;

@@ -8,6 +8,7 @@ use super::users::ok;
 use super::{ApiCaller, ApiError, Problem};
 use crate::admin::sessions::{self, END_ALL_CONFIRMATION, SessionsFilter};
 use crate::state::AppState;
+use crate::http::body::Body;
 
 /// Live sessions, most recently used first, a page at a time.
 #[utoipa::path(get, path = "/admin/api/v1/sessions", tag = "sessions",
@@ -69,7 +70,7 @@ pub async fn sessions_end_all(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: ApiCaller,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let input: EndAllIn = json(&req, &body)?;

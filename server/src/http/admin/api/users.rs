@@ -13,6 +13,7 @@ use crate::admin::{self as use_cases};
 use crate::domain::crypto::random_token;
 use crate::domain::{Secret, UserId};
 use crate::state::AppState;
+use crate::http::body::Body;
 
 pub(super) fn ok<T: serde::Serialize>(value: T) -> HttpResponse {
     HttpResponse::Ok()
@@ -66,7 +67,7 @@ pub async fn users_create(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: ApiCaller,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let input: NewUserIn = json(&req, &body)?;
@@ -116,7 +117,7 @@ pub async fn users_update(
     state: web::Data<AppState>,
     caller: ApiCaller,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let id = user_id(&id)?;
@@ -199,7 +200,7 @@ pub async fn users_password(
     state: web::Data<AppState>,
     caller: ApiCaller,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_write()?;
     let id = user_id(&id)?;

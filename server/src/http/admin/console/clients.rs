@@ -16,6 +16,7 @@ use crate::http::HttpError;
 use crate::http::format::format_optional;
 use crate::oauth::Params;
 use crate::state::AppState;
+use crate::http::body::Body;
 
 struct ClientRow {
     id: String,
@@ -287,7 +288,7 @@ pub async fn client_new_get(
 pub async fn clients_create_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     let public = form.get("kind") == Some("public");
@@ -345,6 +346,7 @@ pub async fn clients_create_post(
                 None => Ok(done(&back, "saved")),
             }
         }
+        Err(err) if !err.is_client_error() => Err(failed(err)),
         Err(err) => {
             chrome.error = Some(err.to_string());
             let page = NewClientPage {
@@ -400,7 +402,7 @@ pub async fn client_update_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     let update = ClientUpdate {
@@ -440,7 +442,7 @@ pub async fn client_update_post(
     .await
     {
         Ok(client) => Ok(done(&format!("/admin/clients/{}", client.id), "saved")),
-        Err(err @ crate::admin::AdminError::Invalid(_)) => {
+        Err(err) if err.is_client_error() => {
             let mut chrome = Chrome::new("clients", &console, &state, &Params::default());
             chrome.error = Some(err.to_string());
             client_page(
@@ -461,7 +463,7 @@ pub async fn client_secret_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, _) = console_form(&req, &state, &body).await?;
     let actor = Actor::Admin(console.user.id.clone());
@@ -492,7 +494,7 @@ pub async fn client_delete_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     if form.get("confirm").map(str::trim) != Some(id.as_str()) {

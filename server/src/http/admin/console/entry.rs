@@ -16,6 +16,7 @@ use crate::oauth::console::{ConsoleSignIn, ConsoleSignInError};
 use crate::oauth::login::{LoginAttempt, LoginError};
 use crate::oauth::session::ClientInfo;
 use crate::state::AppState;
+use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/overview.html")]
@@ -96,7 +97,7 @@ fn sign_in_page(
 pub async fn sign_in_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let form = form_params(&req, &body).map_err(HttpError::malformed_page)?;
     let username = form.get("username").unwrap_or_default().to_string();
@@ -174,7 +175,7 @@ fn from_the_console_page(req: &HttpRequest, issuer: &str) -> bool {
 pub async fn logout_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let _ = console_form(&req, &state, &body).await?;
     if let Some(token) = console_token(&req, &state.web.cookies) {

@@ -11,6 +11,7 @@ use crate::domain::Actor;
 use crate::http::HttpError;
 use crate::http::format::{format_optional, format_time};
 use crate::state::AppState;
+use crate::http::body::Body;
 
 struct KeyRow {
     kid: String,
@@ -70,7 +71,7 @@ pub async fn keys_get(
 pub async fn keys_rotate_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, _) = console_form(&req, &state, &body).await?;
     state
@@ -87,7 +88,7 @@ pub async fn key_revoke_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     kid: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     if form.get("confirm").map(str::trim) != Some(kid.as_str()) {

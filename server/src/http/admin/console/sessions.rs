@@ -16,6 +16,7 @@ use crate::admin::users::{UserRef, find_user};
 use crate::domain::Actor;
 use crate::http::HttpError;
 use crate::state::AppState;
+use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/sessions.html")]
@@ -82,7 +83,7 @@ pub async fn session_end_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     sid: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     let result = sessions::end_session(
@@ -105,7 +106,7 @@ pub async fn session_end_post(
 pub async fn sessions_end_all_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     if form.get("confirm").map(str::trim) != Some(END_ALL_CONFIRMATION) {

@@ -18,6 +18,7 @@ use crate::http::HttpError;
 use crate::http::format::format_time;
 use crate::oauth::Params;
 use crate::state::AppState;
+use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/users.html")]
@@ -135,7 +136,7 @@ pub async fn user_new_get(
 pub async fn users_create_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     let new = NewUser {
@@ -168,6 +169,7 @@ pub async fn users_create_post(
                 None => Ok(done(&back, "saved")),
             }
         }
+        Err(err) if !err.is_client_error() => Err(failed(err)),
         Err(err) => {
             chrome.error = Some(err.to_string());
             let page = NewUserPage {
@@ -246,7 +248,7 @@ pub async fn user_update_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     let id = user_id(&id)?;
@@ -274,7 +276,7 @@ pub async fn user_action_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, form) = console_form(&req, &state, &body).await?;
     let (id, action) = path.into_inner();
@@ -371,7 +373,7 @@ pub async fn consent_revoke_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let (console, _) = console_form(&req, &state, &body).await?;
     let (id, client) = path.into_inner();
