@@ -1,6 +1,8 @@
-//! Logging. Request spans record the method and path but never the query
-//! string: authorization requests carry hints and state that do not belong
-//! in logs.
+//! Logging: one line per request (method, path, status, time), at INFO for
+//! answers up to 4xx and ERROR only for the server's own failures (5xx). The
+//! query string is never recorded: authorization requests carry hints and
+//! state that do not belong in logs; nor are tokens, secrets or passwords,
+//! anywhere.
 
 use std::io::IsTerminal;
 use std::time::Instant;
@@ -15,17 +17,40 @@ use tracing_subscriber::EnvFilter;
 /// Install the global subscriber: `RUST_LOG` if set, else info for Tessera.
 /// Logs go to stderr, so that stdout carries only command output (`--json`).
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env()
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{Layer, filter};
+
+    let levels = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
+    // actix-http reports a request it could not even parse (a URI or head
+    // too long, an invalid header) as an ERROR of its own; it has answered
+    // 400 or 431 already, and such input is the client's fault, not ours.
+    let not_client_input = filter::filter_fn(|meta| {
+        !(meta.target().starts_with("actix_http::h1") && *meta.level() == tracing::Level::ERROR)
+    });
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr)
+                .with_filter(not_client_input)
+                .with_filter(levels),
+        )
         .try_init();
 }
 
 struct Started(Instant);
+
+/// The request's one line.
+fn log(status: u16, elapsed_ms: f64) {
+    if status >= 500 {
+        tracing::error!(status, elapsed_ms, "request failed");
+    } else {
+        tracing::info!(status, elapsed_ms, "request");
+    }
+}
 
 pub struct RequestSpan;
 
@@ -45,14 +70,9 @@ impl RootSpanBuilder for RequestSpan {
                     .get::<Started>()
                     .map(|s| s.0.elapsed().as_secs_f64() * 1000.0)
                     .unwrap_or_default();
-                let status = response.status().as_u16();
-                if status >= 500 {
-                    tracing::error!(status, elapsed_ms, "request failed");
-                } else {
-                    tracing::info!(status, elapsed_ms, "request");
-                }
+                log(response.status().as_u16(), elapsed_ms);
             }
-            Err(error) => tracing::error!(%error, "request failed"),
+            Err(error) => log(error.as_response_error().status_code().as_u16(), 0.0),
         }
     }
 }

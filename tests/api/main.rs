@@ -19,6 +19,7 @@ mod helpers;
 mod introspection;
 mod keys;
 mod login;
+mod logs;
 mod logout;
 mod races;
 mod refresh;

@@ -1,0 +1,340 @@
+//! What the server writes to its log, as an operator sees it: one line per
+//! request, client errors never at ERROR, and never a password, secret,
+//! token or query string. Runs the `tessera` binary itself and reads its
+//! standard error.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::redirect::Policy;
+
+use crate::helpers::*;
+
+struct Server {
+    child: Child,
+    port: u16,
+    log: Arc<Mutex<String>>,
+    dir: std::path::PathBuf,
+}
+
+impl Server {
+    fn env(command: &mut Command, dir: &std::path::Path) {
+        command
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TESSERA_ISSUER", format!("http://{AUTH_HOST}"))
+            .env(
+                "TESSERA_DATABASE_URL",
+                format!("sqlite://{}/tessera.db?mode=rwc", dir.display()),
+            )
+            .env("TESSERA_PEPPER_FILE", dir.join("pepper"))
+            .env("TESSERA_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-admin-password");
+    }
+
+    /// `tessera serve` on a port of its own choosing, logging what an
+    /// operator running with `RUST_LOG=info,tessera=debug` would see.
+    fn start() -> Server {
+        let dir = tempfile_dir();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        Self::env(&mut command, &dir);
+        command
+            .arg("serve")
+            .env("TESSERA_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "info,tessera=debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("tessera serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        std::thread::spawn({
+            let log = log.clone();
+            move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(port) = line
+                        .split("port=")
+                        .nth(1)
+                        .and_then(|rest| rest.split_whitespace().next())
+                        .and_then(|p| p.parse::<u16>().ok())
+                        && line.contains("Tessera is ready")
+                    {
+                        let _ = port_tx.send(port);
+                    }
+                    let mut log = log.lock().expect("log");
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+        let port = port_rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("Tessera says it is ready");
+        Server {
+            child,
+            port,
+            log,
+            dir,
+        }
+    }
+
+    /// A `tessera` command against the server's database; its stdout.
+    fn cli(&self, args: &[&str], stdin: Option<&str>) -> String {
+        use std::io::Write;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        Self::env(&mut command, &self.dir);
+        command
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("tessera");
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("stdin");
+        }
+        drop(child.stdin.take());
+        let output = child.wait_with_output().expect("tessera");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).expect("utf-8")
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{AUTH_HOST}:{}{path}", self.port)
+    }
+
+    fn http(&self, jar: Option<Arc<reqwest::cookie::Jar>>) -> reqwest::Client {
+        let mut builder = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .resolve(
+                AUTH_HOST,
+                std::net::SocketAddr::from(([127, 0, 0, 1], self.port)),
+            );
+        if let Some(jar) = jar {
+            builder = builder.cookie_provider(jar);
+        }
+        builder.build().expect("client")
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().expect("log").clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() {
+    let server = Server::start();
+    let password = "a passphrase nobody logs";
+    server.cli(
+        &["user", "create", "--username", "alice", "--password-stdin"],
+        Some(&format!("{password}\n")),
+    );
+    let created: serde_json::Value = serde_json::from_str(&server.cli(
+        &[
+            "--json", "client", "create", "--name", "App", "--id", "app1",
+            "--redirect-uri", "https://app1.example.test/callback", "--first-party",
+        ],
+        None,
+    ))
+    .expect("json");
+    let secret = field(&created, "client_secret");
+
+    // A sign-in, a code, tokens, a refresh, userinfo, introspection,
+    // revocation: everything that carries something secret.
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let browser = server.http(Some(jar));
+    let (verifier, challenge) = pkce_pair();
+    let (state, nonce) = ("state-value-for-the-log-test", "nonce-value-for-the-log-test");
+    let mut authorize = url::Url::parse(&server.url("/authorize")).expect("url");
+    authorize.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", "app1"),
+        ("redirect_uri", "https://app1.example.test/callback"),
+        ("scope", "openid profile offline_access"),
+        ("state", state),
+        ("nonce", nonce),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    let to_login = browser.get(authorize.as_str()).send().await.expect("authorize");
+    let login_path = to_login.headers()["location"].to_str().expect("location").to_string();
+    let page = browser
+        .get(server.url(&login_path))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("html");
+    let csrf = hidden_field(&page, "csrf_token").expect("csrf");
+    let request = hidden_field(&page, "request").expect("request");
+    let wrong = browser
+        .post(server.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", "a wrong password nobody logs"),
+            ("csrf_token", csrf.as_str()),
+            ("request", request.as_str()),
+        ])
+        .send()
+        .await
+        .expect("wrong password");
+    assert_eq!(wrong.status(), 401);
+    let signed_in = browser
+        .post(server.url("/login"))
+        .form(&[
+            ("username", "alice"),
+            ("password", password),
+            ("csrf_token", csrf.as_str()),
+            ("request", request.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    let callback = url::Url::parse(signed_in.headers()["location"].to_str().expect("location"))
+        .expect("callback");
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    let http = server.http(None);
+    let tokens: serde_json::Value = http
+        .post(server.url("/token"))
+        .basic_auth("app1", Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "https://app1.example.test/callback"),
+            ("code_verifier", verifier.as_str()),
+        ])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let refreshed: serde_json::Value = http
+        .post(server.url("/token"))
+        .basic_auth("app1", Some(&secret))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", field(&tokens, "refresh_token").as_str()),
+        ])
+        .send()
+        .await
+        .expect("refresh")
+        .json()
+        .await
+        .expect("json");
+    let access = field(&refreshed, "access_token");
+    let userinfo = http
+        .get(server.url("/userinfo"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .expect("userinfo");
+    assert_eq!(userinfo.status(), 200);
+    for path in ["/introspect", "/revoke"] {
+        let answer = http
+            .post(server.url(path))
+            .basic_auth("app1", Some(&secret))
+            .form(&[("token", access.as_str())])
+            .send()
+            .await
+            .expect(path);
+        assert_eq!(answer.status(), 200, "{path}");
+    }
+    // A bad client secret, and malformed requests the server refuses
+    // before any handler sees them.
+    let refused = http
+        .post(server.url("/token"))
+        .basic_auth("app1", Some("a-wrong-secret-nobody-logs"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(refused.status(), 401);
+    let long = http
+        .get(server.url(&format!("/?{}", "x".repeat(70_000))))
+        .send()
+        .await
+        .map(|r| r.status().as_u16());
+    assert!(long.as_ref().map_or(true, |s| (400..500).contains(s)), "{long:?}");
+    let bad_header = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+            .await
+            .expect("connect");
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\nthis is no header\r\n\r\n")
+            .await
+            .expect("write");
+        let mut answer = [0u8; 64];
+        let n = stream.read(&mut answer).await.unwrap_or(0);
+        String::from_utf8_lossy(&answer[..n]).to_string()
+    };
+    assert!(bad_header.starts_with("HTTP/1.1 400"), "{bad_header:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = server.log();
+    let secrets = [
+        ("the password", password.to_string()),
+        ("a wrong password", "a wrong password nobody logs".to_string()),
+        ("the client secret", secret.clone()),
+        ("a wrong client secret", "a-wrong-secret-nobody-logs".to_string()),
+        ("the code", code.clone()),
+        ("the code verifier", verifier.clone()),
+        ("the state", state.to_string()),
+        ("the nonce", nonce.to_string()),
+        ("the CSRF token", csrf.clone()),
+        ("the parked request id", request.clone()),
+        ("the access token", field(&tokens, "access_token")),
+        ("the ID token", field(&tokens, "id_token")),
+        ("the refresh token", field(&tokens, "refresh_token")),
+        ("the second refresh token", field(&refreshed, "refresh_token")),
+        ("the second access token", access.clone()),
+    ];
+    for (what, value) in &secrets {
+        assert!(!log.contains(value.as_str()), "{what} is in the log:\n{log}");
+    }
+    for query in ["code_challenge=", "redirect_uri=", "client_id=app1", "xxxxxxxxxx"] {
+        assert!(!log.contains(query), "a query string ({query}) is in the log:\n{log}");
+    }
+    assert!(
+        !log.lines().any(|l| l.contains(" ERROR ")),
+        "client errors are not the server's errors:\n{log}"
+    );
+    // One line per request.
+    let lines_for = |path: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("path={path}}}")) && l.contains("}: request status="))
+            .count()
+    };
+    assert_eq!(lines_for("/token"), 3, "{log}");
+    assert_eq!(lines_for("/login"), 3, "{log}");
+    assert_eq!(lines_for("/userinfo"), 1, "{log}");
+    assert!(
+        log.lines()
+            .any(|l| l.contains("path=/token}") && l.contains("status=401") && l.contains(" INFO ")),
+        "a client error at INFO:\n{log}"
+    );
+}
