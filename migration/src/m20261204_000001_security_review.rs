@@ -121,9 +121,18 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         for (table, column) in [
-            (SigningKeys::Table.into_iden(), SigningKeys::RevokedAt.into_iden()),
-            (Clients::Table.into_iden(), Clients::TokensValidAfter.into_iden()),
-            (Sessions::Table.into_iden(), Sessions::GatewayHash.into_iden()),
+            (
+                SigningKeys::Table.into_iden(),
+                SigningKeys::RevokedAt.into_iden(),
+            ),
+            (
+                Clients::Table.into_iden(),
+                Clients::TokensValidAfter.into_iden(),
+            ),
+            (
+                Sessions::Table.into_iden(),
+                Sessions::GatewayHash.into_iden(),
+            ),
         ] {
             manager
                 .alter_table(Table::alter().table(table).drop_column(column).to_owned())

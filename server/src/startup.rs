@@ -60,12 +60,7 @@ pub async fn open_services(settings: &Settings, clock: SharedClock) -> anyhow::R
         None => Ephemeral::memory(clock.clone()),
     };
     Ok(Services {
-        store: Store::new(
-            db,
-            ephemeral,
-            secs(settings.access_token_lifetime),
-            clock,
-        ),
+        store: Store::new(db, ephemeral, secs(settings.access_token_lifetime), clock),
         pepper,
     })
 }
@@ -289,10 +284,7 @@ impl Application {
         .listen(listener)?
         .run();
         let stopping = Arc::new(background::Stopping::default());
-        let delivery = tokio::spawn(background::deliver_notices(
-            state.clone(),
-            stopping.clone(),
-        ));
+        let delivery = tokio::spawn(background::deliver_notices(state.clone(), stopping.clone()));
         let mut tasks = vec![
             tokio::spawn(background::sweep(state.clone())),
             tokio::spawn(background::reload_keys(state.clone())),

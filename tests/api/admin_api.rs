@@ -888,9 +888,20 @@ async fn an_admin_token_dies_with_its_clients_rights_deletion_or_new_secret() {
 
     // Its secret rotated: tokens got with the old one stop at once, one got
     // right after (in the same second) works.
-    json_of(operator.post("/clients/automation/secret", serde_json::json!({})).await, 200).await;
+    json_of(
+        operator
+            .post("/clients/automation/secret", serde_json::json!({}))
+            .await,
+        200,
+    )
+    .await;
     assert_eq!(admin.get("/users").await.status(), 401, "rotated");
-    let rotated = app.services.store.client_by_id("automation").await.expect("load");
+    let rotated = app
+        .services
+        .store
+        .client_by_id("automation")
+        .await
+        .expect("load");
     assert!(rotated.is_some());
 
     // Another token of its, then admin:write taken away: refused within a
@@ -902,13 +913,20 @@ async fn an_admin_token_dies_with_its_clients_rights_deletion_or_new_secret() {
     assert_eq!(narrowed.get("/users").await.status(), 200);
     json_of(
         operator
-            .patch("/clients/narrowed", serde_json::json!({ "scopes": ["admin:read"] }))
+            .patch(
+                "/clients/narrowed",
+                serde_json::json!({ "scopes": ["admin:read"] }),
+            )
             .await,
         200,
     )
     .await;
     app.clock.advance(1);
-    assert_eq!(narrowed.get("/users").await.status(), 401, "no longer allowed admin:write");
+    assert_eq!(
+        narrowed.get("/users").await.status(),
+        401,
+        "no longer allowed admin:write"
+    );
 
     // Deleted: refused.
     let deleted = Api {
@@ -935,11 +953,12 @@ async fn a_token_issued_right_after_a_rotation_counts() {
             ..NewClient::default()
         })
         .await;
-    let old: serde_json::Value = token_request(&app, &service, &[("grant_type", "client_credentials")])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let old: serde_json::Value =
+        token_request(&app, &service, &[("grant_type", "client_credentials")])
+            .await
+            .json()
+            .await
+            .expect("json");
     let (_, secret) = tessera::admin::clients::rotate_secret(
         &app.services.store,
         app.pepper(),
@@ -954,12 +973,17 @@ async fn a_token_issued_right_after_a_rotation_counts() {
         secret: Some(secret.expose().to_string()),
         ..service
     };
-    let new: serde_json::Value = token_request(&app, &service, &[("grant_type", "client_credentials")])
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert!(!introspect(&app, &service, &field(&old, "access_token"), None).await["active"].as_bool().expect("bool"));
+    let new: serde_json::Value =
+        token_request(&app, &service, &[("grant_type", "client_credentials")])
+            .await
+            .json()
+            .await
+            .expect("json");
+    assert!(
+        !introspect(&app, &service, &field(&old, "access_token"), None).await["active"]
+            .as_bool()
+            .expect("bool")
+    );
     assert_eq!(
         introspect(&app, &service, &field(&new, "access_token"), None).await["active"],
         true
@@ -984,7 +1008,10 @@ async fn admin_scopes_are_never_for_a_users_token() {
         .await;
     let body = problem(refused, 422).await;
     assert!(
-        body["detail"].as_str().expect("detail").contains("admin scopes"),
+        body["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("admin scopes"),
         "{body}"
     );
     // A registration that holds them anyway (written before this rule):
@@ -1006,4 +1033,43 @@ async fn admin_scopes_are_never_for_a_users_token() {
     params.push(("scope", "openid admin:write"));
     let redirect = app.browser().authorize_through(&params, "alice").await;
     assert_eq!(redirect.param("error").as_deref(), Some("invalid_scope"));
+}
+
+#[tokio::test]
+async fn every_change_the_api_offers_needs_admin_write() {
+    let app = spawn_app().await;
+    let reader = Api {
+        app: &app,
+        token: api_token(&app, "reader", &["admin:read"]).await,
+    };
+    let spec = json_of(
+        app.http()
+            .get(app.url("/admin/api/openapi.json"))
+            .send()
+            .await
+            .expect("openapi"),
+        200,
+    )
+    .await;
+    let mut writes = 0;
+    for (path, operations) in spec["paths"].as_object().expect("paths") {
+        for method in operations.as_object().expect("operations").keys() {
+            if method == "get" {
+                continue;
+            }
+            writes += 1;
+            let concrete = path
+                .replace("/admin/api/v1", "")
+                .replace("{id}", "00000000-0000-4000-8000-000000000000")
+                .replace("{kid}", "es256-x")
+                .replace("{client_id}", "app1");
+            let method =
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let response = reader
+                .send(method.clone(), &concrete, Some(serde_json::json!({})))
+                .await;
+            assert_eq!(response.status(), 403, "{method} {path}");
+        }
+    }
+    assert!(writes >= 15, "{writes} changes in the document");
 }

@@ -71,8 +71,7 @@ async fn a_relying_party_receives_a_logout_token_it_can_verify() {
         notices(&app, &client.id).await[0].state == NoticeState::Delivered
     })
     .await;
-    let report = delivery_pass(&app).await
-        .expect("a pass");
+    let report = delivery_pass(&app).await.expect("a pass");
     assert_eq!(report.delivered, 0, "nothing left to deliver");
     assert_eq!(rp.tokens().len(), 1);
     assert!(
@@ -92,7 +91,11 @@ async fn an_rp_that_is_down_gets_its_notice_later_even_after_a_restart() {
     app.create_user("alice").await;
     let port = ClosedPort::new();
     let client = app
-        .create_client(backchannel_client("app1", APP1_HOST, &TestRp::uri_on(port.port)))
+        .create_client(backchannel_client(
+            "app1",
+            APP1_HOST,
+            &TestRp::uri_on(port.port),
+        ))
         .await;
     let browser = app.browser();
     login_and_exchange(&app, &browser, &client, "alice").await;
@@ -120,8 +123,7 @@ async fn an_rp_that_is_down_gets_its_notice_later_even_after_a_restart() {
     // Tessera restarts; the RP comes up; nothing is due yet.
     let app = app.restart().await;
     let rp = TestRp::start_on(port).await;
-    let early = delivery_pass(&app).await
-        .expect("pass");
+    let early = delivery_pass(&app).await.expect("pass");
     assert_eq!(early.delivered, 0, "the backoff is respected");
     assert!(rp.tokens().is_empty());
 
@@ -159,8 +161,7 @@ async fn a_notice_is_retried_with_backoff_for_a_day_then_abandoned() {
     let mut last_attempts = 0;
     loop {
         // Run a pass right away rather than wait for the worker's next poll.
-        delivery_pass(&app).await
-            .expect("pass");
+        delivery_pass(&app).await.expect("pass");
         eventually("the next attempt", || async {
             let notice = notices(&app, &client.id).await.remove(0);
             notice.attempts > last_attempts && notice.last_error.is_some()
@@ -258,10 +259,7 @@ async fn two_replicas_deliver_each_notice_exactly_once() {
     assert_eq!(ended.sessions.len(), 20);
     assert_eq!(ended.notices_queued, 20);
     // Both replicas (besides their background workers) race for them.
-    let (ra, rb) = tokio::join!(
-        delivery_pass(&a),
-        delivery_pass(&b),
-    );
+    let (ra, rb) = tokio::join!(delivery_pass(&a), delivery_pass(&b),);
     let (ra, rb) = (ra.expect("pass a"), rb.expect("pass b"));
     assert!(ra.delivered + rb.delivered <= 20);
 
@@ -308,7 +306,8 @@ async fn a_pass_slower_than_the_lease_never_delivers_a_notice_twice() {
 
     // The worker's pass takes the first notice; that attempt outlasts a lease.
     let (first, answer) = rp.next().await;
-    app.clock.advance(tessera::domain::LogoutNotice::LEASE_SECS + 1);
+    app.clock
+        .advance(tessera::domain::LogoutNotice::LEASE_SECS + 1);
     answer.send(()).expect("answer");
     // The same pass then takes the second notice. While that attempt is
     // under way, another pass looks for due notices.
@@ -340,7 +339,11 @@ async fn a_pass_slower_than_the_lease_never_delivers_a_notice_twice() {
         }
     };
     assert!(duplicates.is_empty(), "delivered again: {duplicates:?}");
-    assert_eq!(report.delivered + report.failed + report.skipped, 0, "{report:?}");
+    assert_eq!(
+        report.delivered + report.failed + report.skipped,
+        0,
+        "{report:?}"
+    );
     held.send(()).expect("answer");
     eventually("both notices delivered", || async {
         notices(&app, &client.id)
@@ -350,7 +353,11 @@ async fn a_pass_slower_than_the_lease_never_delivers_a_notice_twice() {
     })
     .await;
     // Each token's jti is its notice's own id.
-    let ids: Vec<String> = notices(&app, &client.id).await.into_iter().map(|n| n.id).collect();
+    let ids: Vec<String> = notices(&app, &client.id)
+        .await
+        .into_iter()
+        .map(|n| n.id)
+        .collect();
     for token in [&first, &second] {
         assert!(ids.contains(&sid_and_jti(token).1));
     }
@@ -424,7 +431,10 @@ async fn deliveries_never_reach_an_internal_address_unless_its_network_is_allowe
         Some("refused: the host resolves to no public address"),
         "checked after name resolution"
     );
-    assert!(rp.tokens().is_empty(), "nothing reached the internal address");
+    assert!(
+        rp.tokens().is_empty(),
+        "nothing reached the internal address"
+    );
 }
 
 #[tokio::test]

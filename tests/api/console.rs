@@ -285,7 +285,12 @@ async fn the_sso_cookie_replayed_to_the_console_mints_nothing_however_fresh_its_
 
     // Even the right password, posted without the console page's origin,
     // opens nothing.
-    let form = victim.get(&app.url("/admin")).await.text().await.expect("html");
+    let form = victim
+        .get(&app.url("/admin"))
+        .await
+        .text()
+        .await
+        .expect("html");
     let csrf = hidden_field(&form, "csrf_token").expect("csrf");
     let blind = victim
         .http
@@ -331,7 +336,12 @@ async fn the_sso_cookie_replayed_to_the_console_mints_nothing_however_fresh_its_
             .iter()
             .any(|c| c.starts_with("tessera_admin="))
     );
-    let overview = victim.get(&app.url("/admin")).await.text().await.expect("html");
+    let overview = victim
+        .get(&app.url("/admin"))
+        .await
+        .text()
+        .await
+        .expect("html");
     assert!(overview.contains("Overview"));
 }
 

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use tessera::clock::SystemClock;
 use tessera::config::Settings;
 use tessera::domain::crypto::random_token;
 use tessera::domain::{Client, ClientSecretHash, Secret};
-use tessera::clock::SystemClock;
 use tessera::startup::open_services;
 
 use crate::helpers::*;
@@ -263,9 +263,19 @@ async fn parked_sign_ins_are_capped_per_address_and_beyond_the_total_per_range()
         );
     }
     let over = start(from("198.51.100.4")).await;
-    assert_eq!(over.status(), 429, "beyond the total, that busy range waits");
+    assert_eq!(
+        over.status(),
+        429,
+        "beyond the total, that busy range waits"
+    );
     // Everyone else goes on, until twice the total.
-    for ip in ["203.0.113.1", "192.0.2.1", "198.18.0.1", "198.18.1.1", "198.18.2.1"] {
+    for ip in [
+        "203.0.113.1",
+        "192.0.2.1",
+        "198.18.0.1",
+        "198.18.1.1",
+        "198.18.2.1",
+    ] {
         let response = start(from(ip)).await;
         assert_eq!(
             redirect_of(&response, &app.issuer).location.path(),
@@ -367,7 +377,9 @@ async fn the_sqlite_database_is_readable_by_its_owner_only() {
         pepper_file: dir.join("data").join("pepper"),
         ..Settings::default()
     };
-    let services = open_services(&settings, SystemClock::shared()).await.expect("open");
+    let services = open_services(&settings, SystemClock::shared())
+        .await
+        .expect("open");
     services.store.ping().await.expect("ping");
     let mode = |path: &std::path::Path| {
         std::fs::metadata(path)
@@ -386,7 +398,9 @@ async fn the_sqlite_database_is_readable_by_its_owner_only() {
 
     // A file left world-readable by an older version is tightened.
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).expect("chmod");
-    let services = open_services(&settings, SystemClock::shared()).await.expect("reopen");
+    let services = open_services(&settings, SystemClock::shared())
+        .await
+        .expect("reopen");
     assert_eq!(mode(&db), 0o600);
     drop(services);
     let _ = std::fs::remove_dir_all(dir);
@@ -437,6 +451,52 @@ async fn a_secret_hashed_the_old_way_still_works_and_is_rehashed() {
 }
 
 #[tokio::test]
+async fn upgrading_a_legacy_hash_never_overwrites_a_secret_rotated_meanwhile() {
+    let app = spawn_app().await;
+    let pepper = app.pepper().clone();
+    let registered = app.confidential_client("svc", APP1_HOST).await;
+    let store = &app.services.store;
+    let id = tessera::domain::ClientId::parse(&registered.id).expect("id");
+    let old_secret = Secret::new(random_token(32));
+    let legacy = ClientSecretHash::from_trusted(
+        pepper.legacy_keyed_hash("client-secret", old_secret.expose().as_bytes()),
+    );
+    // An authentication with the old secret matched the legacy hash; before
+    // it writes the upgraded hash, an administrator rotates the secret.
+    let (_, new_secret) = tessera::admin::clients::rotate_secret(
+        store,
+        &pepper,
+        &registered.id,
+        &tessera::domain::Actor::Cli,
+        app.now(),
+    )
+    .await
+    .expect("rotate");
+    store
+        .upgrade_client_secret_hash(
+            &id,
+            &legacy,
+            &ClientSecretHash::compute(&pepper, &old_secret),
+        )
+        .await
+        .expect("upgrade");
+    let stored = store
+        .client_by_id(&registered.id)
+        .await
+        .expect("load")
+        .expect("client");
+    let hash = stored.secret_hash().expect("hash");
+    assert!(
+        hash.matches(&pepper, &new_secret),
+        "the rotated secret stands"
+    );
+    assert!(
+        !hash.matches(&pepper, &old_secret),
+        "the old one stays dead"
+    );
+}
+
+#[tokio::test]
 async fn static_assets_are_served_from_the_binary_with_etags() {
     let app = spawn_app().await;
     let browser = app.browser();
@@ -476,7 +536,12 @@ async fn static_assets_are_served_from_the_binary_with_etags() {
 
 /// Send a request head and the start of its body, then nothing more; the
 /// status line of the answer, and whether the connection was then closed.
-async fn starved_request(app: &TestApp, path: &str, chunked: bool, token: Option<&str>) -> (String, bool) {
+async fn starved_request(
+    app: &TestApp,
+    path: &str,
+    chunked: bool,
+    token: Option<&str>,
+) -> (String, bool) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(app.addr())
         .await
@@ -486,7 +551,8 @@ async fn starved_request(app: &TestApp, path: &str, chunked: bool, token: Option
     } else {
         "Content-Length: 100\r\n\r\ngrant_type=".to_string()
     };
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\nContent-Type: application/json\r\n"))
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\nContent-Type: application/json\r\n"))
         .unwrap_or_else(|| "Content-Type: application/x-www-form-urlencoded\r\n".into());
     let head = format!("POST {path} HTTP/1.1\r\nHost: {AUTH_HOST}\r\n{auth}{framing}");
     stream.write_all(head.as_bytes()).await.expect("write");
@@ -518,11 +584,12 @@ async fn a_request_body_that_never_arrives_gets_a_408_and_its_connection_is_clos
             ..tessera::admin::clients::NewClient::default()
         })
         .await;
-    let token: serde_json::Value = token_request(&app, &admin, &[("grant_type", "client_credentials")])
-        .await
-        .json()
-        .await
-        .expect("json");
+    let token: serde_json::Value =
+        token_request(&app, &admin, &[("grant_type", "client_credentials")])
+            .await
+            .json()
+            .await
+            .expect("json");
     let token = field(&token, "access_token");
     let mut cases = Vec::new();
     for chunked in [false, true] {
@@ -542,6 +609,9 @@ async fn a_request_body_that_never_arrives_gets_a_408_and_its_connection_is_clos
             status.starts_with("HTTP/1.1 408"),
             "{path} (chunked: {chunked}): {status:?}"
         );
-        assert!(closed, "{path} (chunked: {chunked}): the connection is closed");
+        assert!(
+            closed,
+            "{path} (chunked: {chunked}): the connection is closed"
+        );
     }
 }

@@ -202,7 +202,9 @@ async fn start(
     let state = app.state();
     let handle = app.handle();
     let serving = tokio::spawn(app.run_until_stopped());
-    let services = open_services(&settings, clock.clone()).await.expect("open services");
+    let services = open_services(&settings, clock.clone())
+        .await
+        .expect("open services");
     TestApp {
         issuer: settings.issuer.clone(),
         base: format!("http://{AUTH_HOST}:{port}"),
@@ -858,7 +860,6 @@ pub fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
-
 
 /// One back-channel delivery pass of `app`, as its worker makes them.
 pub async fn delivery_pass(

@@ -65,8 +65,14 @@ async fn a_caller_learns_nothing_of_tokens_neither_issued_to_it_nor_addressed_to
             .await
             .expect("json");
     for (what, token) in [
-        ("another client's access token", field(&tokens, "access_token")),
-        ("another client's refresh token", field(&tokens, "refresh_token")),
+        (
+            "another client's access token",
+            field(&tokens, "access_token"),
+        ),
+        (
+            "another client's refresh token",
+            field(&tokens, "refresh_token"),
+        ),
         ("an admin API token", field(&admin_token, "access_token")),
     ] {
         assert_eq!(

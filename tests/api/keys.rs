@@ -75,7 +75,8 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_retires_late
 
     // A little over five minutes on (the JWKS cache time, the replicas'
     // reload interval and a margin), the new key signs.
-    app.clock.advance(tessera::oauth::keys::PUBLISH_AHEAD_SECS - 1);
+    app.clock
+        .advance(tessera::oauth::keys::PUBLISH_AHEAD_SECS - 1);
     assert_eq!(kid_of(&service_token(&app, &client).await), old_kid);
     app.clock.advance(1);
     let new_token = service_token(&app, &client).await;
@@ -131,7 +132,11 @@ async fn keys_rotate_on_their_own_and_only_one_replica_does_it() {
         check.await.expect("joined");
     }
     let stored = a.services.store.signing_keys().await.expect("keys");
-    assert_eq!(stored.len(), 6, "one new key per algorithm, whoever made it");
+    assert_eq!(
+        stored.len(),
+        6,
+        "one new key per algorithm, whoever made it"
+    );
 
     // Both replicas publish the same keys once they have reloaded.
     b.state.provider.reload_keys().await.expect("reload");
@@ -272,7 +277,10 @@ async fn a_revoked_key_is_unpublished_and_nothing_it_signed_is_accepted() {
     };
     assert_eq!(state_of(&leaked).as_deref(), Some("revoked"));
 
-    assert!(!published_kids(&app).await.contains(&leaked), "unpublished at once");
+    assert!(
+        !published_kids(&app).await.contains(&leaked),
+        "unpublished at once"
+    );
     assert_eq!(userinfo(&app, &user_access).await.status(), 401);
     assert_eq!(
         introspect(&app, &client, &user_access, None).await,
@@ -320,7 +328,11 @@ async fn a_retired_key_verifies_nothing_even_a_token_it_signed_to_last() {
         .sign(SigningAlg::ES256, "at+jwt", &claims, signed_at)
         .expect("sign");
     assert_eq!(kid_of(&forged), kid);
-    assert_eq!(admin_api_status(&app, &forged).await, 200, "while published");
+    assert_eq!(
+        admin_api_status(&app, &forged).await,
+        200,
+        "while published"
+    );
 
     // The key is rotated away, and retires once its tokens have expired.
     app.state

@@ -166,7 +166,12 @@ async fn twenty_thousand_long_random_usernames_from_one_address_leave_memory_and
  {
     let app = spawn_app().await;
     let browser = app.browser();
-    let page = browser.get(&app.url("/login")).await.text().await.expect("html");
+    let page = browser
+        .get(&app.url("/login"))
+        .await
+        .text()
+        .await
+        .expect("html");
     let csrf = hidden_field(&page, "csrf_token").expect("csrf");
     let keys_before = app
         .state
@@ -283,12 +288,18 @@ async fn ipv6_addresses_of_one_slash_64_share_one_limit() {
         let attacker = via_proxy(&app, &format!("2001:db8:a:b::{i:x}"));
         let url = login_url(&app, &attacker, &client).await;
         let name = format!("guess{i}");
-        assert_eq!(attacker.submit_login(&url, &name, "nope").await.status(), 401);
+        assert_eq!(
+            attacker.submit_login(&url, &name, "nope").await.status(),
+            401
+        );
     }
     let attacker = via_proxy(&app, "2001:db8:a:b:ffff:ffff:ffff:fffe");
     let url = login_url(&app, &attacker, &client).await;
     assert_eq!(
-        attacker.submit_login(&url, "alice", PASSWORD).await.status(),
+        attacker
+            .submit_login(&url, "alice", PASSWORD)
+            .await
+            .status(),
         429,
         "the /64 is throttled"
     );
@@ -514,7 +525,10 @@ async fn the_gateway_cookie_replayed_to_tesseras_own_pages_is_no_session() {
     assert_eq!(console.status(), 200);
     let html = console.text().await.expect("html");
     assert!(html.contains("/admin/sign-in"), "only the sign-in form");
-    assert!(!html.contains("value=\"alice\""), "nobody is signed in: {html}");
+    assert!(
+        !html.contains("value=\"alice\""),
+        "nobody is signed in: {html}"
+    );
 
     let logout = replay("/logout".into()).await.expect("logout");
     assert_eq!(logout.status(), 200);
@@ -563,7 +577,10 @@ async fn cookies_are_secure_and_host_prefixed_when_the_issuer_is_https() {
     let cookies = set_cookies(&signed_in);
     let session = cookie_named(&cookies, "__Host-tessera_session");
     let lower = session.to_ascii_lowercase();
-    assert!(lower.contains("secure") && lower.contains("path=/"), "{session}");
+    assert!(
+        lower.contains("secure") && lower.contains("path=/"),
+        "{session}"
+    );
     assert!(!lower.contains("domain="), "{session}");
     let gateway = cookie_named(&cookies, "__Secure-tessera_gateway");
     let lower = gateway.to_ascii_lowercase();

@@ -530,3 +530,33 @@ fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+#[tokio::test]
+async fn an_old_id_token_of_another_session_asks_before_it_ends_this_one() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = client_with_logout(&app).await;
+    // An ID token from a session that has ended since (taken from a log,
+    // say), then a new session in this browser.
+    let earlier = app.browser();
+    let (old_id_token, _) = sign_in(&app, &earlier, &client).await;
+    earlier.sign_out().await;
+    let browser = app.browser();
+    sign_in(&app, &browser, &client).await;
+
+    let url = LogoutRequest::from(end_session_url(&app).await)
+        .set_id_token_hint(&old_id_token)
+        .http_get_url();
+    let response = browser.get(url.as_str()).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "a confirmation page, not a redirect"
+    );
+    let html = response.text().await.expect("html");
+    assert!(html.contains("confirm"), "{html}");
+    assert!(
+        signed_in(&browser, &client).await,
+        "nothing ended without asking"
+    );
+}

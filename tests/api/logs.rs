@@ -31,7 +31,10 @@ impl Server {
                 format!("sqlite://{}/tessera.db?mode=rwc", dir.display()),
             )
             .env("TESSERA_PEPPER_FILE", dir.join("pepper"))
-            .env("TESSERA_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-admin-password");
+            .env(
+                "TESSERA_BOOTSTRAP_ADMIN_PASSWORD",
+                "bootstrap-admin-password",
+            );
     }
 
     /// `tessera serve` on a port of its own choosing, logging what an
@@ -115,12 +118,10 @@ impl Server {
     }
 
     fn http(&self, jar: Option<Arc<reqwest::cookie::Jar>>) -> reqwest::Client {
-        let mut builder = reqwest::Client::builder()
-            .redirect(Policy::none())
-            .resolve(
-                AUTH_HOST,
-                std::net::SocketAddr::from(([127, 0, 0, 1], self.port)),
-            );
+        let mut builder = reqwest::Client::builder().redirect(Policy::none()).resolve(
+            AUTH_HOST,
+            std::net::SocketAddr::from(([127, 0, 0, 1], self.port)),
+        );
         if let Some(jar) = jar {
             builder = builder.cookie_provider(jar);
         }
@@ -150,8 +151,16 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
     );
     let created: serde_json::Value = serde_json::from_str(&server.cli(
         &[
-            "--json", "client", "create", "--name", "App", "--id", "app1",
-            "--redirect-uri", "https://app1.example.test/callback", "--first-party",
+            "--json",
+            "client",
+            "create",
+            "--name",
+            "App",
+            "--id",
+            "app1",
+            "--redirect-uri",
+            "https://app1.example.test/callback",
+            "--first-party",
         ],
         None,
     ))
@@ -163,7 +172,10 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let browser = server.http(Some(jar));
     let (verifier, challenge) = pkce_pair();
-    let (state, nonce) = ("state-value-for-the-log-test", "nonce-value-for-the-log-test");
+    let (state, nonce) = (
+        "state-value-for-the-log-test",
+        "nonce-value-for-the-log-test",
+    );
     let mut authorize = url::Url::parse(&server.url("/authorize")).expect("url");
     authorize.query_pairs_mut().extend_pairs([
         ("response_type", "code"),
@@ -175,8 +187,15 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
         ("code_challenge", challenge.as_str()),
         ("code_challenge_method", "S256"),
     ]);
-    let to_login = browser.get(authorize.as_str()).send().await.expect("authorize");
-    let login_path = to_login.headers()["location"].to_str().expect("location").to_string();
+    let to_login = browser
+        .get(authorize.as_str())
+        .send()
+        .await
+        .expect("authorize");
+    let login_path = to_login.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
     let page = browser
         .get(server.url(&login_path))
         .send()
@@ -279,7 +298,10 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
         .send()
         .await
         .map(|r| r.status().as_u16());
-    assert!(long.as_ref().map_or(true, |s| (400..500).contains(s)), "{long:?}");
+    assert!(
+        long.as_ref().map_or(true, |s| (400..500).contains(s)),
+        "{long:?}"
+    );
     let bad_header = {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
@@ -298,9 +320,15 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
     let log = server.log();
     let secrets = [
         ("the password", password.to_string()),
-        ("a wrong password", "a wrong password nobody logs".to_string()),
+        (
+            "a wrong password",
+            "a wrong password nobody logs".to_string(),
+        ),
         ("the client secret", secret.clone()),
-        ("a wrong client secret", "a-wrong-secret-nobody-logs".to_string()),
+        (
+            "a wrong client secret",
+            "a-wrong-secret-nobody-logs".to_string(),
+        ),
         ("the code", code.clone()),
         ("the code verifier", verifier.clone()),
         ("the state", state.to_string()),
@@ -310,14 +338,28 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
         ("the access token", field(&tokens, "access_token")),
         ("the ID token", field(&tokens, "id_token")),
         ("the refresh token", field(&tokens, "refresh_token")),
-        ("the second refresh token", field(&refreshed, "refresh_token")),
+        (
+            "the second refresh token",
+            field(&refreshed, "refresh_token"),
+        ),
         ("the second access token", access.clone()),
     ];
     for (what, value) in &secrets {
-        assert!(!log.contains(value.as_str()), "{what} is in the log:\n{log}");
+        assert!(
+            !log.contains(value.as_str()),
+            "{what} is in the log:\n{log}"
+        );
     }
-    for query in ["code_challenge=", "redirect_uri=", "client_id=app1", "xxxxxxxxxx"] {
-        assert!(!log.contains(query), "a query string ({query}) is in the log:\n{log}");
+    for query in [
+        "code_challenge=",
+        "redirect_uri=",
+        "client_id=app1",
+        "xxxxxxxxxx",
+    ] {
+        assert!(
+            !log.contains(query),
+            "a query string ({query}) is in the log:\n{log}"
+        );
     }
     assert!(
         !log.lines().any(|l| l.contains(" ERROR ")),
@@ -333,8 +375,9 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
     assert_eq!(lines_for("/login"), 3, "{log}");
     assert_eq!(lines_for("/userinfo"), 1, "{log}");
     assert!(
-        log.lines()
-            .any(|l| l.contains("path=/token}") && l.contains("status=401") && l.contains(" INFO ")),
+        log.lines().any(|l| l.contains("path=/token}")
+            && l.contains("status=401")
+            && l.contains(" INFO ")),
         "a client error at INFO:\n{log}"
     );
 }

@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin_api;
+mod admin_rules;
+mod atomicity;
 mod authorize;
 mod backchannel;
 mod cli;
@@ -19,8 +21,8 @@ mod helpers;
 mod introspection;
 mod keys;
 mod login;
-mod logs;
 mod logout;
+mod logs;
 mod races;
 mod refresh;
 mod relying_party;

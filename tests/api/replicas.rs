@@ -72,7 +72,9 @@ async fn replicas_starting_together_share_one_set_of_keys_and_one_admin() {
         unreachable!("three replicas")
     };
 
-    let services = open_services(&settings, SystemClock::shared()).await.expect("services");
+    let services = open_services(&settings, SystemClock::shared())
+        .await
+        .expect("services");
     let keys = services.store.signing_keys().await.expect("keys");
     let algs: Vec<&str> = keys.iter().map(|k| k.alg.as_str()).collect();
     assert_eq!(
@@ -97,7 +99,9 @@ async fn replicas_starting_together_share_one_set_of_keys_and_one_admin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_first_signing_keys_are_generated_once_however_many_replicas_ask() {
     let (_database, settings) = replica_settings().await;
-    let services = open_services(&settings, SystemClock::shared()).await.expect("migrated");
+    let services = open_services(&settings, SystemClock::shared())
+        .await
+        .expect("migrated");
     let sealer = KeySealer::new(services.pepper.clone());
     let loads: Vec<_> = (0..4)
         .map(|_| {

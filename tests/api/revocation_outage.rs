@@ -47,7 +47,10 @@ async fn revocations_hold_when_redis_comes_back_empty_on_postgres_and_redis() {
     let kept_access = field(&kept, "access_token");
     trusted(&[&a, &b], true).await;
 
-    assert_eq!(revoke(&a, &client, &revoked_access, None).await.status(), 200);
+    assert_eq!(
+        revoke(&a, &client, &revoked_access, None).await.status(),
+        200
+    );
     let jti = jwt_payload(&revoked_access)["jti"]
         .as_str()
         .expect("jti")

@@ -84,7 +84,6 @@ impl TestRp {
     }
 }
 
-
 /// Verify a JWT against the issuer's published `/jwks` (as any relying party
 /// would) and return its header and claims.
 pub async fn verify_with_jwks(

@@ -1,8 +1,8 @@
 //! The first administrator, created on the first start of an empty database.
 
-use crate::domain::Actor;
 use super::AdminError;
 use super::users::{NewUser, create_user};
+use crate::domain::Actor;
 use crate::domain::Secret;
 use crate::store::Store;
 

@@ -90,7 +90,10 @@ fn backchannel_uri(
 ) -> Result<Option<RedirectUri>, AdminError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(uri) => Ok(Some(RedirectUri::parse_backchannel(uri, policy.allow_http)?)),
+        Some(uri) => Ok(Some(RedirectUri::parse_backchannel(
+            uri,
+            policy.allow_http,
+        )?)),
     }
 }
 

@@ -231,9 +231,16 @@ pub async fn set_password<'a>(
     unit.set_password_hash(&user.id, &hash, now)
         .await
         .map_err(|e| AdminError::from_store(e, format!("user {}", user.username)))?;
-    let ended = end_user_sessions(&mut unit, &user, EndReason::PasswordChanged, &actor, now).await?;
-    unit.audit(&[event(&actor, "user.set_password", target(&user), json!({}), now)])
-        .await?;
+    let ended =
+        end_user_sessions(&mut unit, &user, EndReason::PasswordChanged, &actor, now).await?;
+    unit.audit(&[event(
+        &actor,
+        "user.set_password",
+        target(&user),
+        json!({}),
+        now,
+    )])
+    .await?;
     unit.commit().await?;
     Ok(ended)
 }

@@ -75,7 +75,10 @@ pub async fn run(
             output(
                 json,
                 json!({ "revoked": revoked.kid, "successor": revoked.successor }),
-                format!("Revoked key {}; signing now with: {successor}.", revoked.kid),
+                format!(
+                    "Revoked key {}; signing now with: {successor}.",
+                    revoked.kid
+                ),
             );
             return Ok(());
         }

@@ -52,7 +52,10 @@ mod tests {
             per_address("2001:db8:1:2::1"),
             per_address("2001:db8:1:2:ffff:ffff:ffff:ffff")
         );
-        assert_ne!(per_address("2001:db8:1:2::1"), per_address("2001:db8:1:3::1"));
+        assert_ne!(
+            per_address("2001:db8:1:2::1"),
+            per_address("2001:db8:1:3::1")
+        );
         assert_eq!(per_address("2001:db8:1:2::1"), "2001:db8:1:2::/64");
     }
 

@@ -142,6 +142,11 @@ impl ClientSecretHash {
         constant_time_eq(self.0.as_bytes(), candidate.0.as_bytes())
     }
 
+    /// Is this the same hash as `other`? Compared in constant time.
+    pub fn is(&self, other: &ClientSecretHash) -> bool {
+        constant_time_eq(self.0.as_bytes(), other.0.as_bytes())
+    }
+
     /// Written with the pepper itself as the key: rehash when next seen.
     pub fn is_legacy(&self) -> bool {
         !self.0.starts_with(Self::PREFIX)

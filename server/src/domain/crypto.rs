@@ -54,13 +54,14 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
-/// What a key derived from the pepper is for. Each use gets its own key
-/// (HKDF-SHA-256, RFC 5869), so no output of one can stand in for another.
+/// What an HMAC key derived from the pepper is for. Each use gets its own
+/// key (HKDF-SHA-256, RFC 5869), so no output of one can stand in for
+/// another. The sealing key of private signing keys is derived the same way
+/// but is no HMAC key at all, so it is not one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyPurpose {
     ClientSecret,
     Csrf,
-    KeySeal,
 }
 
 impl KeyPurpose {
@@ -68,10 +69,12 @@ impl KeyPurpose {
         match self {
             KeyPurpose::ClientSecret => b"tessera v2 client-secret hash",
             KeyPurpose::Csrf => b"tessera v2 csrf token",
-            KeyPurpose::KeySeal => b"tessera v2 signing-key seal",
         }
     }
 }
+
+/// The HKDF info of the AES key that seals private signing keys.
+const SEAL_INFO: &[u8] = b"tessera v2 signing-key seal";
 
 /// The server-side secret that client secrets, CSRF tokens and sealed signing
 /// keys are bound to. It is configuration, not data: a stolen database alone
@@ -91,20 +94,23 @@ impl Pepper {
         if bytes.len() < Self::MIN_LEN {
             return None;
         }
-        let derive = |purpose: KeyPurpose| -> Option<[u8; 32]> {
+        let derive = |info: &[u8]| -> Option<[u8; 32]> {
             let mut out = [0u8; 32];
             hkdf::Salt::new(hkdf::HKDF_SHA256, b"tessera pepper")
                 .extract(&bytes)
-                .expand(&[purpose.info()], hkdf::HKDF_SHA256)
+                .expand(&[info], hkdf::HKDF_SHA256)
                 .ok()?
                 .fill(&mut out)
                 .ok()?;
             Some(out)
         };
+        let mac_key = |purpose: KeyPurpose| {
+            derive(purpose.info()).map(|key| hmac::Key::new(hmac::HMAC_SHA256, &key))
+        };
         Some(Self {
-            client_secret: hmac::Key::new(hmac::HMAC_SHA256, &derive(KeyPurpose::ClientSecret)?),
-            csrf: hmac::Key::new(hmac::HMAC_SHA256, &derive(KeyPurpose::Csrf)?),
-            seal: derive(KeyPurpose::KeySeal)?,
+            client_secret: mac_key(KeyPurpose::ClientSecret)?,
+            csrf: mac_key(KeyPurpose::Csrf)?,
+            seal: derive(SEAL_INFO)?,
             raw: bytes,
         })
     }
@@ -114,11 +120,6 @@ impl Pepper {
         let key = match purpose {
             KeyPurpose::ClientSecret => &self.client_secret,
             KeyPurpose::Csrf => &self.csrf,
-            KeyPurpose::KeySeal => {
-                return hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, &self.seal), data)
-                    .as_ref()
-                    .to_vec();
-            }
         };
         hmac::sign(key, data).as_ref().to_vec()
     }
@@ -169,7 +170,7 @@ mod tests {
         let p2 = Pepper::new(vec![2; 32]).expect("32 bytes");
         let secret = p1.mac(KeyPurpose::ClientSecret, b"x");
         assert_ne!(secret, p1.mac(KeyPurpose::Csrf, b"x"));
-        assert_ne!(secret, p1.mac(KeyPurpose::KeySeal, b"x"));
+        assert_ne!(secret.as_slice(), p1.seal_key().as_slice());
         assert_ne!(secret, p2.mac(KeyPurpose::ClientSecret, b"x"));
         assert_ne!(p1.seal_key(), p2.seal_key());
         assert_eq!(p1.legacy_keyed_hash("a", b"x").len(), 64);

@@ -21,7 +21,9 @@ pub enum DomainError {
     UnknownValue { kind: &'static str, value: String },
     #[error("invalid client: {0}")]
     InvalidClient(&'static str),
-    #[error("invalid name: at most 200 characters, and no control or bidirectional formatting characters")]
+    #[error(
+        "invalid name: at most 200 characters, and no control or bidirectional formatting characters"
+    )]
     InvalidName,
     #[error("invalid session id")]
     InvalidSessionId,

@@ -192,17 +192,19 @@ mod tests {
             Username::parse("\u{FF21}lice").map(|u| u.0),
             Ok("alice".into())
         );
-        assert_eq!(
-            Username::parse(&"a".repeat(64)).map(|u| u.0.len()),
-            Ok(64)
-        );
+        assert_eq!(Username::parse(&"a".repeat(64)).map(|u| u.0.len()), Ok(64));
         assert!(Username::parse(&"a".repeat(65)).is_err());
         assert!(Username::parse(&"a".repeat(10_000)).is_err());
     }
 
     #[test]
     fn parsing_a_normalized_username_changes_nothing() {
-        for name in ["alice", "bob.smith+x@example.com", "\u{e9}l\u{e8}ve", "i\u{307}"] {
+        for name in [
+            "alice",
+            "bob.smith+x@example.com",
+            "\u{e9}l\u{e8}ve",
+            "i\u{307}",
+        ] {
             if let Ok(once) = Username::parse(name) {
                 assert_eq!(Username::parse(once.as_str()), Ok(once.clone()), "{name}");
             }

@@ -10,9 +10,9 @@ use super::authorize::redirect_to;
 use super::cookies::session_token;
 use super::format::{describe_user_agent, format_time};
 use super::{HttpError, client_ip, csrf, form_params, page_query, paths};
+use crate::http::body::Body;
 use crate::oauth::logout::AccountView;
 use crate::state::AppState;
-use crate::http::body::Body;
 
 struct SessionRow {
     sid: String,
@@ -41,7 +41,10 @@ pub async fn account_get(
     let query = page_query(&req)?;
     let Some(view) = state
         .provider
-        .account(session_token(&req, &state.web.cookies).as_deref(), state.now())
+        .account(
+            session_token(&req, &state.web.cookies).as_deref(),
+            state.now(),
+        )
         .await
         .map_err(HttpError::page_from)?
     else {

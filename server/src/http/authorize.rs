@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::cookies::session_token;
 use super::error::render_page;
 use super::{HttpError, client_ip, paths, query_params};
+use crate::http::body::Body;
 use crate::oauth::{AuthorizeStep, Params};
 use crate::state::AppState;
-use crate::http::body::Body;
 
 pub async fn authorize_get(
     req: HttpRequest,

@@ -136,9 +136,7 @@ impl FromRequest for Body {
                     Ok(Some(Err(_))) => return Err(BodyError::Broken),
                     Ok(None) => return Ok(Body(body.freeze())),
                     Err(_) => {
-                        return Err(BodyError::Timeout(HeldPayload(RefCell::new(Some(
-                            payload,
-                        )))));
+                        return Err(BodyError::Timeout(HeldPayload(RefCell::new(Some(payload)))));
                     }
                 }
             }

@@ -8,9 +8,9 @@ use askama_web::WebTemplate;
 use super::authorize::step_response;
 use super::cookies::session_token;
 use super::{HttpError, csrf, form_params, page_query};
+use crate::http::body::Body;
 use crate::oauth::consent::ConsentPage;
 use crate::state::AppState;
-use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/consent.html")]
@@ -32,7 +32,11 @@ async fn show(
 ) -> Result<HttpResponse, HttpError> {
     let page = state
         .provider
-        .consent_page(request_id, session_token(req, &state.web.cookies).as_deref(), state.now())
+        .consent_page(
+            request_id,
+            session_token(req, &state.web.cookies).as_deref(),
+            state.now(),
+        )
         .await
         .map_err(HttpError::page_from)?;
     let view = match page {

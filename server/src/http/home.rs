@@ -22,7 +22,10 @@ pub async fn home_get(
 ) -> Result<HttpResponse, HttpError> {
     let current = state
         .provider
-        .current_session(session_token(&req, &state.web.cookies).as_deref(), state.now())
+        .current_session(
+            session_token(&req, &state.web.cookies).as_deref(),
+            state.now(),
+        )
         .await
         .map_err(HttpError::page_from)?;
     let username = current.as_ref().map(|(_, user)| user.username.as_str());

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::HttpError;
 use super::credentials::{client_request, no_store};
-use crate::state::AppState;
 use crate::http::body::Body;
+use crate::state::AppState;
 
 pub async fn introspect_post(
     req: HttpRequest,

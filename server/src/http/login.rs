@@ -10,11 +10,11 @@ use super::authorize::step_response;
 use super::cookies::{session_token, set_session_cookies};
 use super::{HttpError, client_ip, csrf, form_params, page_query, paths, user_agent};
 use crate::domain::Secret;
+use crate::http::body::Body;
 use crate::oauth::AuthorizeStep;
 use crate::oauth::login::{LoginAttempt, LoginError};
 use crate::oauth::session::ClientInfo;
 use crate::state::AppState;
-use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/login.html")]
@@ -58,7 +58,12 @@ async fn render(
     let csrf = csrf::issue(req, state.provider.pepper(), &state.web.cookies);
     let hint = context.as_ref().and_then(|c| c.login_hint.as_deref());
     // Echo what was typed, but not a page's worth of it.
-    let username: String = username.or(hint).unwrap_or_default().chars().take(256).collect();
+    let username: String = username
+        .or(hint)
+        .unwrap_or_default()
+        .chars()
+        .take(256)
+        .collect();
     let page = LoginPage {
         client_name: context.as_ref().map(|c| c.client_name.as_str()),
         username: &username,
@@ -74,7 +79,15 @@ pub async fn login_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     let query = page_query(&req)?;
-    render(&req, &state, StatusCode::OK, query.get("request"), None, None).await
+    render(
+        &req,
+        &state,
+        StatusCode::OK,
+        query.get("request"),
+        None,
+        None,
+    )
+    .await
 }
 
 pub async fn login_post(

@@ -10,10 +10,10 @@ use askama_web::WebTemplate;
 use super::authorize::redirect_to;
 use super::cookies::{clear_session_cookies, session_token};
 use super::{HttpError, client_ip, csrf, form_params, query_params};
-use crate::oauth::logout::{LogoutConfirmation, LogoutStep};
-use crate::oauth::Params;
-use crate::state::AppState;
 use crate::http::body::Body;
+use crate::oauth::Params;
+use crate::oauth::logout::{LogoutConfirmation, LogoutStep};
+use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "auth/logout.html")]

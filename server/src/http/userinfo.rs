@@ -6,9 +6,9 @@ use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{HttpError, is_form};
+use crate::http::body::Body;
 use crate::oauth::{OAuthError, Params};
 use crate::state::AppState;
-use crate::http::body::Body;
 
 pub async fn userinfo_get(
     req: HttpRequest,

@@ -342,7 +342,8 @@ impl Provider {
         }
         if let Some(ip) = client_ip {
             let range = format!("authreq-range:{}", address::range(ip));
-            if total >= limits.total && self.store.window_count(&range, window).await? >= limits.per_ip
+            if total >= limits.total
+                && self.store.window_count(&range, window).await? >= limits.per_ip
             {
                 tracing::warn!(range = %address::range(ip), "parked authorization requests limited to light address ranges");
                 return Ok(from_your_network());

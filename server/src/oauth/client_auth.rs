@@ -63,11 +63,14 @@ impl Provider {
         &self,
         credentials: &ClientCredentials,
     ) -> Result<Client, OAuthError> {
+        // The presented secret is hashed first, whatever comes next: how
+        // long a refusal takes tells nothing of which clients exist or how
+        // they authenticate.
+        let presented = credentials
+            .secret
+            .as_ref()
+            .map(|secret| ClientSecretHash::compute(&self.pepper, secret));
         let Some(client) = self.store.client_by_id(&credentials.client_id).await? else {
-            // Hash anyway, so timing does not tell unknown clients apart.
-            if let Some(secret) = &credentials.secret {
-                let _ = ClientSecretHash::compute(&self.pepper, secret);
-            }
             return Err(OAuthError::invalid_client("client authentication failed"));
         };
         if client.auth_method() != credentials.method {
@@ -79,17 +82,18 @@ impl Provider {
                 AuthMethod::ClientSecretPost => "this client authenticates with client_secret_post",
             }));
         }
-        match (client.secret_hash(), &credentials.secret) {
-            (None, None) => Ok(client),
-            (Some(stored), Some(secret)) if stored.matches(&self.pepper, secret) => {
-                if stored.is_legacy() {
-                    let upgraded = ClientSecretHash::compute(&self.pepper, secret);
-                    self.store
-                        .upgrade_client_secret_hash(&client.id, stored, &upgraded)
-                        .await?;
+        match (client.secret_hash(), &credentials.secret, &presented) {
+            (None, None, _) => Ok(client),
+            (Some(stored), Some(secret), Some(presented)) if stored.is_legacy() => {
+                if !stored.matches(&self.pepper, secret) {
+                    return Err(OAuthError::invalid_client("client authentication failed"));
                 }
+                self.store
+                    .upgrade_client_secret_hash(&client.id, stored, presented)
+                    .await?;
                 Ok(client)
             }
+            (Some(stored), _, Some(presented)) if stored.is(presented) => Ok(client),
             _ => Err(OAuthError::invalid_client("client authentication failed")),
         }
     }

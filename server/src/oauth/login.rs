@@ -128,8 +128,7 @@ impl Provider {
         let throttle = self.config.login_throttle;
         if let Some(ip) = &attempt.client.ip {
             let key = address_throttle_key(ip);
-            if self.store.count_attempt(&key, throttle.window).await?
-                > throttle.max_failures_per_ip
+            if self.store.count_attempt(&key, throttle.window).await? > throttle.max_failures_per_ip
             {
                 tracing::info!(outcome = "throttled", "sign-in attempt");
                 if self

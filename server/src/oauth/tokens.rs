@@ -230,7 +230,9 @@ impl Provider {
             .store
             .client_by_id(&claims.client_id)
             .await?
-            .ok_or_else(|| OAuthError::invalid_token("the access token's client no longer exists"))?;
+            .ok_or_else(|| {
+                OAuthError::invalid_token("the access token's client no longer exists")
+            })?;
         if claims.iat < client.tokens_valid_after {
             return Err(OAuthError::invalid_token(
                 "the access token was issued before its client's secret was rotated",

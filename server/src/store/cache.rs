@@ -67,7 +67,10 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         inner.map.insert(key.clone(), (value, expires_at, seq));
         inner.order.push_back((key, seq));
         while let Some((front, front_seq)) = inner.order.front().cloned() {
-            let current = inner.map.get(&front).map(|(_, expires, seq)| (*expires, *seq));
+            let current = inner
+                .map
+                .get(&front)
+                .map(|(_, expires, seq)| (*expires, *seq));
             match current {
                 // Overwritten or removed since: only the queue remembers it.
                 Some((_, seq)) if seq != front_seq => {

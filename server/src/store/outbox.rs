@@ -120,7 +120,12 @@ impl Store {
 
     /// Record a delivery, if the lease `lease` still holds the notice;
     /// `false` if it ran out and another replica took it over.
-    pub async fn notice_delivered(&self, id: &str, lease: i64, now: i64) -> Result<bool, StoreError> {
+    pub async fn notice_delivered(
+        &self,
+        id: &str,
+        lease: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let result = logout_notices::Entity::update_many()
             .set(logout_notices::ActiveModel {
                 state: Set(NoticeState::Delivered.as_str().to_string()),

@@ -190,7 +190,9 @@ impl Store {
         }
         let now = self.clock.now();
         for mark in marks {
-            self.local.revoked.insert(mark.key(), (), mark.expires_at, now);
+            self.local
+                .revoked
+                .insert(mark.key(), (), mark.expires_at, now);
         }
         let Some(redis) = self.redis() else {
             return;
@@ -258,7 +260,10 @@ impl Store {
         if let Some(kid) = kid {
             keys.push(key(MarkKind::Kid, kid));
         }
-        if keys.iter().any(|k| self.local.revoked.get(k, now).is_some()) {
+        if keys
+            .iter()
+            .any(|k| self.local.revoked.get(k, now).is_some())
+        {
             return Ok(true);
         }
         if let Some(redis) = self.redis()
@@ -409,9 +414,11 @@ impl Store {
             .into_tuple()
             .all(&self.db)
             .await?;
-        marks.extend(revoked_grants.into_iter().filter_map(|(id, at)| {
-            at.map(|at| Mark::grant(&id, self.grant_mark_expiry(at)))
-        }));
+        marks.extend(
+            revoked_grants
+                .into_iter()
+                .filter_map(|(id, at)| at.map(|at| Mark::grant(&id, self.grant_mark_expiry(at)))),
+        );
         let revoked_keys: Vec<(String, Option<i64>)> = signing_keys::Entity::find()
             .select_only()
             .column(signing_keys::Column::Kid)
@@ -420,9 +427,11 @@ impl Store {
             .into_tuple()
             .all(&self.db)
             .await?;
-        marks.extend(revoked_keys.into_iter().filter_map(|(kid, at)| {
-            at.map(|at| Mark::kid(&kid, self.grant_mark_expiry(at)))
-        }));
+        marks.extend(
+            revoked_keys
+                .into_iter()
+                .filter_map(|(kid, at)| at.map(|at| Mark::kid(&kid, self.grant_mark_expiry(at)))),
+        );
         self.push(redis, &marks, now).await?;
         if let Some(covered) = covered {
             mark_outbox::Entity::delete_many()
@@ -459,7 +468,11 @@ fn row_mark(row: mark_outbox::Model) -> Option<Mark> {
 
 impl super::Unit<'_> {
     /// Deny-list an access token by `jti` until it expires (RFC 7009 §2.1).
-    pub async fn deny_access_token(&mut self, jti: &str, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn deny_access_token(
+        &mut self,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
         let mark = Store::deny_in(&self.txn, jti, expires_at).await?;
         self.revoked(vec![mark]).await
     }

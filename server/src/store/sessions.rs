@@ -15,8 +15,7 @@ use super::outbox::{self, NewNotice};
 use super::revocations::Mark;
 use super::{Store, StoreError, Unit, from_json, to_json};
 use crate::domain::{
-    ClientId, EndTarget, EndedSession, Session, SessionId, SessionListing,
-    SessionsEnded, UserId,
+    ClientId, EndTarget, EndedSession, Session, SessionId, SessionListing, SessionsEnded, UserId,
 };
 
 impl TryFrom<sessions::Model> for Session {
@@ -303,10 +302,15 @@ impl Store {
                 .into_iter()
                 .collect()
         };
-        rows.into_iter()
-            .map(|row| {
-                let session = Session::try_from(row)?;
-                Ok(SessionListing {
+        // A row that cannot be read is left out (and logged), never the list.
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let sid = row.sid.clone();
+                let session = Session::try_from(row)
+                    .map_err(|err| tracing::error!(%sid, error = %err, "a stored session cannot be read"))
+                    .ok()?;
+                Some(SessionListing {
                     clients: clients.remove(session.sid.as_str()).unwrap_or_default(),
                     username: usernames
                         .get(session.user_id.as_str())
@@ -315,9 +319,8 @@ impl Store {
                     session,
                 })
             })
-            .collect()
+            .collect())
     }
-
 }
 
 impl Unit<'_> {
@@ -427,14 +430,13 @@ impl Unit<'_> {
         self.notices_queued |= !notices.is_empty();
         Ok(summary)
     }
-
 }
 
 /// One notice per (client with a back-channel URI, session) among the
 /// grants made in sessions `sids`.
 async fn notices_for(
-txn: &sea_orm::DatabaseTransaction,
-sids: &[String],
+    txn: &sea_orm::DatabaseTransaction,
+    sids: &[String],
 ) -> Result<Vec<NewNotice>, StoreError> {
     let pairs: Vec<(String, Option<String>, String)> = grants::Entity::find()
         .select_only()

@@ -290,7 +290,6 @@ impl Unit<'_> {
         Ok(())
     }
 
-
     pub async fn set_password_hash(
         &mut self,
         id: &UserId,

@@ -27,7 +27,12 @@ impl Provider {
             Some(requested) if requested.is_subset(&allowed) => requested.clone(),
             Some(requested) => {
                 // Echo a little of what was asked, never a page of it.
-                let unknown: String = requested.unknown_in(&allowed).join(" ").chars().take(200).collect();
+                let unknown: String = requested
+                    .unknown_in(&allowed)
+                    .join(" ")
+                    .chars()
+                    .take(200)
+                    .collect();
                 return Err(OAuthError::invalid_scope(format!(
                     "this client may not be granted {unknown}"
                 )));

@@ -509,7 +509,10 @@ mod tests {
             .expect("sign");
         key.revoked_at = Some(10);
         let keys = KeySet::load(&[key], &sealer).expect("load");
-        assert!(keys.verify::<Claims>(&token, &["JWT"], "https://id.example", 9).is_ok());
+        assert!(
+            keys.verify::<Claims>(&token, &["JWT"], "https://id.example", 9)
+                .is_ok()
+        );
         assert_eq!(
             keys.verify::<Claims>(&token, &["JWT"], "https://id.example", 10),
             Err(VerifyError::KeyWithdrawn)

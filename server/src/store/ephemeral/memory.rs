@@ -47,7 +47,7 @@ impl MemoryStore {
     }
 
     /// How many keys are held (expired ones not yet swept included).
-    pub fn len(&self) -> usize {
+    pub fn key_count(&self) -> usize {
         self.lock().entries.len()
     }
 
@@ -210,7 +210,11 @@ mod tests {
         let window = Duration::from_secs(900);
         assert_eq!(store.incr("c", window, clock.now()), 1);
         clock.advance(899);
-        assert_eq!(store.incr("c", window, clock.now()), 2, "still the same window");
+        assert_eq!(
+            store.incr("c", window, clock.now()),
+            2,
+            "still the same window"
+        );
         clock.advance(1);
         assert_eq!(store.incr("c", window, clock.now()), 1, "a new window");
     }

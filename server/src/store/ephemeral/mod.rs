@@ -95,7 +95,7 @@ impl Ephemeral {
     /// bounds on counters and parked requests are measured by.
     pub async fn key_count(&self) -> Result<u64, StoreError> {
         match self {
-            Ephemeral::Memory(store) => Ok(store.len() as u64),
+            Ephemeral::Memory(store) => Ok(store.key_count() as u64),
             Ephemeral::Redis(store) => store.key_count().await,
         }
     }

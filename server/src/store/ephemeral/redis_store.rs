@@ -216,7 +216,11 @@ impl RedisStore {
     }
 
     /// Does any of `keys` exist, and does `also` exist? One round trip.
-    pub async fn any_exists_and(&self, keys: &[String], also: &str) -> Result<(bool, bool), StoreError> {
+    pub async fn any_exists_and(
+        &self,
+        keys: &[String],
+        also: &str,
+    ) -> Result<(bool, bool), StoreError> {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         let exists = pipe.cmd("EXISTS");

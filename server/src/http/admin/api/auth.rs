@@ -12,25 +12,21 @@ use crate::http::admin::console_session::ConsoleCaller;
 use crate::oauth::Params;
 use crate::state::AppState;
 
-/// An authenticated caller of the admin API.
+/// An authenticated caller of the admin API: may read.
 #[derive(Clone, Debug)]
 pub struct ApiCaller {
-    /// Recorded in the audit log for what the caller changes.
+    /// Recorded in the audit log.
     pub actor: Actor,
-    pub can_write: bool,
+    can_write: bool,
 }
 
-impl ApiCaller {
-    /// Changing anything needs `admin:write` (or the console).
-    pub fn require_write(&self) -> Result<(), ApiError> {
-        if self.can_write {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(
-                "this needs the admin:write scope".into(),
-            ))
-        }
-    }
+/// An authenticated caller allowed to change things: `admin:write`, or the
+/// console. A handler that changes anything takes this, so no handler can
+/// forget to check.
+#[derive(Clone, Debug)]
+pub struct WriteCaller {
+    /// Recorded in the audit log for what the caller changes.
+    pub actor: Actor,
 }
 
 impl FromRequest for ApiCaller {
@@ -40,6 +36,26 @@ impl FromRequest for ApiCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { authenticate(&req).await })
+    }
+}
+
+impl FromRequest for WriteCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = authenticate(&req).await?;
+            if !caller.can_write {
+                return Err(ApiError::Forbidden(
+                    "this needs the admin:write scope".into(),
+                ));
+            }
+            Ok(WriteCaller {
+                actor: caller.actor,
+            })
+        })
     }
 }
 

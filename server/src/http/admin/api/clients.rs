@@ -9,11 +9,11 @@ use super::dto::{
     ClientList, ClientOut, ClientPatch, CreatedClientOut, DeliveryOut, NewClientIn, SecretOut,
 };
 use super::users::{created, ok};
-use super::{ApiCaller, ApiError, Problem};
+use super::{ApiCaller, ApiError, Problem, WriteCaller};
 use crate::admin::clients::{self, ClientUpdate, NewClient};
 use crate::domain::{AuthMethod, GrantType, RedirectUriPolicy, SigningAlg};
-use crate::state::AppState;
 use crate::http::body::Body;
+use crate::state::AppState;
 
 fn policy(state: &AppState) -> RedirectUriPolicy {
     RedirectUriPolicy {
@@ -57,10 +57,9 @@ pub async fn clients_list(
 pub async fn clients_create(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let input: NewClientIn = json(&req, &body)?;
     let new = NewClient {
         id: input.id,
@@ -129,11 +128,10 @@ pub async fn clients_get(
 pub async fn clients_update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let patch: ClientPatch = json(&req, &body)?;
     let update = ClientUpdate {
         name: patch.name,
@@ -178,10 +176,9 @@ pub async fn clients_update(
     security(("bearer" = ["admin:write"])))]
 pub async fn clients_delete(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     clients::delete_client(state.provider.store(), &id, &caller.actor, state.now()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -193,10 +190,9 @@ pub async fn clients_delete(
     security(("bearer" = ["admin:write"])))]
 pub async fn clients_rotate_secret(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let (client, secret) = clients::rotate_secret(
         state.provider.store(),
         state.provider.pepper(),

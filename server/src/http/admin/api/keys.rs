@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, web};
 
 use super::dto::{KeyList, KeyOut};
 use super::users::ok;
-use super::{ApiCaller, ApiError, Problem};
+use super::{ApiCaller, ApiError, Problem, WriteCaller};
 use crate::admin::keys;
 use crate::state::AppState;
 
@@ -30,9 +30,8 @@ pub async fn keys_list(
     security(("bearer" = ["admin:write"])))]
 pub async fn keys_rotate(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let now = state.now();
     state.provider.rotate_keys(caller.actor, now).await?;
     let list = keys::list_keys(state.provider.store(), now).await?;
@@ -50,10 +49,9 @@ pub async fn keys_rotate(
     security(("bearer" = ["admin:write"])))]
 pub async fn keys_revoke(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     kid: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let now = state.now();
     state
         .provider

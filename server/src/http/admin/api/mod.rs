@@ -19,7 +19,7 @@ mod users;
 
 use actix_web::web;
 
-pub use auth::ApiCaller;
+pub use auth::{ApiCaller, WriteCaller};
 pub use problem::{ApiError, Problem};
 
 use crate::http::paths::{ADMIN_API, ADMIN_API_OPENAPI};

@@ -5,10 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::auth::{json, number, query};
 use super::dto::{EndAllIn, EndedOut, SessionOut, SessionPage};
 use super::users::ok;
-use super::{ApiCaller, ApiError, Problem};
+use super::{ApiCaller, ApiError, Problem, WriteCaller};
 use crate::admin::sessions::{self, END_ALL_CONFIRMATION, SessionsFilter};
-use crate::state::AppState;
 use crate::http::body::Body;
+use crate::state::AppState;
 
 /// Live sessions, most recently used first, a page at a time.
 #[utoipa::path(get, path = "/admin/api/v1/sessions", tag = "sessions",
@@ -52,10 +52,9 @@ pub async fn sessions_list(
     security(("bearer" = ["admin:write"])))]
 pub async fn sessions_end(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let ended =
         sessions::end_session(state.provider.store(), &id, caller.actor, state.now()).await?;
     Ok(ok(EndedOut::from(&ended)))
@@ -69,10 +68,9 @@ pub async fn sessions_end(
 pub async fn sessions_end_all(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let input: EndAllIn = json(&req, &body)?;
     if input.confirm != END_ALL_CONFIRMATION {
         return Err(ApiError::invalid(

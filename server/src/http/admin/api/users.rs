@@ -7,13 +7,13 @@ use super::dto::{
     ConsentOut, CreatedUserOut, EndedOut, NewUserIn, PasswordIn, PasswordOut, RevokedOut, UserOut,
     UserPage, UserPatch,
 };
-use super::{ApiCaller, ApiError, Problem};
+use super::{ApiCaller, ApiError, Problem, WriteCaller};
 use crate::admin::users::{self, NewUser, UserRef, UserUpdate};
 use crate::admin::{self as use_cases};
 use crate::domain::crypto::random_token;
 use crate::domain::{Secret, UserId};
-use crate::state::AppState;
 use crate::http::body::Body;
+use crate::state::AppState;
 
 pub(super) fn ok<T: serde::Serialize>(value: T) -> HttpResponse {
     HttpResponse::Ok()
@@ -66,10 +66,9 @@ pub async fn users_list(
 pub async fn users_create(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let input: NewUserIn = json(&req, &body)?;
     let made = users::create_user(
         state.provider.store(),
@@ -115,11 +114,10 @@ pub async fn users_get(
 pub async fn users_update(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let id = user_id(&id)?;
     let patch: UserPatch = json(&req, &body)?;
     let store = state.provider.store();
@@ -162,10 +160,9 @@ pub async fn users_update(
     security(("bearer" = ["admin:write"])))]
 pub async fn users_delete(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let id = user_id(&id)?;
     let ended = users::delete_user(state.provider.store(), &id, caller.actor, state.now()).await?;
     Ok(ok(EndedOut::from(&ended)))
@@ -178,10 +175,9 @@ pub async fn users_delete(
     security(("bearer" = ["admin:write"])))]
 pub async fn users_logout(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let id = user_id(&id)?;
     let ended =
         use_cases::sessions::logout_user(state.provider.store(), &id, caller.actor, state.now())
@@ -198,11 +194,10 @@ pub async fn users_logout(
 pub async fn users_password(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let id = user_id(&id)?;
     let input: PasswordIn = if body.is_empty() {
         PasswordIn::default()
@@ -234,10 +229,9 @@ pub async fn users_password(
     security(("bearer" = ["admin:write"])))]
 pub async fn users_unlock(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let id = user_id(&id)?;
     let user = users::unlock(state.provider.store(), &id, &caller.actor, state.now()).await?;
     Ok(ok(UserOut::from(&user)))
@@ -267,10 +261,9 @@ pub async fn consents_list(
     security(("bearer" = ["admin:write"])))]
 pub async fn consents_revoke(
     state: web::Data<AppState>,
-    caller: ApiCaller,
+    caller: WriteCaller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_write()?;
     let (id, client) = path.into_inner();
     let id = user_id(&id)?;
     let revoked = users::revoke_consent(

@@ -13,10 +13,10 @@ use crate::domain::{
     Actor, AuthMethod, Client, DeliveryStatus, GrantType, RedirectUriPolicy, SigningAlg,
 };
 use crate::http::HttpError;
+use crate::http::body::Body;
 use crate::http::format::format_optional;
 use crate::oauth::Params;
 use crate::state::AppState;
-use crate::http::body::Body;
 
 struct ClientRow {
     id: String,

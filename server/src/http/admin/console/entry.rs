@@ -9,6 +9,7 @@ use super::{Chrome, console_form, page_query, redirect, render};
 use crate::admin::overview::{Overview, overview};
 use crate::domain::Secret;
 use crate::http::admin::console_session::{cleared_console_cookie, console_cookie, console_token};
+use crate::http::body::Body;
 use crate::http::cookies::{session_token, set_session_cookies};
 use crate::http::{HttpError, client_ip, csrf, form_params, paths, user_agent};
 use crate::oauth::OAuthError;
@@ -16,7 +17,6 @@ use crate::oauth::console::{ConsoleSignIn, ConsoleSignInError};
 use crate::oauth::login::{LoginAttempt, LoginError};
 use crate::oauth::session::ClientInfo;
 use crate::state::AppState;
-use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/overview.html")]
@@ -148,17 +148,14 @@ pub async fn sign_in_post(
             "Administrators only",
             "Your account does not have access to the admin console.",
         )),
-        Err(ConsoleSignInError::Login(LoginError::InvalidCredentials)) => refused(
-            "Incorrect username or password.",
-            StatusCode::UNAUTHORIZED,
-        ),
+        Err(ConsoleSignInError::Login(LoginError::InvalidCredentials)) => {
+            refused("Incorrect username or password.", StatusCode::UNAUTHORIZED)
+        }
         Err(ConsoleSignInError::Login(LoginError::Throttled)) => refused(
             "Too many failed attempts. Wait a few minutes and try again.",
             StatusCode::TOO_MANY_REQUESTS,
         ),
-        Err(ConsoleSignInError::Login(LoginError::Internal(err))) => {
-            Err(HttpError::page_from(err))
-        }
+        Err(ConsoleSignInError::Login(LoginError::Internal(err))) => Err(HttpError::page_from(err)),
     }
 }
 

@@ -9,9 +9,9 @@ use super::{Chrome, console_for_page, console_form, done, failed, page_query, re
 use crate::admin::keys::{KeyInfo, list_keys};
 use crate::domain::Actor;
 use crate::http::HttpError;
+use crate::http::body::Body;
 use crate::http::format::{format_optional, format_time};
 use crate::state::AppState;
-use crate::http::body::Body;
 
 struct KeyRow {
     kid: String,

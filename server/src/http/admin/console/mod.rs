@@ -171,9 +171,11 @@ fn failed(err: AdminError) -> HttpError {
             "Already exists",
             &format!("{what} already exists."),
         ),
-        AdminError::Refused(reason) => {
-            HttpError::page(StatusCode::CONFLICT, "Not allowed", &format!("Refused: {reason}."))
-        }
+        AdminError::Refused(reason) => HttpError::page(
+            StatusCode::CONFLICT,
+            "Not allowed",
+            &format!("Refused: {reason}."),
+        ),
         AdminError::BadCursor => HttpError::page(
             StatusCode::BAD_REQUEST,
             "Invalid page",
@@ -243,7 +245,9 @@ fn notice(query: &Params) -> Option<String> {
         "user-deleted" => "The user is deleted; their sessions ended.".into(),
         "client-deleted" => "The client is deleted; its tokens no longer work.".into(),
         "keys-rotated" => "New keys are published; they sign in a little over five minutes.".into(),
-        "key-revoked" => "The key is revoked: unpublished, and nothing it signed is accepted.".into(),
+        "key-revoked" => {
+            "The key is revoked: unpublished, and nothing it signed is accepted.".into()
+        }
         _ => return None,
     })
 }

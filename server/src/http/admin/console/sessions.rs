@@ -15,8 +15,8 @@ use crate::admin::sessions::{self, END_ALL_CONFIRMATION, SessionsFilter};
 use crate::admin::users::{UserRef, find_user};
 use crate::domain::Actor;
 use crate::http::HttpError;
-use crate::state::AppState;
 use crate::http::body::Body;
+use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/sessions.html")]

@@ -15,10 +15,10 @@ use crate::admin::{self as use_cases};
 use crate::domain::crypto::random_token;
 use crate::domain::{Actor, Secret, UserId};
 use crate::http::HttpError;
+use crate::http::body::Body;
 use crate::http::format::format_time;
 use crate::oauth::Params;
 use crate::state::AppState;
-use crate::http::body::Body;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/users.html")]
