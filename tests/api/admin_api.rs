@@ -223,7 +223,7 @@ async fn admin_scopes_come_in_a_token_of_their_own() {
     )
     .await;
     let body: serde_json::Value = admin.json().await.expect("json");
-    let claims = jwt_payload(&field(&body, "access_token"));
+    let claims = claims_of(&app, &field(&body, "access_token")).await;
     assert_eq!(claims["aud"], format!("{}/admin/api", app.issuer));
 }
 

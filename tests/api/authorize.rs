@@ -288,7 +288,7 @@ async fn the_request_may_be_a_form_post_and_state_and_nonce_come_back() {
         .json()
         .await
         .expect("json");
-    let claims = jwt_payload(tokens["id_token"].as_str().expect("id token"));
+    let claims = claims_of(&app, tokens["id_token"].as_str().expect("id token")).await;
     assert_eq!(claims["nonce"], "posted-nonce");
 
     let wrong_type = browser

@@ -651,3 +651,45 @@ async fn the_console_manages_users_clients_sessions_and_keys() {
     let out = admin.get(&app.url("/admin/sessions")).await;
     assert_eq!(redirect_of(&out, &app.issuer).location.path(), "/admin");
 }
+
+#[tokio::test]
+async fn with_an_https_issuer_the_console_cookie_is_host_prefixed() {
+    let app = spawn_app_with(|s| s.issuer = s.issuer.replace("http://", "https://")).await;
+    // TLS ends at a proxy; the listener speaks http, so cookies go by hand.
+    let http = app.http();
+    let url = |path: &str| format!("http://{AUTH_HOST}:{}{path}", app.port);
+    let door = http.get(url("/admin")).send().await.expect("door");
+    let csrf_cookie = set_cookies(&door)
+        .into_iter()
+        .find(|c| c.starts_with("__Host-tessera_csrf="))
+        .expect("csrf cookie");
+    let csrf_value = csrf_cookie.split(';').next().expect("pair").to_string();
+    let html = door.text().await.expect("html");
+    let csrf = hidden_field(&html, "csrf_token").expect("csrf");
+    let opened = http
+        .post(url("/admin/sign-in"))
+        .header("cookie", &csrf_value)
+        .header("origin", app.issuer.as_str())
+        .form(&[
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(opened.status(), 303);
+    let cookies = set_cookies(&opened);
+    let console = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-tessera_admin="))
+        .unwrap_or_else(|| panic!("a __Host- console cookie: {cookies:?}"));
+    for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(console.contains(attribute), "{attribute}: {console}");
+    }
+    assert!(!console.contains("Domain="), "{console}");
+    assert!(
+        !cookies.iter().any(|c| c.starts_with("tessera_admin=")),
+        "no unprefixed console cookie: {cookies:?}"
+    );
+}

@@ -67,18 +67,58 @@ async fn discovery_lists_exactly_what_is_offered() {
     assert_eq!(doc["request_parameter_supported"], false);
     assert_eq!(doc["request_uri_parameter_supported"], false);
 
-    // Every advertised endpoint answers.
-    for endpoint in [
-        "authorization_endpoint",
-        "jwks_uri",
-        "end_session_endpoint",
-        "revocation_endpoint",
-        "introspection_endpoint",
-    ] {
-        let url = doc[endpoint].as_str().expect("url");
-        let status = app.http().get(url).send().await.expect("endpoint").status();
-        assert_ne!(status, 404, "{endpoint}");
+    // Every advertised endpoint answers as what it says it is.
+    let http = app.http();
+    let authorize = http
+        .get(app.url("/authorize"))
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(authorize.status(), 400, "an error page without a client");
+    assert!(authorize.text().await.expect("html").contains("client_id"));
+    let jwks: serde_json::Value = http
+        .get(app.url("/jwks"))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("a JWK set");
+    assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(3));
+    let token = http
+        .post(app.url("/token"))
+        .form(&[("grant_type", "authorization_code")])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(token.status(), 401);
+    let body: serde_json::Value = token.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_client");
+    let userinfo = http
+        .get(app.url("/userinfo"))
+        .send()
+        .await
+        .expect("userinfo");
+    assert_eq!(userinfo.status(), 401);
+    assert!(
+        userinfo.headers()["www-authenticate"]
+            .to_str()
+            .expect("challenge")
+            .starts_with("Bearer")
+    );
+    for endpoint in ["/revoke", "/introspect"] {
+        let response = http
+            .post(app.url(endpoint))
+            .form(&[("token", "x")])
+            .send()
+            .await
+            .expect(endpoint);
+        assert_eq!(response.status(), 401, "{endpoint} wants a client");
+        let body: serde_json::Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_client", "{endpoint}");
     }
+    let logout = http.get(app.url("/logout")).send().await.expect("logout");
+    assert_eq!(logout.status(), 200, "the signed-out page");
 }
 
 #[tokio::test]

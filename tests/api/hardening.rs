@@ -149,19 +149,48 @@ async fn a_repeated_parameter_is_refused_on_every_endpoint() {
         .await
         .expect("userinfo");
     assert_eq!(userinfo.status(), 400);
+    let token = app
+        .http()
+        .post(app.url("/token"))
+        .basic_auth(&client.id, client.secret.as_ref())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("grant_type", "refresh_token"),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(token.status(), 400);
+    let body: serde_json::Value = token.json().await.expect("json");
+    assert_eq!(body["error"], "invalid_request");
     let browser = app.browser();
     let logout = browser.get(&app.url("/logout?state=a&state=b")).await;
     assert_eq!(logout.status(), 400);
-    for (path, form) in [
-        ("/login", vec![("username", "alice"), ("username", "bob")]),
-        ("/consent", vec![("request", "a"), ("request", "b")]),
-        ("/account/sessions/end", vec![("sid", "a"), ("sid", "b")]),
+    // Forms with a valid CSRF token: refused for the repetition itself.
+    let page = browser
+        .get(&app.url("/login"))
+        .await
+        .text()
+        .await
+        .expect("login page");
+    let csrf = hidden_field(&page, "csrf_token").expect("csrf");
+    for (path, field, values) in [
+        ("/login", "username", ["alice", "bob"]),
+        ("/consent", "request", ["a", "b"]),
+        ("/account/sessions/end", "sid", ["a", "b"]),
+        ("/logout", "state", ["a", "b"]),
     ] {
+        let form = [
+            ("csrf_token", csrf.as_str()),
+            (field, values[0]),
+            (field, values[1]),
+        ];
         let response = browser.post_form(&app.url(path), &form).await;
+        assert_eq!(response.status(), 400, "{path}");
+        let html = response.text().await.expect("html");
         assert!(
-            matches!(response.status().as_u16(), 400 | 403),
-            "{path}: {}",
-            response.status()
+            html.contains("twice") || html.contains("repeated"),
+            "{path}: {html}"
         );
     }
     assert_eq!(
@@ -344,20 +373,47 @@ async fn one_actor_rotating_ipv6_addresses_fills_only_its_own_range() {
 }
 
 #[tokio::test]
-async fn strict_transport_security_comes_with_an_https_issuer() {
+async fn strict_transport_security_comes_with_every_answer_of_an_https_issuer() {
     let https = spawn_app_with(|s| s.issuer = s.issuer.replace("http://", "https://")).await;
-    let response = https
-        .http()
-        .get(format!("http://{AUTH_HOST}:{}/login", https.port))
-        .send()
-        .await
-        .expect("page");
-    assert_eq!(
-        response.headers()["strict-transport-security"],
-        "max-age=31536000"
-    );
-    let http = spawn_app().await;
-    let response = http.browser().get(&http.url("/login")).await;
+    let http = https.http();
+    let url = |path: &str| format!("http://{AUTH_HOST}:{}{path}", https.port);
+    let answers = vec![
+        ("a page", http.get(url("/login")).send().await),
+        (
+            "discovery",
+            http.get(url("/.well-known/openid-configuration"))
+                .send()
+                .await,
+        ),
+        (
+            "a static file",
+            http.get(url("/static/tessera.css")).send().await,
+        ),
+        ("an error page", http.get(url("/authorize")).send().await),
+        ("a token error", http.post(url("/token")).send().await),
+        ("a 404", http.get(url("/nowhere")).send().await),
+        ("a 405", http.delete(url("/token")).send().await),
+        ("a redirect", http.get(url("/account")).send().await),
+        (
+            "the admin API",
+            http.get(url("/admin/api/v1/users")).send().await,
+        ),
+        ("health", http.get(url("/health")).send().await),
+    ];
+    for (what, answer) in answers {
+        let answer = answer.expect(what);
+        assert_eq!(
+            answer
+                .headers()
+                .get("strict-transport-security")
+                .and_then(|v| v.to_str().ok()),
+            Some("max-age=31536000"),
+            "{what} ({})",
+            answer.status()
+        );
+    }
+    let plain = spawn_app().await;
+    let response = plain.browser().get(&plain.url("/login")).await;
     assert!(
         response
             .headers()

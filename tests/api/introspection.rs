@@ -19,7 +19,7 @@ async fn an_active_access_token_is_described() {
     let client = app.confidential_client("app1", APP1_HOST).await;
     let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let access = field(&tokens, "access_token");
-    let claims = jwt_payload(&access);
+    let claims = claims_of(&app, &access).await;
 
     let answer = introspect(&app, &client, &access, None).await;
     assert_eq!(answer["active"], true);
@@ -34,7 +34,7 @@ async fn an_active_access_token_is_described() {
     assert_eq!(answer["jti"], claims["jti"]);
     assert_eq!(
         answer["sid"],
-        jwt_payload(&field(&tokens, "id_token"))["sid"]
+        claims_of(&app, &field(&tokens, "id_token")).await["sid"]
     );
     assert_eq!(
         scope_set(&answer["scope"]),

@@ -101,7 +101,7 @@ async fn a_rotated_key_is_published_before_it_signs_and_the_old_one_retires_late
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn keys_rotate_on_their_own_and_only_one_replica_does_it() {
+async fn keys_rotate_on_their_own_and_only_one_replica_does_it_on_postgres_and_redis() {
     let a =
         spawn_replicated_app_with(|s| s.key_rotation_interval = Duration::from_secs(86_400)).await;
     let b = a.replica().await;

@@ -1,5 +1,7 @@
-//! Anything single-use or counted, hit by many parallel requests at once:
-//! exactly one winner, and limits that hold.
+//! Anything single-use or counted, hit by many parallel requests at once
+//! (tasks on a multi-threaded runtime, released together by a barrier, each
+//! race run several times): exactly one winner, limits that hold, and an
+//! ending that no concurrent refresh outlives.
 
 use std::sync::Arc;
 
@@ -8,14 +10,25 @@ use futures_util::future::join_all;
 use crate::helpers::*;
 
 const PARALLEL: usize = 20;
+/// Each race is run this many times.
+const ROUNDS: usize = 3;
 
-/// Start `attempt(i)` for every i below [`PARALLEL`] at once; their statuses.
-async fn in_parallel<F, Fut>(attempt: F) -> Vec<u16>
+/// Start `attempt(i)` for every i below [`PARALLEL`] at once (each its own
+/// task, all released by one barrier); their outcomes.
+async fn in_parallel<F, Fut, T>(attempt: F) -> Vec<T>
 where
     F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = u16> + Send + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
 {
-    let tasks = (0..PARALLEL).map(|i| tokio::spawn(attempt(i)));
+    let barrier = Arc::new(tokio::sync::Barrier::new(PARALLEL));
+    let tasks = (0..PARALLEL).map(|i| {
+        let (barrier, attempt) = (barrier.clone(), attempt(i));
+        tokio::spawn(async move {
+            barrier.wait().await;
+            attempt.await
+        })
+    });
     join_all(tasks)
         .await
         .into_iter()
@@ -32,16 +45,18 @@ async fn one_refresh_token_used_in_parallel_rotates_once() {
     let app = Arc::new(spawn_app().await);
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
-    let refresh = tokens["refresh_token"].as_str().expect("rt").to_string();
+    for _ in 0..ROUNDS {
+        let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+        let refresh = tokens["refresh_token"].as_str().expect("rt").to_string();
 
-    let statuses = in_parallel(|_| {
-        let (app, client, refresh) = (app.clone(), client.clone(), refresh.clone());
-        async move { refresh_status(&app, &client, &refresh).await }
-    })
-    .await;
-    assert_eq!(count(&statuses, 200), 1, "{statuses:?}");
-    assert_eq!(count(&statuses, 400), PARALLEL - 1);
+        let statuses = in_parallel(|_| {
+            let (app, client, refresh) = (app.clone(), client.clone(), refresh.clone());
+            async move { refresh_status(&app, &client, &refresh).await }
+        })
+        .await;
+        assert_eq!(count(&statuses, 200), 1, "{statuses:?}");
+        assert_eq!(count(&statuses, 400), PARALLEL - 1);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -49,42 +64,44 @@ async fn one_code_redeemed_in_parallel_works_once() {
     let app = Arc::new(spawn_app().await);
     app.create_user("alice").await;
     let client = app.confidential_client("app1", APP1_HOST).await;
-    let (verifier, challenge) = pkce_pair();
-    let redirect = app
-        .browser()
-        .authorize_through(&code_params(&client, &challenge, "s", "n"), "alice")
-        .await;
-    let code = redirect.param("code").expect("code");
+    for _ in 0..ROUNDS {
+        let (verifier, challenge) = pkce_pair();
+        let redirect = app
+            .browser()
+            .authorize_through(&code_params(&client, &challenge, "s", "n"), "alice")
+            .await;
+        let code = redirect.param("code").expect("code");
 
-    let winner = Arc::new(std::sync::Mutex::new(None::<String>));
-    let statuses = in_parallel(|_| {
-        let (app, client, code, verifier, winner) = (
-            app.clone(),
-            client.clone(),
-            code.clone(),
-            verifier.clone(),
-            winner.clone(),
-        );
-        async move {
-            let response = exchange_code(&app, &client, &code, &verifier).await;
-            let status = response.status().as_u16();
-            if status == 200 {
-                let body: serde_json::Value = response.json().await.expect("json");
-                *winner.lock().expect("lock") = Some(field(&body, "access_token"));
+        let winner = Arc::new(std::sync::Mutex::new(None::<String>));
+        let statuses = in_parallel(|_| {
+            let (app, client, code, verifier, winner) = (
+                app.clone(),
+                client.clone(),
+                code.clone(),
+                verifier.clone(),
+                winner.clone(),
+            );
+            async move {
+                let response = exchange_code(&app, &client, &code, &verifier).await;
+                let status = response.status().as_u16();
+                if status == 200 {
+                    let body: serde_json::Value = response.json().await.expect("json");
+                    *winner.lock().expect("lock") = Some(field(&body, "access_token"));
+                }
+                status
             }
-            status
-        }
-    })
-    .await;
-    assert_eq!(count(&statuses, 200), 1, "{statuses:?}");
-    assert_eq!(count(&statuses, 400), PARALLEL - 1);
-    // The replays revoked what the one redemption issued (RFC 6749 §4.1.2).
-    let access = winner
-        .lock()
-        .expect("lock")
-        .clone()
-        .expect("the winner's token");
-    assert_eq!(userinfo(&app, &access).await.status(), 401);
+        })
+        .await;
+        assert_eq!(count(&statuses, 200), 1, "{statuses:?}");
+        assert_eq!(count(&statuses, 400), PARALLEL - 1);
+        // The replays revoked what the one redemption issued (RFC 6749 §4.1.2).
+        let access = winner
+            .lock()
+            .expect("lock")
+            .clone()
+            .expect("the winner's token");
+        assert_eq!(userinfo(&app, &access).await.status(), 401);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -136,4 +153,180 @@ async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
     // The right password is refused too while the account is throttled.
     let response = browser.submit_login(&login, "alice", PASSWORD).await;
     assert_eq!(response.status(), 429);
+}
+
+/// Refreshes of one token racing something that ends its family: whatever
+/// the order, afterwards no refresh token of the family works and no access
+/// token issued in the race is accepted.
+async fn refreshes_racing(
+    app: &Arc<TestApp>,
+    client: &TestClient,
+    end: impl Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+) {
+    let tokens = login_and_exchange(app, &app.browser(), client, "alice").await;
+    let refresh = field(&tokens, "refresh_token");
+    let outcomes = in_parallel(|i| {
+        let (app, client, refresh) = (app.clone(), client.clone(), refresh.clone());
+        let ending = (i == PARALLEL / 2).then(|| end(refresh.clone()));
+        async move {
+            if let Some(ending) = ending {
+                ending.await;
+                return None;
+            }
+            let response = token_request(
+                &app,
+                &client,
+                &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+            )
+            .await;
+            if response.status() == 200 {
+                let body: serde_json::Value = response.json().await.expect("json");
+                Some((field(&body, "access_token"), field(&body, "refresh_token")))
+            } else {
+                None
+            }
+        }
+    })
+    .await;
+    let issued: Vec<(String, String)> = outcomes.into_iter().flatten().collect();
+    assert!(issued.len() <= 1, "one rotation at most");
+    assert_eq!(refresh_status(app, client, &refresh).await, 400);
+    for (access, successor) in issued {
+        assert_eq!(
+            refresh_status(app, client, &successor).await,
+            400,
+            "no live successor"
+        );
+        assert_eq!(
+            userinfo(app, &access).await.status(),
+            401,
+            "no live access token"
+        );
+    }
+    assert_eq!(
+        userinfo(app, &field(&tokens, "access_token"))
+            .await
+            .status(),
+        401
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refreshes_racing_a_revocation_leave_nothing_alive() {
+    let app = Arc::new(spawn_app().await);
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    for _ in 0..ROUNDS {
+        let (app2, client2) = (app.clone(), client.clone());
+        // The family is revoked with the very token every refresh presents.
+        refreshes_racing(&app, &client, move |refresh| {
+            let (app, client) = (app2.clone(), client2.clone());
+            Box::pin(async move {
+                assert_eq!(revoke(&app, &client, &refresh, None).await.status(), 200);
+            })
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn refreshes_racing_a_logout_leave_nothing_alive() {
+    let app = Arc::new(spawn_app().await);
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    for _ in 0..ROUNDS {
+        let app2 = app.clone();
+        refreshes_racing(&app, &client, move |_| {
+            let app = app2.clone();
+            Box::pin(async move {
+                tessera::admin::sessions::logout_user(
+                    app.state.provider.store(),
+                    "alice",
+                    tessera::domain::Actor::Cli,
+                    app.now(),
+                )
+                .await
+                .expect("logout");
+            })
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sweep_racing_a_sign_out_ends_a_session_once() {
+    let app = Arc::new(spawn_app().await);
+    app.create_user("alice").await;
+    let rp = TestRp::start().await;
+    let client = app
+        .create_client(backchannel_client("app1", APP1_HOST, &rp.uri()))
+        .await;
+    for round in 0..ROUNDS {
+        let browser = Arc::new(app.browser());
+        login_and_exchange(&app, &browser, &client, "alice").await;
+        let sid = app
+            .services
+            .store
+            .sessions(None, app.now(), 10)
+            .await
+            .expect("sessions")
+            .remove(0)
+            .session
+            .sid;
+        // A second short of its idle expiry; then, a second later, swept by
+        // several passes and ended by its user, all at once.
+        app.clock.advance(8 * 3600 - 1);
+        let outcomes = in_parallel(|i| {
+            let (app, sid) = (app.clone(), sid.clone());
+            async move {
+                let now = app.now() + 1;
+                if i % 2 == 0 {
+                    app.state
+                        .provider
+                        .sweep(now)
+                        .await
+                        .expect("sweep")
+                        .sessions_expired
+                } else {
+                    let ended = app
+                        .state
+                        .provider
+                        .end_sessions(
+                            tessera::oauth::ending::EndSessions {
+                                target: tessera::domain::EndTarget::Session(sid),
+                                reason: tessera::domain::EndReason::SignOut,
+                                actor: tessera::domain::Actor::System,
+                                ip: None,
+                            },
+                            now,
+                        )
+                        .await
+                        .expect("end");
+                    ended.sessions.len()
+                }
+            }
+        })
+        .await;
+        assert_eq!(
+            outcomes.iter().sum::<usize>(),
+            1,
+            "ended once: {outcomes:?}"
+        );
+        app.clock.advance(1);
+        // Once every delivery under way has finished, the RP heard once.
+        let expected = round + 1;
+        rp.wait_for(expected).await;
+        eventually("deliveries under way to finish", || async {
+            app.services
+                .store
+                .notices_for_client(&tessera::domain::ClientId::parse("app1").expect("id"))
+                .await
+                .expect("notices")
+                .iter()
+                .all(|n| n.state == tessera::domain::NoticeState::Delivered)
+        })
+        .await;
+        assert_eq!(rp.tokens().len(), expected, "one notice per ending");
+        let _ = browser;
+    }
 }

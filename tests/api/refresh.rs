@@ -29,7 +29,7 @@ async fn every_refresh_rotates_the_token() {
     let client = app.confidential_client("app1", APP1_HOST).await;
     let first = login_and_exchange(&app, &app.browser(), &client, "alice").await;
     let mut token = field(&first, "refresh_token");
-    let first_sid = jwt_payload(&field(&first, "id_token"))["sid"].clone();
+    let first_sid = claims_of(&app, &field(&first, "id_token")).await["sid"].clone();
     for _ in 0..3 {
         let response = refresh(&app, &client, &token, None).await;
         assert_eq!(response.status(), 200);
@@ -41,7 +41,10 @@ async fn every_refresh_rotates_the_token() {
             userinfo(&app, &field(&body, "access_token")).await.status(),
             200
         );
-        assert_eq!(jwt_payload(&field(&body, "id_token"))["sid"], first_sid);
+        assert_eq!(
+            claims_of(&app, &field(&body, "id_token")).await["sid"],
+            first_sid
+        );
         token = next;
     }
 }
@@ -178,4 +181,43 @@ async fn offline_access_is_needed_for_a_refresh_token() {
         login_and_exchange_scope(&app, &app.browser(), &client, "alice", "openid profile").await;
     assert!(body["access_token"].is_string());
     assert!(body["refresh_token"].is_null(), "{body}");
+}
+
+#[tokio::test]
+async fn rotation_never_extends_the_familys_lifetime() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    let mut current = field(&tokens, "refresh_token");
+    let family_expires = introspect(&app, &client, &current, None).await["exp"]
+        .as_i64()
+        .expect("exp");
+    assert_eq!(family_expires, app.now() + 30 * 86_400);
+    // Rotated every ten days, then a second before the end: each successor
+    // keeps the family's expiry, thirty days after the original grant.
+    for wait in [
+        10 * 86_400,
+        10 * 86_400,
+        family_expires - app.now() - 20 * 86_400 - 1,
+    ] {
+        app.clock.advance(wait);
+        let rotated: serde_json::Value = refresh(&app, &client, &current, None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        current = field(&rotated, "refresh_token");
+        let exp = introspect(&app, &client, &current, None).await["exp"]
+            .as_i64()
+            .expect("exp");
+        assert_eq!(exp, family_expires, "a successor keeps the family's expiry");
+    }
+    app.clock.advance(1);
+    let (status, error) = error_of(refresh(&app, &client, &current, None).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (400, "invalid_grant"),
+        "thirty days are up"
+    );
 }

@@ -171,8 +171,8 @@ async fn a_second_app_on_another_subdomain_gets_a_code_without_a_second_login() 
     assert_eq!(response.status(), 200);
     let second: serde_json::Value = response.json().await.expect("json");
     let (a, b) = (
-        jwt_payload(first["id_token"].as_str().expect("id token")),
-        jwt_payload(second["id_token"].as_str().expect("id token")),
+        claims_of(&app, first["id_token"].as_str().expect("id token")).await,
+        claims_of(&app, second["id_token"].as_str().expect("id token")).await,
     );
     assert_eq!(a["sub"], b["sub"]);
     assert_eq!(a["sid"], b["sid"], "both apps see the same SSO session");

@@ -46,7 +46,7 @@ async fn replica_settings() -> (TestDatabase, Settings) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn replicas_starting_together_share_one_set_of_keys_and_one_admin() {
+async fn replicas_starting_together_share_one_set_of_keys_and_one_admin_on_postgres_and_redis() {
     let (_database, settings) = replica_settings().await;
 
     // Three `tessera migrate` at once on the empty database.
@@ -97,7 +97,8 @@ async fn replicas_starting_together_share_one_set_of_keys_and_one_admin() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_first_signing_keys_are_generated_once_however_many_replicas_ask() {
+async fn the_first_signing_keys_are_generated_once_however_many_replicas_ask_on_postgres_and_redis()
+{
     let (_database, settings) = replica_settings().await;
     let services = open_services(&settings, SystemClock::shared())
         .await

@@ -1,6 +1,5 @@
-//! A relying party's side of back-channel logout, for the tests: an HTTP
-//! endpoint that records logout tokens, and verification of a JWT with the
-//! issuer's published keys.
+//! A relying party's side of back-channel logout, for the tests: HTTP
+//! endpoints that receive logout tokens.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -9,7 +8,7 @@ use std::time::Duration;
 use actix_web::web;
 use tessera::admin::clients::NewClient;
 
-use crate::helpers::{ClosedPort, TestApp, client_spec};
+use crate::helpers::{ClosedPort, client_spec};
 
 /// A relying party's back-channel logout endpoint: records every
 /// `logout_token` POSTed to it and answers 200.
@@ -82,34 +81,6 @@ impl TestRp {
         }
         panic!("expected {n} logout tokens, got {}", self.tokens().len());
     }
-}
-
-/// Verify a JWT against the issuer's published `/jwks` (as any relying party
-/// would) and return its header and claims.
-pub async fn verify_with_jwks(
-    app: &TestApp,
-    token: &str,
-) -> (jsonwebtoken::Header, serde_json::Value) {
-    let jwks: jsonwebtoken::jwk::JwkSet = app
-        .http()
-        .get(app.url("/jwks"))
-        .send()
-        .await
-        .expect("jwks")
-        .json()
-        .await
-        .expect("jwks json");
-    let header = jsonwebtoken::decode_header(token).expect("a JWS header");
-    let kid = header.kid.clone().expect("a kid");
-    let jwk = jwks.find(&kid).expect("the kid is published");
-    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).expect("decoding key");
-    let mut validation = jsonwebtoken::Validation::new(header.alg);
-    validation.set_issuer(&[&app.issuer]);
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
-        .expect("the signature verifies");
-    (header, data.claims)
 }
 
 /// A client that wants back-channel logout notices at `uri`.

@@ -21,7 +21,7 @@ async fn ending_a_session_revokes_its_tokens_tells_its_apps_and_is_audited() {
     let browser = app.browser();
     let t1 = login_and_exchange(&app, &browser, &app1, "alice").await;
     let t2 = login_and_exchange(&app, &browser, &app2, "alice").await;
-    let sid = jwt_payload(&field(&t1, "id_token"))["sid"]
+    let sid = claims_of(&app, &field(&t1, "id_token")).await["sid"]
         .as_str()
         .expect("sid")
         .to_string();
@@ -143,7 +143,7 @@ async fn the_minute_sweep_ends_expired_sessions_and_tells_their_apps_but_offline
     let (_, claims) = verify_with_jwks(&app, &received[0]).await;
     assert_eq!(
         claims["sid"],
-        jwt_payload(&field(&tokens, "id_token"))["sid"]
+        claims_of(&app, &field(&tokens, "id_token")).await["sid"]
     );
     assert!(!signed_in(&browser, &client).await);
     let ended = app
@@ -211,7 +211,7 @@ async fn a_code_issued_before_sign_out_is_worthless_after_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_session_ended_on_one_replica_is_refused_on_the_other_at_once() {
+async fn a_session_ended_on_one_replica_is_refused_on_the_other_at_once_on_postgres_and_redis() {
     let a = spawn_replicated_app().await;
     let b = a.replica().await;
     a.create_user("alice").await;
@@ -246,4 +246,44 @@ async fn a_session_ended_on_one_replica_is_refused_on_the_other_at_once() {
         userinfo(&a, &field(&tokens, "access_token")).await.status(),
         401
     );
+}
+
+#[tokio::test]
+async fn deleting_a_user_with_live_sessions_ends_them_and_tells_their_apps() {
+    let app = spawn_app().await;
+    let alice = app.create_user("alice").await;
+    let rp = TestRp::start().await;
+    let client = app
+        .create_client(backchannel_client("app1", APP1_HOST, &rp.uri()))
+        .await;
+    let browser = app.browser();
+    let tokens = login_and_exchange(&app, &browser, &client, "alice").await;
+    assert!(signed_in(&browser, &client).await);
+
+    // Deleted while signed in: nothing ended beforehand.
+    let ended = tessera::admin::users::delete_user(
+        &app.services.store,
+        &alice.id,
+        tessera::domain::Actor::Cli,
+        app.now(),
+    )
+    .await
+    .expect("delete");
+    assert_eq!(ended.sessions.len(), 1);
+    assert_eq!(ended.notices_queued, 1);
+
+    assert!(!signed_in(&browser, &client).await);
+    assert_eq!(
+        userinfo(&app, &field(&tokens, "access_token"))
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        refresh_status(&app, &client, &field(&tokens, "refresh_token")).await,
+        400
+    );
+    let received = rp.wait_for(1).await;
+    let (_, claims) = verify_with_jwks(&app, &received[0]).await;
+    assert_eq!(claims["sub"], alice.id.as_str());
 }

@@ -73,7 +73,7 @@ async fn a_successful_exchange_returns_well_formed_tokens() {
     let header = jwt_header(access);
     assert_eq!(header["typ"], "at+jwt");
     assert!(header["kid"].is_string());
-    let claims = jwt_payload(access);
+    let claims = claims_of(&app, access).await;
     assert_eq!(claims["iss"], app.issuer);
     assert_eq!(claims["sub"], alice.id.as_str());
     assert_eq!(claims["client_id"], "app1");
@@ -84,7 +84,7 @@ async fn a_successful_exchange_returns_well_formed_tokens() {
     for claim in ["aud", "exp", "iat", "jti"] {
         assert!(!claims[claim].is_null(), "access token claim {claim}");
     }
-    let id = jwt_payload(body["id_token"].as_str().expect("id token"));
+    let id = claims_of(&app, body["id_token"].as_str().expect("id token")).await;
     assert_eq!(id["aud"], "app1");
     assert_eq!(id["nonce"], "n");
     for claim in ["iss", "sub", "exp", "iat", "auth_time", "at_hash", "sid"] {

@@ -46,7 +46,7 @@ async fn claims_follow_the_granted_scopes() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let info: serde_json::Value = response.json().await.expect("json");
-    let id_claims = jwt_payload(body["id_token"].as_str().expect("id"));
+    let id_claims = claims_of(&app, body["id_token"].as_str().expect("id")).await;
     assert_eq!(info["sub"], alice.id.as_str());
     assert_eq!(info["sub"], id_claims["sub"]);
     assert_eq!(info["email"], "alice@example.com");

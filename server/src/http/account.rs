@@ -108,14 +108,19 @@ pub async fn sessions_end_post(
     body: Body,
 ) -> Result<HttpResponse, HttpError> {
     let form = form_params(&req, &body).map_err(HttpError::malformed_page)?;
-    if form.reject_repeated().is_err()
-        || !csrf::verify(
-            &req,
-            state.provider.pepper(),
-            &state.web.cookies,
-            form.get(csrf::FIELD),
-        )
-    {
+    if let Err(name) = form.reject_repeated() {
+        return Err(HttpError::page(
+            StatusCode::BAD_REQUEST,
+            "Invalid request",
+            &format!("The {name} field was sent twice."),
+        ));
+    }
+    if !csrf::verify(
+        &req,
+        state.provider.pepper(),
+        &state.web.cookies,
+        form.get(csrf::FIELD),
+    ) {
         return Err(HttpError::page(
             StatusCode::FORBIDDEN,
             "The form expired",

@@ -360,22 +360,19 @@ impl Unit<'_> {
                     .await?
             }
             EndTarget::Expired { limit } => {
-                let due: Vec<String> = sessions::Entity::find()
-                    .select_only()
+                // One statement, so that the transaction writes first: one
+                // that read before writing could find its snapshot stale
+                // when another ending commits meanwhile (SQLite refuses it).
+                let due = Query::select()
                     .column(sessions::Column::IdHash)
-                    .filter(expired(now))
+                    .from(sessions::Entity)
+                    .cond_where(expired(now))
                     .limit(*limit)
-                    .into_tuple()
-                    .all(txn)
-                    .await?;
-                if due.is_empty() {
-                    Vec::new()
-                } else {
-                    delete
-                        .filter(sessions::Column::IdHash.is_in(due))
-                        .exec_with_returning(txn)
-                        .await?
-                }
+                    .to_owned();
+                delete
+                    .filter(sessions::Column::IdHash.in_subquery(due))
+                    .exec_with_returning(txn)
+                    .await?
             }
             EndTarget::All => delete.exec_with_returning(txn).await?,
         };
