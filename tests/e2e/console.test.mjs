@@ -16,7 +16,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { b64url, claimsOf, freePort, launchChromium, random, startTessera } from './harness.mjs';
+import { b64url, claimsOf, launchChromium, listenOnAnyPort, random, startTessera } from './harness.mjs';
 
 const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../target/console-screenshots');
 const ADMIN_PASSWORD = 'console admin passphrase';
@@ -28,8 +28,6 @@ let browser;
 
 before(async () => {
   mkdirSync(shots, { recursive: true });
-  rpPort = await freePort();
-
   // The relying party: its callback, and its back-channel logout endpoint.
   rpServer = createServer((req, res) => {
     const url = new URL(req.url, `http://${req.headers.host}`);
@@ -46,9 +44,10 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<!doctype html><title>Relying party</title><h1>Relying party</h1>');
   });
-  await new Promise((resolve) => rpServer.listen(rpPort, '127.0.0.1', resolve));
+  rpPort = await listenOnAnyPort(rpServer);
 
-  tessera = await startTessera({ adminPassword: ADMIN_PASSWORD });
+  // The relying party listens on loopback: allow that network to deliveries.
+  tessera = await startTessera({ adminPassword: ADMIN_PASSWORD, env: { TESSERA_BACKCHANNEL_ALLOWED_NETWORKS: '127.0.0.0/8' } });
   issuer = tessera.issuer;
   serverLog = tessera.log;
   browser = await launchChromium(['app1.example.test']);

@@ -21,11 +21,16 @@ export const b64url = (buf) => Buffer.from(buf).toString('base64url');
 export const random = () => b64url(randomBytes(32));
 export const claimsOf = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString());
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort() {
-  const server = createServer();
+/** Listen with `server` on a port of its own on 127.0.0.1; the port. */
+export async function listenOnAnyPort(server) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
+  return server.address().port;
+}
+
+/** A port that was free a moment ago (another process may take it first). */
+async function lastFreePort() {
+  const server = createServer();
+  const port = await listenOnAnyPort(server);
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
@@ -35,11 +40,26 @@ export async function freePort() {
  * admin. `provision(tessera)` runs first, with the command line at hand.
  * Resolves once /health answers.
  */
-export async function startTessera({ adminPassword, provision = () => {} }) {
+export async function startTessera({ adminPassword, provision = () => {}, env: extra = {} }) {
   assert.ok(bin, 'set TESSERA_BIN to the tessera binary');
   assert.ok(existsSync(bin), `TESSERA_BIN ${bin} does not exist`);
   const workdir = mkdtempSync(path.join(tmpdir(), 'tessera-e2e-'));
-  const port = await freePort();
+  // The issuer names its port, so the port is chosen before Tessera binds
+  // it; if another process takes it meanwhile, Tessera is started again
+  // on another one.
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await lastFreePort();
+    try {
+      return await startOn(port, { workdir, adminPassword, provision, extra, firstAttempt: attempt === 1 });
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt >= 5) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOn(port, { workdir, adminPassword, provision, extra, firstAttempt }) {
   const issuer = `http://auth.example.test:${port}`;
   const env = {
     PATH: process.env.PATH,
@@ -50,6 +70,7 @@ export async function startTessera({ adminPassword, provision = () => {} }) {
     TESSERA_PEPPER_FILE: `${workdir}/pepper`,
     TESSERA_COOKIE_DOMAIN: 'example.test',
     TESSERA_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
+    ...extra,
   };
   let log = '';
   let server;
@@ -68,7 +89,7 @@ export async function startTessera({ adminPassword, provision = () => {} }) {
       rmSync(workdir, { recursive: true, force: true });
     },
   };
-  await provision(tessera);
+  if (firstAttempt) await provision(tessera);
 
   server = spawn(bin, [], { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => { log += d; });
@@ -79,6 +100,7 @@ export async function startTessera({ adminPassword, provision = () => {} }) {
       if ((await fetch(tessera.url('/health'))).ok) break;
     } catch { /* not listening yet */ }
     assert.ok(Date.now() < deadline, `Tessera did not become ready:\n${log}`);
+    if (server.exitCode !== null && log.includes('cannot listen')) throw new PortTaken(log);
     assert.equal(server.exitCode, null, `Tessera exited:\n${log}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

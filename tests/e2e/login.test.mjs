@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { b64url, claimsOf, freePort, launchChromium, random, startTessera } from './harness.mjs';
+import { b64url, claimsOf, launchChromium, listenOnAnyPort, random, startTessera } from './harness.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -21,7 +21,15 @@ let callbackServer, callbackPort, callbacks = [];
 let browser, client, spa;
 
 before(async () => {
-  callbackPort = await freePort();
+  // The client application, listening first on a port of its own: records
+  // what arrives at its callback.
+  callbackServer = createServer((req, res) => {
+    const url = new URL(req.url, `http://${req.headers.host}`);
+    if (url.pathname === '/callback' || url.pathname === '/spa') callbacks.push(url);
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end('<!doctype html><title>App One</title><h1>Signed in</h1>');
+  });
+  callbackPort = await listenOnAnyPort(callbackServer);
   tessera = await startTessera({
     adminPassword: random(),
     // Provision with the CLI, as an operator would.
@@ -42,14 +50,6 @@ before(async () => {
   issuer = tessera.issuer;
   serverLog = tessera.log;
 
-  // The client application: records what arrives at its callback.
-  callbackServer = createServer((req, res) => {
-    const url = new URL(req.url, `http://${req.headers.host}`);
-    if (url.pathname === '/callback' || url.pathname === '/spa') callbacks.push(url);
-    res.writeHead(200, { 'content-type': 'text/html' });
-    res.end('<!doctype html><title>App One</title><h1>Signed in</h1>');
-  });
-  await new Promise((resolve) => callbackServer.listen(callbackPort, '127.0.0.1', resolve));
 
   browser = await launchChromium(['app1.example.test', 'spa.example.test']);
 });
@@ -136,13 +136,21 @@ test('a user signs in through the hosted page and lands on the client callback',
   assert.equal(idToken.nonce, request.nonce);
   assert.ok(idToken.sub);
 
-  // The SSO cookie: HttpOnly, SameSite=Lax, shared by every *.example.test.
-  const cookies = await context.cookies(`http://app1.example.test:${callbackPort}/`);
-  const session = cookies.find((c) => c.name === 'tessera_session');
-  assert.ok(session, `the session cookie reaches the app's subdomain: ${JSON.stringify(cookies)}`);
-  assert.equal(session.domain.replace(/^\./, ''), 'example.test');
+  // The session cookie is Tessera's alone (host-only, HttpOnly, Lax); what
+  // the app's subdomain receives is the gateway cookie, a secret of its own.
+  const atTessera = await context.cookies(`${issuer}/`);
+  const session = atTessera.find((c) => c.name === 'tessera_session');
+  assert.ok(session, `Tessera's session cookie: ${JSON.stringify(atTessera)}`);
+  assert.equal(session.domain, 'auth.example.test', 'host-only');
   assert.equal(session.httpOnly, true);
   assert.equal(session.sameSite, 'Lax');
+  const atApp = await context.cookies(`http://app1.example.test:${callbackPort}/`);
+  assert.equal(atApp.find((c) => c.name === 'tessera_session'), undefined, 'never sent to the app');
+  const gateway = atApp.find((c) => c.name === 'tessera_gateway');
+  assert.ok(gateway, `the gateway cookie reaches the app's subdomain: ${JSON.stringify(atApp)}`);
+  assert.equal(gateway.domain.replace(/^\./, ''), 'example.test');
+  assert.equal(gateway.httpOnly, true);
+  assert.notEqual(gateway.value, session.value);
 
   // A second authorization in the same browser: straight to the callback.
   const again = authorizationRequest();
