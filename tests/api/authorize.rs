@@ -149,6 +149,44 @@ async fn protocol_errors_after_the_redirect_uri_is_trusted_are_redirected() {
 }
 
 #[tokio::test]
+async fn an_error_echoes_little_of_a_huge_scope() {
+    let app = spawn_app().await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let huge = format!("openid {}", "x".repeat(30_000));
+    let (_, challenge) = pkce_pair();
+    let mut params = code_params(&client, &challenge, "s", "n");
+    params.retain(|(k, _)| *k != "scope");
+    params.push(("scope", &huge));
+    let redirect = redirect_of(&app.browser().authorize(&params).await, &app.issuer);
+    assert_eq!(redirect.param("error").as_deref(), Some("invalid_scope"));
+    let description = redirect.param("error_description").expect("description");
+    assert!(
+        description.len() <= 100,
+        "{} bytes echoed",
+        description.len()
+    );
+    // The token endpoint says as little.
+    let service = app
+        .create_client(tessera::admin::clients::NewClient {
+            id: Some("svc".into()),
+            name: "svc".into(),
+            grant_types: vec![tessera::domain::GrantType::ClientCredentials],
+            scopes: vec!["api".into()],
+            ..tessera::admin::clients::NewClient::default()
+        })
+        .await;
+    let response = token_request(
+        &app,
+        &service,
+        &[("grant_type", "client_credentials"), ("scope", &huge)],
+    )
+    .await;
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert!(field(&body, "error_description").len() <= 250, "{body}");
+}
+
+#[tokio::test]
 async fn prompt_none_without_a_session_answers_login_required() {
     let app = spawn_app().await;
     let client = app.confidential_client("app1", APP1_HOST).await;

@@ -89,6 +89,30 @@ async fn users_and_clients_provisioned_by_the_cli_can_sign_in_at_once() {
             .iter()
             .any(|u| u["username"] == "carol")
     );
+    // Both are in the audit log, by the command line.
+    let audit = json_of(&tessera(&app, &["--json", "audit", "--actor", "cli"], None));
+    let records: Vec<(String, String)> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| {
+            (
+                field(r, "action"),
+                r["target"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        records.contains(&(
+            "user.create".into(),
+            format!("user:{}", user["id"].as_str().expect("id"))
+        )),
+        "{records:?}"
+    );
+    assert!(
+        records.contains(&("client.create".into(), "client:shop".into())),
+        "{records:?}"
+    );
 }
 
 #[tokio::test]
@@ -470,6 +494,39 @@ async fn signing_keys_are_listed_and_rotated_from_the_command_line() {
         .await
         .expect("json");
     assert_eq!(jwks["keys"].as_array().expect("keys").len(), 6);
+
+    // A key that leaked: revoked with a typed confirmation.
+    let leaked = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|k| k["state"] == "active" && k["alg"] == "ES256")
+        .and_then(|k| k["kid"].as_str())
+        .expect("the active ES256 key")
+        .to_string();
+    let unconfirmed = tessera(&app, &["key", "revoke", &leaked, "--confirm", "nope"], None);
+    assert!(!unconfirmed.status.success());
+    let revoked = json_of(&tessera(
+        &app,
+        &["--json", "key", "revoke", &leaked, "--confirm", &leaked],
+        None,
+    ));
+    assert_eq!(revoked["revoked"], leaked.as_str());
+    assert!(revoked["successor"].is_string(), "a waiting key takes over");
+    let listed = json_of(&tessera(&app, &["--json", "key", "list"], None));
+    let state_of = |kid: &str| {
+        listed
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|k| k["kid"] == kid)
+            .map(|k| k["state"].as_str().expect("state").to_string())
+    };
+    assert_eq!(state_of(&leaked).as_deref(), Some("revoked"));
+    assert_eq!(
+        state_of(revoked["successor"].as_str().expect("successor")).as_deref(),
+        Some("active")
+    );
 }
 
 #[tokio::test]
