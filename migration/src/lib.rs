@@ -7,6 +7,7 @@ mod m20261122_000001_create_core_tables;
 mod m20261202_000001_add_logout_and_revocation;
 mod m20261203_000001_admin_console;
 mod m20261204_000001_security_review;
+mod m20261205_000001_gateway;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_add_logout_and_revocation::Migration),
             Box::new(m20261203_000001_admin_console::Migration),
             Box::new(m20261204_000001_security_review::Migration),
+            Box::new(m20261205_000001_gateway::Migration),
         ]
     }
 }

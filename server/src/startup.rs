@@ -293,6 +293,10 @@ impl Application {
             tasks.push(tokio::spawn(background::sync_revocation_marks(
                 state.clone(),
             )));
+            tasks.push(tokio::spawn(background::listen_for_gateway_changes(
+                state.clone(),
+            )));
+            tasks.push(tokio::spawn(background::gateway_heartbeat(state.clone())));
         }
         tracing::info!(
             issuer = %settings.issuer,
@@ -441,6 +445,21 @@ mod background {
                 Err(_) => {}
             }
             tokio::time::sleep(SYNC_MARKS_EVERY).await;
+        }
+    }
+
+    /// Forget gateway decisions other replicas changed (see `store::gateway`).
+    pub async fn listen_for_gateway_changes(state: web::Data<AppState>) {
+        state.provider.store().listen_for_gateway_changes().await;
+    }
+
+    /// Speak on the gateway change channel, so every replica (this one
+    /// too) knows it is alive and may trust its copies.
+    pub async fn gateway_heartbeat(state: web::Data<AppState>) {
+        loop {
+            // A failure shows as silence on the channel, which is the point.
+            let _ = state.provider.store().gateway_heartbeat().await;
+            tokio::time::sleep(crate::store::GATEWAY_HEARTBEAT_EVERY).await;
         }
     }
 

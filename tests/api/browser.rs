@@ -63,6 +63,18 @@ pub fn redirect_of(response: &reqwest::Response, base: &str) -> Redirect {
     Redirect { status, location }
 }
 
+/// Text as it was before HTML escaping.
+pub fn unescape_html(value: &str) -> String {
+    value
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
 /// The value of a hidden form field in one of Tessera's pages.
 pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
@@ -114,6 +126,10 @@ impl Browser {
         let request = hidden_field(&html, "request");
         if let Some(request) = &request {
             form.push(("request", request.as_str()));
+        }
+        let rd = hidden_field(&html, "rd").map(|rd| unescape_html(&rd));
+        if let Some(rd) = &rd {
+            form.push(("rd", rd.as_str()));
         }
         self.post_form(&format!("{}/login", self.issuer), &form)
             .await

@@ -40,7 +40,7 @@ async fn discovery_lists_exactly_what_is_offered() {
     );
     assert_eq!(
         doc["scopes_supported"],
-        serde_json::json!(["openid", "profile", "email", "offline_access"])
+        serde_json::json!(["openid", "profile", "email", "offline_access", "groups"])
     );
     assert_eq!(
         doc["token_endpoint_auth_methods_supported"],

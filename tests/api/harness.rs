@@ -442,6 +442,9 @@ pub fn tessera(app: &TestApp, args: &[&str], stdin: Option<&str>) -> std::proces
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    if let Some(domain) = &app.settings.cookie_domain {
+        command.env("TESSERA_COOKIE_DOMAIN", domain);
+    }
     if let Some(redis) = &app.settings.redis_url {
         command
             .env("TESSERA_REDIS_URL", redis)

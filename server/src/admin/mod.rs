@@ -4,9 +4,11 @@
 //! and the store behind it; ending sessions is the protocol core's one
 //! operation (`oauth::ending`), called from here.
 
+pub mod apps;
 pub mod audit;
 pub mod bootstrap;
 pub mod clients;
+pub mod groups;
 pub mod keys;
 pub mod overview;
 pub mod page;

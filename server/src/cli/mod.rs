@@ -2,8 +2,10 @@
 //! clients and end sessions against the same store, for people and (with
 //! `--json`) scripts.
 
+mod apps;
 mod audit;
 mod clients;
+mod groups;
 mod keys;
 mod sessions;
 mod users;
@@ -56,6 +58,12 @@ pub enum Command {
     /// List and rotate signing keys.
     #[command(subcommand)]
     Key(keys::KeyCommand),
+    /// Manage groups of users and who is in them.
+    #[command(subcommand)]
+    Group(groups::GroupCommand),
+    /// Manage applications behind gateways (forward-auth) and who may use them.
+    #[command(subcommand)]
+    App(apps::AppCommand),
     /// Read the audit log, newest first.
     Audit(audit::AuditArgs),
     /// Counts of users, clients, sessions, sign-ins and back-channel deliveries.
@@ -95,6 +103,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Session(command) => {
             let services = open_services(&settings, SystemClock::shared()).await?;
             sessions::run(&services, command, cli.json, now).await?;
+        }
+        Command::Group(command) => {
+            let services = open_services(&settings, SystemClock::shared()).await?;
+            groups::run(&services, command, cli.json, now).await?;
+        }
+        Command::App(command) => {
+            let services = open_services(&settings, SystemClock::shared()).await?;
+            apps::run(
+                &services,
+                settings.cookie_domain.as_deref(),
+                command,
+                cli.json,
+                now,
+            )
+            .await?;
         }
         Command::Audit(args) => {
             let services = open_services(&settings, SystemClock::shared()).await?;

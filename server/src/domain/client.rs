@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::crypto::{KeyPurpose, Pepper, constant_time_eq, hex};
-use super::scope::SUPPORTED as STANDARD;
+use super::scope::DEFAULT_ALLOWED;
 use super::{DomainError, RedirectUri, Scopes, Secret};
 
 /// A `client_id`: 1 to 128 characters of `A-Z a-z 0-9 . _ ~ -`, so it survives
@@ -343,7 +343,7 @@ impl Client {
     pub fn allowed_scopes(&self) -> Scopes {
         self.scopes
             .clone()
-            .unwrap_or_else(|| Scopes::from_tokens(STANDARD))
+            .unwrap_or_else(|| Scopes::from_tokens(DEFAULT_ALLOWED))
     }
 
     /// The registered post-logout redirect URI equal to `candidate`, byte for byte.

@@ -29,6 +29,22 @@ pub enum DomainError {
     InvalidSessionId,
     #[error("password hashing failed")]
     PasswordHashing,
+    #[error("invalid group name: {0}")]
+    InvalidGroupName(&'static str),
+    #[error("invalid host: {0}")]
+    InvalidAppHost(&'static str),
+    #[error("invalid audience: 1 to 2048 characters, no spaces or control characters")]
+    InvalidAudience,
+    #[error(
+        "host {host} is not under the gateway cookie's domain {domain}: browsers would not send that cookie to it, so its gateway could never see who is signed in"
+    )]
+    HostOutsideCookieDomain { host: String, domain: String },
+    #[error(
+        "no cookie_domain is configured: set it to the parent domain of the applications (for example example.com), so that their gateways see who is signed in"
+    )]
+    NoCookieDomain,
+    #[error("invalid return URL: {0}")]
+    InvalidReturnUrl(&'static str),
 }
 
 impl DomainError {
@@ -53,6 +69,11 @@ impl DomainError {
             DomainError::InvalidName => "name",
             DomainError::InvalidSessionId => "id",
             DomainError::PasswordHashing => "password",
+            DomainError::InvalidGroupName(_) => "group",
+            DomainError::InvalidAppHost(_) => "host",
+            DomainError::InvalidAudience => "audience",
+            DomainError::HostOutsideCookieDomain { .. } | DomainError::NoCookieDomain => "host",
+            DomainError::InvalidReturnUrl(_) => "rd",
         }
     }
 }

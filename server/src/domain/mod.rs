@@ -3,13 +3,16 @@
 //! are parsed into at the edge. Nothing here imports another Tessera module.
 
 pub mod address;
+pub mod app;
 pub mod audit;
 pub mod authorization;
 pub mod client;
 pub mod crypto;
 pub mod ending;
 pub mod error;
+pub mod gateway;
 pub mod grant;
+pub mod group;
 pub mod notice;
 pub mod password;
 pub mod redirect_uri;
@@ -19,6 +22,7 @@ pub mod session;
 pub mod signing_key;
 pub mod user;
 
+pub use app::{App, AppHost};
 pub use audit::{AuditEvent, AuditRecord};
 pub use authorization::{AuthorizationCode, AuthorizationRequest, PendingAuthorization, Prompt};
 pub use client::{
@@ -27,7 +31,9 @@ pub use client::{
 };
 pub use ending::{Actor, EndReason, EndTarget, EndedSession, SessionsEnded};
 pub use error::DomainError;
+pub use gateway::{GatewayIdentity, ReturnUrl};
 pub use grant::{Grant, RefreshTokenRecord, RefreshTokenStatus};
+pub use group::{Group, GroupName};
 pub use notice::{DeliveryStatus, LogoutNotice, NoticeState};
 pub use password::PasswordHash;
 pub use redirect_uri::{RedirectUri, RedirectUriPolicy};

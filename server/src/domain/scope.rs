@@ -12,9 +12,16 @@ pub const OPENID: &str = "openid";
 pub const PROFILE: &str = "profile";
 pub const EMAIL: &str = "email";
 pub const OFFLINE_ACCESS: &str = "offline_access";
+/// The names of the groups the user belongs to, as a `groups` claim.
+pub const GROUPS: &str = "groups";
 
-/// Every scope Tessera understands, as published in discovery.
-pub const SUPPORTED: [&str; 4] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
+/// Every scope about a user that Tessera understands, as published in
+/// discovery.
+pub const SUPPORTED: [&str; 5] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS, GROUPS];
+
+/// What a client registered without a scope list may be granted; `groups`
+/// is allowed to a client explicitly.
+pub const DEFAULT_ALLOWED: [&str; 4] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
 
 /// Reading through Tessera's admin API.
 pub const ADMIN_READ: &str = "admin:read";

@@ -52,6 +52,19 @@ pub fn set_session_cookies(
     Ok(())
 }
 
+/// Set a renewed gateway cookie alone (the session cookie stays as it is).
+pub fn set_gateway_cookie(
+    response: &mut HttpResponse,
+    settings: &CookieSettings,
+    token: String,
+) -> Result<(), HttpError> {
+    if let Some(mut cookie) = gateway_cookie(settings, token) {
+        cookie.set_max_age(settings.session_max_age);
+        add(response, &cookie)?;
+    }
+    Ok(())
+}
+
 /// Remove both cookies: each emptied and expired with the same name,
 /// Domain and Path, since a browser drops a cookie only if every attribute
 /// that scopes it matches.

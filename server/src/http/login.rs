@@ -7,9 +7,9 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::authorize::step_response;
-use super::cookies::{session_token, set_session_cookies};
+use super::cookies::{session_token, set_gateway_cookie, set_session_cookies};
 use super::{HttpError, client_ip, csrf, form_params, page_query, paths, user_agent};
-use crate::domain::Secret;
+use crate::domain::{ReturnUrl, Secret};
 use crate::http::body::Body;
 use crate::oauth::AuthorizeStep;
 use crate::oauth::login::{LoginAttempt, LoginError};
@@ -24,19 +24,30 @@ struct LoginPage<'a> {
     error: Option<&'a str>,
     csrf_token: &'a str,
     request_id: Option<&'a str>,
+    /// Where to return after signing in for an application behind a gateway.
+    rd: Option<&'a str>,
 }
 
 const EXPIRED: &str = "This sign-in request has expired or was already completed. Go back to the application and try again.";
+
+/// What the form continues to after signing in: a parked authorization
+/// request, or a page of an application behind a gateway.
+#[derive(Clone, Copy, Debug, Default)]
+struct Target<'a> {
+    request_id: Option<&'a str>,
+    rd: Option<&'a ReturnUrl>,
+}
 
 /// Render the form, with a CSRF token (and its cookie if the browser has none).
 async fn render(
     req: &HttpRequest,
     state: &AppState,
     status: StatusCode,
-    request_id: Option<&str>,
+    target: Target<'_>,
     username: Option<&str>,
     error: Option<&str>,
 ) -> Result<HttpResponse, HttpError> {
+    let request_id = target.request_id;
     let context = match request_id {
         Some(id) => match state
             .provider
@@ -70,8 +81,22 @@ async fn render(
         error,
         csrf_token: &csrf.token,
         request_id,
+        rd: target.rd.map(ReturnUrl::as_str),
     };
     Ok(super::page(req, page, status, csrf.cookie))
+}
+
+/// The return URL of a sign-in for an application behind a gateway, if it
+/// is one Tessera may send the browser to (see `Provider::gateway_return`).
+async fn return_url(state: &AppState, raw: Option<&str>) -> Result<Option<ReturnUrl>, HttpError> {
+    match raw {
+        Some(raw) => state
+            .provider
+            .gateway_return(raw, state.now())
+            .await
+            .map_err(HttpError::page_from),
+        None => Ok(None),
+    }
 }
 
 pub async fn login_get(
@@ -79,15 +104,60 @@ pub async fn login_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, HttpError> {
     let query = page_query(&req)?;
-    render(
-        &req,
-        &state,
-        StatusCode::OK,
-        query.get("request"),
-        None,
-        None,
-    )
-    .await
+    let request_id = query.get("request");
+    let rd = match request_id {
+        Some(_) => None,
+        None => return_url(&state, query.get("rd")).await?,
+    };
+    if let Some(rd) = &rd
+        && let Some(response) = back_to_application(&req, &state, rd).await?
+    {
+        return Ok(response);
+    }
+    let target = Target {
+        request_id,
+        rd: rd.as_ref(),
+    };
+    render(&req, &state, StatusCode::OK, target, None, None).await
+}
+
+/// A browser already signed in to Tessera that a gateway sent here (its
+/// gateway cookie missing or stale) goes straight back with a renewed one.
+async fn back_to_application(
+    req: &HttpRequest,
+    state: &AppState,
+    rd: &ReturnUrl,
+) -> Result<Option<HttpResponse>, HttpError> {
+    let now = state.now();
+    let token = session_token(req, &state.web.cookies);
+    let Some((session, _)) = state
+        .provider
+        .current_session(token.as_deref(), now)
+        .await
+        .map_err(HttpError::page_from)?
+    else {
+        return Ok(None);
+    };
+    let Some(gateway) = state
+        .provider
+        .renew_gateway_token(&session)
+        .await
+        .map_err(HttpError::page_from)?
+    else {
+        // Without a gateway cookie the gateway would send the browser
+        // straight back here: say so rather than loop.
+        return Err(HttpError::page(
+            StatusCode::CONFLICT,
+            "Gateway not configured",
+            "You are signed in, but this Tessera sets no gateway cookie (cookie_domain is not configured), so the application's gateway cannot see it.",
+        ));
+    };
+    let mut response = step_response(
+        AuthorizeStep::Redirect(rd.as_str().to_string()),
+        StatusCode::SEE_OTHER,
+    );
+    set_gateway_cookie(&mut response, &state.web.cookies, gateway)?;
+    Ok(Some(response))
 }
 
 pub async fn login_post(
@@ -104,7 +174,14 @@ pub async fn login_post(
         ));
     }
     let request_id = form.get("request");
-    let target = request_id;
+    let rd = match request_id {
+        Some(_) => None,
+        None => return_url(&state, form.get("rd")).await?,
+    };
+    let target = Target {
+        request_id,
+        rd: rd.as_ref(),
+    };
     let username = form.get("username").unwrap_or_default();
     if !csrf::verify(
         &req,
@@ -172,7 +249,10 @@ pub async fn login_post(
             step_response(step, StatusCode::SEE_OTHER)
         }
         None => step_response(
-            AuthorizeStep::Redirect(paths::HOME.to_string()),
+            AuthorizeStep::Redirect(
+                rd.as_ref()
+                    .map_or_else(|| paths::HOME.to_string(), |rd| rd.as_str().to_string()),
+            ),
             StatusCode::SEE_OTHER,
         ),
     };

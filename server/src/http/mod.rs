@@ -15,6 +15,7 @@ pub mod csrf;
 pub mod discovery;
 pub mod error;
 pub mod format;
+pub mod forward_auth;
 pub mod health;
 pub mod home;
 pub mod introspect;

@@ -17,6 +17,10 @@ pub const LOGOUT: &str = "/logout";
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_SESSIONS_END: &str = "/account/sessions/end";
 pub const HEALTH: &str = "/health";
+/// Forward authentication for Traefik and Caddy.
+pub const FORWARD_AUTH: &str = "/forward-auth";
+/// Forward authentication for nginx `auth_request`.
+pub const FORWARD_AUTH_NGINX: &str = "/forward-auth/nginx";
 /// The admin console.
 pub const ADMIN: &str = "/admin";
 /// The admin API, version 1.

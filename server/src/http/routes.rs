@@ -8,8 +8,8 @@ use actix_web::web;
 
 use super::paths::*;
 use super::{
-    account, admin, assets, authorize, consent, cors, discovery, health, home, introspect, login,
-    logout, revoke, token, userinfo,
+    account, admin, assets, authorize, consent, cors, discovery, forward_auth, health, home,
+    introspect, login, logout, revoke, token, userinfo,
 };
 use crate::oauth::metadata::Endpoints;
 
@@ -74,6 +74,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
         .service(web::resource(ACCOUNT).get(account::account_get))
         .service(web::resource(ACCOUNT_SESSIONS_END).post(account::sessions_end_post))
         .service(web::resource(HEALTH).get(health::health_get))
+        // nginx asks with the original request's method; Traefik and Caddy with GET.
+        .service(web::resource(FORWARD_AUTH).to(forward_auth::forward_auth))
+        .service(web::resource(FORWARD_AUTH_NGINX).to(forward_auth::forward_auth_nginx))
         .service(web::resource(HOME).get(home::home_get))
         .configure(admin::configure);
     match static_dir {

@@ -4,7 +4,7 @@
 
 use super::authorize::{Parked, expired_page};
 use super::{AuthorizeStep, ErrorCode, OAuthError, Provider};
-use crate::domain::scope::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
+use crate::domain::scope::{EMAIL, GROUPS, OFFLINE_ACCESS, OPENID, PROFILE};
 
 /// What the consent page shows.
 #[derive(Debug, Clone)]
@@ -28,6 +28,7 @@ fn describe(scope: &str) -> &'static str {
         PROFILE => "See your name and username",
         EMAIL => "See your email address",
         OFFLINE_ACCESS => "Stay connected when you are not using it",
+        GROUPS => "See the groups you belong to",
         _ => "Other access",
     }
 }

@@ -147,6 +147,7 @@ pub fn discovery(issuer: &str, endpoints: &Endpoints) -> Result<Metadata, url::P
             "updated_at",
             "email",
             "email_verified",
+            "groups",
         ]
         .iter()
         .map(|c| CoreClaimName::new(c.to_string()))

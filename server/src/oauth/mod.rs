@@ -19,6 +19,7 @@ pub mod consent;
 pub mod console;
 pub mod ending;
 pub mod error;
+pub mod forward_auth;
 pub mod grants;
 pub mod introspect;
 pub mod key_rotation;
@@ -98,6 +99,7 @@ pub struct Provider {
     pepper: Pepper,
     passwords: PasswordService,
     backchannel: BackchannelClient,
+    forward: forward_auth::ForwardAuthState,
 }
 
 impl Provider {
@@ -118,6 +120,7 @@ impl Provider {
             pepper,
             passwords,
             backchannel,
+            forward: forward_auth::ForwardAuthState::default(),
         }
     }
 

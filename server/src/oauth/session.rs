@@ -115,6 +115,27 @@ impl Provider {
         Ok(user.can_sign_in().then_some((session, user)))
     }
 
+    /// A new gateway cookie secret for a live session, when gateways are
+    /// served: for a browser signed in to Tessera whose gateway cookie is
+    /// missing or stale. The old secret stops counting at once.
+    pub async fn renew_gateway_token(
+        &self,
+        session: &Session,
+    ) -> Result<Option<String>, OAuthError> {
+        if !self.config.gateway_cookie {
+            return Ok(None);
+        }
+        let token = random_token(32);
+        self.store
+            .set_gateway_hash(
+                &session.id_hash,
+                &session.sid,
+                &sha256_hex(token.as_bytes()),
+            )
+            .await?;
+        Ok(Some(token))
+    }
+
     /// Start a session for `user` who just authenticated with `amr`. A previous
     /// session of the same user keeps its `sid` (so relying parties still
     /// recognise it) but gets new tokens; any other previous session ends.

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{KeySet, VerifyError};
 use super::{OAuthError, Provider};
 use crate::domain::crypto::{b64url, random_token, sha256, sha512};
-use crate::domain::scope::is_admin_scope;
+use crate::domain::scope::{GROUPS, is_admin_scope};
 use crate::domain::{Client, Grant, Scopes, SigningAlg, UserId};
 
 /// `typ` of JWT access tokens (RFC 9068 §2.1).
@@ -34,6 +34,9 @@ pub struct AccessTokenClaims {
     /// The grant the token belongs to; revoking the grant revokes the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
+    /// The user's groups, when the `groups` scope was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 impl AccessTokenClaims {
@@ -62,6 +65,9 @@ pub struct IdTokenClaims {
     pub sid: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub amr: Vec<String>,
+    /// The user's groups, when the `groups` scope was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 /// A successful token response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
@@ -92,6 +98,9 @@ pub(super) struct Issuance<'a> {
     pub refresh_token: Option<String>,
     /// The resource the access token is for; the client itself when `None`.
     pub audience: Option<&'a str>,
+    /// The `groups` claim of both tokens (read at issuance: a change is seen
+    /// by the next token), when the scope has `groups`.
+    pub groups: Option<Vec<String>>,
 }
 
 /// `at_hash`: the left half of the hash of the access token, with the hash
@@ -121,6 +130,7 @@ impl Provider {
             nonce,
             refresh_token,
             audience,
+            groups,
         } = issuance;
         // Never issued "before" the client's last secret rotation, even
         // within the second of it: such a token would be refused at once.
@@ -137,6 +147,7 @@ impl Provider {
             auth_time: grant.map(|g| g.auth_time),
             sid: grant.and_then(|g| g.session_sid.as_ref().map(|s| s.to_string())),
             gid: grant.map(|g| g.id.clone()),
+            groups: groups.clone(),
         };
         let access_token = self
             .keys()
@@ -144,7 +155,7 @@ impl Provider {
             .map_err(|e| OAuthError::internal("signing access token", e))?;
         let id_token = match grant {
             Some(grant) if id_token => {
-                Some(self.id_token(client, grant, nonce, &access_token, now)?)
+                Some(self.id_token(client, grant, nonce, &access_token, groups, now)?)
             }
             _ => None,
         };
@@ -165,6 +176,7 @@ impl Provider {
         grant: &Grant,
         nonce: Option<&str>,
         access_token: &str,
+        groups: Option<Vec<String>>,
         now: i64,
     ) -> Result<String, OAuthError> {
         let alg = client.id_token_alg;
@@ -179,6 +191,7 @@ impl Provider {
             at_hash: Some(at_hash(access_token, alg)),
             sid: grant.session_sid.as_ref().map(|s| s.to_string()),
             amr: grant.amr.clone(),
+            groups,
         };
         self.keys()
             .sign(alg, "JWT", &claims, now)
@@ -251,6 +264,20 @@ impl Provider {
             ));
         }
         Ok(())
+    }
+
+    /// The `groups` claim for a token of `scope` issued to `user`: their
+    /// groups' names as they are now, if the scope asks for them.
+    pub(super) async fn groups_claim(
+        &self,
+        user: &UserId,
+        scope: &Scopes,
+    ) -> Result<Option<Vec<String>>, OAuthError> {
+        if !scope.contains(GROUPS) {
+            return Ok(None);
+        }
+        let names = self.store.groups_of_user(user).await?;
+        Ok(Some(names.into_iter().map(|g| g.to_string()).collect()))
     }
 
     /// A new opaque refresh token: 256 random bits.

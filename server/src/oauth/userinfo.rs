@@ -33,7 +33,11 @@ impl Provider {
             .await?
             .filter(User::can_sign_in)
             .ok_or_else(|| OAuthError::invalid_token("the token's user no longer exists"))?;
-        Ok(user_claims(&user, &scope))
+        let mut claims = user_claims(&user, &scope);
+        if let Some(groups) = self.groups_claim(&user.id, &scope).await? {
+            claims.insert("groups".into(), json!(groups));
+        }
+        Ok(claims)
     }
 }
 

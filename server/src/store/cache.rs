@@ -102,6 +102,17 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         self.lock().map.remove(key);
     }
 
+    /// Forget every entry `keep` says no to (a scan: for rare events).
+    pub fn retain(&self, keep: impl Fn(&K, &V) -> bool) {
+        self.lock().map.retain(|k, (v, _, _)| keep(k, v));
+    }
+
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.map.clear();
+        inner.order.clear();
+    }
+
     #[cfg(test)]
     pub fn len(&self) -> usize {
         self.lock().map.len()
@@ -141,6 +152,19 @@ mod tests {
         assert_eq!(cache.len(), 2);
         assert_eq!(cache.get(&"k", 0), Some(9_999));
         assert!(cache.lock().order.len() <= 8, "the queue stays bounded");
+    }
+
+    #[test]
+    fn retain_and_clear_forget_what_they_say() {
+        let cache = TtlCache::new(10);
+        for (i, key) in ["a", "b", "c"].into_iter().enumerate() {
+            cache.insert(key, i, 1000, 0);
+        }
+        cache.retain(|_, v| *v != 1);
+        assert_eq!(cache.get(&"b", 0), None);
+        assert_eq!(cache.get(&"a", 0), Some(0));
+        cache.clear();
+        assert_eq!(cache.len(), 0);
     }
 
     #[test]

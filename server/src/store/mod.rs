@@ -8,6 +8,7 @@
 //! several replicas can share it.
 
 mod admin_sessions;
+mod apps;
 mod audit;
 mod cache;
 mod clients;
@@ -16,7 +17,9 @@ mod consents;
 pub mod entities;
 pub mod ephemeral;
 mod error;
+mod gateway;
 mod grants;
+mod groups;
 mod keys;
 mod outbox;
 mod pending;
@@ -37,11 +40,14 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use crate::clock::SharedClock;
 
 pub use admin_sessions::ConsoleSession;
+pub use apps::AppRules;
 pub use audit::{AuditQuery, SignInCounts};
+pub(crate) use cache::TtlCache;
 pub use codes::CodeRedemption;
 pub use consents::Consent;
 pub use ephemeral::Ephemeral;
 pub use error::StoreError;
+pub use gateway::{GatewayChange, HEARTBEAT_EVERY as GATEWAY_HEARTBEAT_EVERY};
 pub use grants::RotateOutcome;
 pub use sessions::SessionFilter;
 pub use startup_lock::StartupLock;
@@ -70,6 +76,7 @@ struct Local {
     clients: cache::TtlCache<String, Option<crate::domain::Client>>,
     mark_trust: revocations::MarkTrust,
     outbox: tokio::sync::Notify,
+    gateway: gateway::GatewayCaches,
 }
 
 impl Local {
@@ -80,6 +87,7 @@ impl Local {
             clients: cache::TtlCache::new(clients::CACHED_CLIENTS),
             mark_trust: revocations::MarkTrust::default(),
             outbox: tokio::sync::Notify::new(),
+            gateway: gateway::GatewayCaches::default(),
         }
     }
 }

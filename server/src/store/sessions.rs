@@ -13,7 +13,7 @@ use sea_orm::{
 use super::entities::{clients, grants, sessions, users};
 use super::outbox::{self, NewNotice};
 use super::revocations::Mark;
-use super::{Store, StoreError, Unit, from_json, to_json};
+use super::{GatewayChange, Store, StoreError, Unit, from_json, to_json};
 use crate::domain::{
     ClientId, EndTarget, EndedSession, Session, SessionId, SessionListing, SessionsEnded, UserId,
 };
@@ -126,6 +126,9 @@ impl Store {
         }
         active_model(session)?.insert(&txn).await?;
         txn.commit().await?;
+        // The old gateway cookie stops counting at once.
+        self.gateway_changed(&[GatewayChange::Session(session.sid.to_string())])
+            .await;
         Ok(())
     }
 
@@ -157,6 +160,30 @@ impl Store {
             .await?
             .map(Session::try_from)
             .transpose()
+    }
+
+    /// Give a session a new gateway cookie secret (its hash); the old
+    /// cookie stops counting at once.
+    pub async fn set_gateway_hash(
+        &self,
+        id_hash: &str,
+        sid: &SessionId,
+        gateway_hash: &str,
+    ) -> Result<(), StoreError> {
+        let result = sessions::Entity::update_many()
+            .set(sessions::ActiveModel {
+                gateway_hash: Set(Some(gateway_hash.to_string())),
+                ..Default::default()
+            })
+            .filter(sessions::Column::IdHash.eq(id_hash))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.gateway_changed(&[GatewayChange::Session(sid.to_string())])
+            .await;
+        Ok(())
     }
 
     /// Record activity: a new last-seen time and idle expiry.
@@ -421,6 +448,9 @@ impl Unit<'_> {
             families_revoked: revoked.len() as u64,
             notices_queued: notices.len() as u64,
         };
+        for sid in sids {
+            self.gateway(GatewayChange::Session(sid));
+        }
         let until = self.store.grant_mark_expiry(now);
         self.revoked(revoked.iter().map(|id| Mark::grant(id, until)).collect())
             .await?;

@@ -19,6 +19,9 @@ pub struct Unit<'a> {
     pub(super) notices_queued: bool,
     /// Clients changed: forget this process's copies after the commit.
     pub(super) changed_clients: Vec<String>,
+    /// Forward-auth answers changed: forget them here and tell the other
+    /// replicas after the commit.
+    pub(super) gateway_changes: Vec<super::gateway::GatewayChange>,
 }
 
 impl std::fmt::Debug for Unit<'_> {
@@ -38,6 +41,7 @@ impl Store {
             marks: Vec::new(),
             notices_queued: false,
             changed_clients: Vec::new(),
+            gateway_changes: Vec::new(),
         })
     }
 }
@@ -53,11 +57,13 @@ impl Unit<'_> {
             marks,
             notices_queued,
             changed_clients,
+            gateway_changes,
         } = self;
         txn.commit().await?;
         for id in changed_clients {
             store.local.clients.remove(&id);
         }
+        store.gateway_changed(&gateway_changes).await;
         store.publish_marks(&marks).await;
         if notices_queued {
             store.ring_outbox();

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::entities::users;
-use super::{Store, StoreError, Unit};
+use super::{GatewayChange, Store, StoreError, Unit};
 use crate::domain::{Email, PasswordHash, Profile, User, UserId, Username};
 
 /// Usernames by user id. A username never changes, so an entry is never
@@ -287,6 +287,7 @@ impl Unit<'_> {
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
+        self.gateway(GatewayChange::User(id.to_string()));
         Ok(())
     }
 
@@ -334,6 +335,7 @@ impl Unit<'_> {
         if result.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
+        self.gateway(GatewayChange::User(id.to_string()));
         Ok(())
     }
 

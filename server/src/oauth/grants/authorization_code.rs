@@ -81,6 +81,7 @@ impl Provider {
             }
             Err(other) => return Err(other.into()),
         }
+        let groups = self.groups_claim(&grant.user_id, &grant.scope).await?;
         self.issue(
             Issuance {
                 client,
@@ -90,6 +91,7 @@ impl Provider {
                 nonce: record.nonce.as_deref(),
                 refresh_token,
                 audience: None,
+                groups,
             },
             now,
         )

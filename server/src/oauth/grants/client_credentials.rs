@@ -57,6 +57,7 @@ impl Provider {
                 nonce: None,
                 refresh_token: None,
                 audience: audience.as_deref(),
+                groups: None,
             },
             now,
         )

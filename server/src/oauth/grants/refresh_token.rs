@@ -80,6 +80,7 @@ impl Provider {
         }
 
         // OIDC Core §12.2: same iss, sub, aud and auth_time; no nonce.
+        let groups = self.groups_claim(&grant.user_id, &scope).await?;
         self.issue(
             Issuance {
                 client,
@@ -89,6 +90,7 @@ impl Provider {
                 nonce: None,
                 refresh_token: Some(new_token),
                 audience: None,
+                groups,
             },
             now,
         )

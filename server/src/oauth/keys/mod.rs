@@ -250,6 +250,11 @@ impl KeySet {
         compact_jws(&key.signer, &header, claims)
     }
 
+    /// The `kid` of the key that signs `alg` at `now`.
+    pub fn signing_kid(&self, alg: SigningAlg, now: i64) -> Option<&str> {
+        self.signer(alg, now).ok().map(|k| k.kid.as_str())
+    }
+
     /// The stored keys this set was loaded from.
     pub fn materials(&self) -> impl Iterator<Item = &SigningKeyMaterial> {
         self.keys.iter().map(|k| &k.material)

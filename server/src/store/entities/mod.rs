@@ -1,14 +1,19 @@
 //! sea-orm entities: row shapes only. Nothing outside `store` sees them.
 
 pub mod admin_sessions;
+pub mod app_groups;
+pub mod app_users;
+pub mod apps;
 pub mod audit_events;
 pub mod clients;
 pub mod consents;
 pub mod grants;
+pub mod groups;
 pub mod logout_notices;
 pub mod mark_outbox;
 pub mod refresh_tokens;
 pub mod sessions;
 pub mod signing_keys;
 pub mod token_denylist;
+pub mod user_groups;
 pub mod users;

@@ -10,6 +10,8 @@ use crate::store::StoreError;
 #[derive(Clone)]
 pub struct RedisStore {
     conn: ConnectionManager,
+    /// For subscriptions, which need a connection of their own.
+    client: redis::Client,
     prefix: String,
 }
 
@@ -90,9 +92,10 @@ impl RedisStore {
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(1)
             .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), config)?;
         Ok(Self {
             conn,
+            client,
             prefix: prefix.to_string(),
         })
     }
@@ -270,5 +273,28 @@ impl RedisStore {
         let mut conn = self.conn.clone();
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         Ok(())
+    }
+
+    /// Publish `message` on `channel` (under the key prefix).
+    pub async fn publish(&self, channel: &str, message: &str) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let _: i64 = conn.publish(self.key(channel), message).await?;
+        Ok(())
+    }
+
+    /// The messages published on `channel` from now on, on a connection of
+    /// their own; the stream ends when that connection is lost.
+    pub async fn subscribe(&self, channel: &str) -> Result<redis::aio::PubSubStream, StoreError> {
+        let connect = async {
+            let mut pubsub = self.client.get_async_pubsub().await?;
+            pubsub.subscribe(self.key(channel)).await?;
+            Ok::<_, redis::RedisError>(pubsub.into_on_message())
+        };
+        match tokio::time::timeout(Duration::from_secs(2), connect).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(StoreError::Unavailable(
+                "redis: subscribing timed out".into(),
+            )),
+        }
     }
 }

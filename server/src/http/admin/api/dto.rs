@@ -6,7 +6,9 @@ use utoipa::ToSchema;
 
 use crate::admin::keys::KeyInfo;
 use crate::admin::overview::Overview;
-use crate::domain::{AuditRecord, Client, DeliveryStatus, SessionListing, SessionsEnded, User};
+use crate::domain::{
+    App, AuditRecord, Client, DeliveryStatus, Group, SessionListing, SessionsEnded, User,
+};
 use crate::store::Consent;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -425,4 +427,124 @@ impl From<&Overview> for OverviewOut {
             notices_abandoned: o.notices_abandoned,
         }
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupOut {
+    pub id: String,
+    pub name: String,
+    pub members: u64,
+    pub created_at: i64,
+    /// Its members by username (the first thousand; single group reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users: Option<Vec<MemberOut>>,
+}
+
+impl From<&Group> for GroupOut {
+    fn from(g: &Group) -> Self {
+        Self {
+            id: g.id.clone(),
+            name: g.name.to_string(),
+            members: g.members,
+            created_at: g.created_at,
+            users: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberOut {
+    pub id: String,
+    pub username: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupList {
+    pub items: Vec<GroupOut>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGroupIn {
+    /// 1 to 64 characters of a-z 0-9 . _ - (upper case is folded).
+    pub name: String,
+}
+
+/// A user's groups, by name.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserGroups {
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppOut {
+    pub id: String,
+    pub name: String,
+    pub host: String,
+    /// The `aud` of its internal JWTs.
+    pub audience: String,
+    /// What its internal JWTs are signed with.
+    pub alg: String,
+    /// Members of these groups may use it.
+    pub allow_groups: Vec<String>,
+    /// These users may use it. Both lists empty: anyone signed in.
+    pub allow_users: Vec<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&App> for AppOut {
+    fn from(a: &App) -> Self {
+        Self {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            host: a.host.to_string(),
+            audience: a.audience.clone(),
+            alg: a.token_alg.as_str().to_string(),
+            allow_groups: a.allowed_groups.iter().map(ToString::to_string).collect(),
+            allow_users: a
+                .allowed_users
+                .iter()
+                .map(|u| u.as_str().to_string())
+                .collect(),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppList {
+    pub items: Vec<AppOut>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAppIn {
+    pub name: String,
+    /// The host its gateway serves it on; under `cookie_domain`.
+    pub host: String,
+    /// Default: `https://HOST`.
+    pub audience: Option<String>,
+    /// `ES256` (default), `RS256` or `EdDSA`.
+    pub alg: Option<String>,
+    #[serde(default)]
+    pub allow_groups: Vec<String>,
+    /// Usernames.
+    #[serde(default)]
+    pub allow_users: Vec<String>,
+}
+
+/// Fields given replace the registered ones; an empty audience restores
+/// the default.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppPatch {
+    pub name: Option<String>,
+    pub host: Option<String>,
+    pub audience: Option<String>,
+    pub alg: Option<String>,
+    pub allow_groups: Option<Vec<String>>,
+    pub allow_users: Option<Vec<String>>,
 }

@@ -7,10 +7,12 @@
 //! document is generated from this code and served at
 //! `/admin/api/openapi.json`.
 
+mod apps;
 mod audit;
 mod auth;
 mod clients;
 mod dto;
+mod groups;
 mod keys;
 pub mod openapi;
 mod problem;
@@ -63,6 +65,37 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .delete(clients::clients_delete),
                 )
                 .service(web::resource("/clients/{id}/secret").post(clients::clients_rotate_secret))
+                .service(
+                    web::resource("/users/{id}/groups")
+                        .get(groups::user_groups_get)
+                        .put(groups::user_groups_set),
+                )
+                .service(
+                    web::resource("/users/{id}/groups/{name}")
+                        .put(groups::user_groups_add)
+                        .delete(groups::user_groups_remove),
+                )
+                .service(
+                    web::resource("/groups")
+                        .get(groups::groups_list)
+                        .post(groups::groups_create),
+                )
+                .service(
+                    web::resource("/groups/{name}")
+                        .get(groups::groups_get)
+                        .delete(groups::groups_delete),
+                )
+                .service(
+                    web::resource("/apps")
+                        .get(apps::apps_list)
+                        .post(apps::apps_create),
+                )
+                .service(
+                    web::resource("/apps/{id}")
+                        .get(apps::apps_get)
+                        .patch(apps::apps_update)
+                        .delete(apps::apps_delete),
+                )
                 .service(web::resource("/keys").get(keys::keys_list))
                 .service(web::resource("/keys/rotate").post(keys::keys_rotate))
                 .service(web::resource("/keys/{kid}/revoke").post(keys::keys_revoke))

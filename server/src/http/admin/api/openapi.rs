@@ -7,13 +7,13 @@ use utoipa::{Modify, OpenApi};
 
 use super::dto::*;
 use super::problem::{FieldError, Problem};
-use super::{audit, clients, keys, sessions, users};
+use super::{apps, audit, clients, groups, keys, sessions, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Tessera admin API",
-        description = "Users, clients, sessions, signing keys and the audit log. Authenticate with a bearer access token from client_credentials with the scopes admin:read and/or admin:write.",
+        description = "Users, groups, clients, applications behind gateways, sessions, signing keys and the audit log. Authenticate with a bearer access token from client_credentials with the scopes admin:read and/or admin:write.",
     ),
     paths(
         users::users_list, users::users_create, users::users_get, users::users_update,
@@ -22,6 +22,10 @@ use super::{audit, clients, keys, sessions, users};
         sessions::sessions_list, sessions::sessions_end, sessions::sessions_end_all,
         clients::clients_list, clients::clients_create, clients::clients_get,
         clients::clients_update, clients::clients_delete, clients::clients_rotate_secret,
+        groups::groups_list, groups::groups_create, groups::groups_get, groups::groups_delete,
+        groups::user_groups_get, groups::user_groups_set, groups::user_groups_add,
+        groups::user_groups_remove,
+        apps::apps_list, apps::apps_create, apps::apps_get, apps::apps_update, apps::apps_delete,
         keys::keys_list, keys::keys_rotate, keys::keys_revoke,
         audit::audit_list, audit::overview_get,
     ),
@@ -29,7 +33,8 @@ use super::{audit, clients, keys, sessions, users};
         Problem, FieldError, UserOut, UserPage, NewUserIn, CreatedUserOut, UserPatch, PasswordIn,
         PasswordOut, EndedOut, ConsentOut, RevokedOut, SessionOut, SessionPage, EndAllIn,
         DeliveryOut, ClientOut, ClientList, NewClientIn, CreatedClientOut, ClientPatch, SecretOut,
-        KeyOut, KeyList, AuditOut, AuditPage, OverviewOut,
+        KeyOut, KeyList, AuditOut, AuditPage, OverviewOut, GroupOut, MemberOut, GroupList,
+        NewGroupIn, UserGroups, AppOut, AppList, NewAppIn, AppPatch,
     )),
     modifiers(&BearerAuth),
 )]
