@@ -2,6 +2,7 @@
 //! authentication, idle and SSO-bound ends, CSRF and same-origin checks,
 //! typed confirmations, and the pages doing their work.
 
+use crate::gateway::*;
 use crate::helpers::*;
 
 const ADMIN_PASSWORD: &str = "bootstrap-admin-password";
@@ -692,4 +693,157 @@ async fn with_an_https_issuer_the_console_cookie_is_host_prefixed() {
         !cookies.iter().any(|c| c.starts_with("tessera_admin=")),
         "no unprefixed console cookie: {cookies:?}"
     );
+}
+
+#[tokio::test]
+async fn the_console_manages_groups_and_applications_and_the_gateway_follows() {
+    let app = spawn_app().await;
+    let erin = app.create_user("erin").await;
+    let admin = app.browser();
+    let csrf = admin_in_console(&app, &admin).await;
+    let console = Console {
+        app: &app,
+        browser: &admin,
+        csrf,
+    };
+
+    // A group, and erin in it from her user page.
+    let made = console.post("/admin/groups", vec![("name", "Staff")]).await;
+    assert_eq!(
+        redirect_of(&made, &app.issuer).location.path(),
+        "/admin/groups/staff"
+    );
+    let page = admin
+        .get(&app.url(&format!("/admin/users/{}", erin.id)))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<option value=\"staff\">staff</option>"),
+        "{page}"
+    );
+    let added = console
+        .post(
+            &format!("/admin/users/{}/groups", erin.id),
+            vec![("group", "staff")],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+    let group_page = admin
+        .get(&app.url("/admin/groups/staff"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        group_page.contains(&format!("/admin/users/{}\">erin</a>", erin.id)),
+        "{group_page}"
+    );
+    let list = admin
+        .get(&app.url("/admin/groups"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("<td>1</td>"), "one member: {list}");
+
+    // An application for the group; a host outside the cookie domain is
+    // refused with the reason, on the form again.
+    let outside = console
+        .post(
+            "/admin/apps",
+            vec![
+                ("name", "Wiki"),
+                ("host", "wiki.other.test"),
+                ("alg", "ES256"),
+            ],
+        )
+        .await;
+    assert_eq!(outside.status(), 422);
+    let html = outside.text().await.unwrap();
+    assert!(
+        html.contains("not under the gateway cookie&#39;s domain example.test")
+            || html.contains("not under the gateway cookie's domain example.test"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"wiki.other.test\""),
+        "what was typed is kept"
+    );
+    let created = console
+        .post(
+            "/admin/apps",
+            vec![
+                ("name", "Wiki"),
+                ("host", GATED_HOST),
+                ("alg", "EdDSA"),
+                ("groups", "staff"),
+                ("users", ""),
+                ("audience", ""),
+            ],
+        )
+        .await;
+    let app_page = redirect_of(&created, &app.issuer).location;
+    let listed = admin
+        .get(&app.url("/admin/apps"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("group staff"), "{listed}");
+
+    // The gateway lets erin in, with the algorithm chosen.
+    let browser = app.browser();
+    sign_in_through_gateway(&app, &browser, "erin").await;
+    let jwt = internal_jwt(&ask_page(&app, &browser).await);
+    assert_eq!(jwt_header(&jwt)["alg"], "EdDSA");
+
+    // Out of the group from the group's page: refused at the next request.
+    let removed = console
+        .post(
+            &format!("/admin/groups/staff/members/{}/remove", erin.id),
+            vec![],
+        )
+        .await;
+    assert_eq!(removed.status(), 303);
+    assert_eq!(ask_page(&app, &browser).await.status(), 403);
+
+    // Removing the application and the group needs their names typed.
+    let delete_path = format!("{}/delete", app_page.path());
+    let refused = console.post(&delete_path, vec![("confirm", "wiki")]).await;
+    assert_eq!(refused.status(), 409);
+    let deleted = console
+        .post(&delete_path, vec![("confirm", GATED_HOST)])
+        .await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(
+        ask_page(&app, &browser).await.status(),
+        403,
+        "an unknown host now"
+    );
+    let refused = console
+        .post("/admin/groups/staff/delete", vec![("confirm", "nope")])
+        .await;
+    assert_eq!(refused.status(), 409);
+    let deleted = console
+        .post("/admin/groups/staff/delete", vec![("confirm", "staff")])
+        .await;
+    assert_eq!(deleted.status(), 303);
+    let audit = admin
+        .get(&app.url("/admin/audit"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for action in [
+        "group.create",
+        "group.add_member",
+        "app.create",
+        "group.remove_member",
+        "app.delete",
+        "group.delete",
+    ] {
+        assert!(audit.contains(action), "{action} in the audit log");
+    }
 }

@@ -4,9 +4,11 @@
 //! `oauth::console`); every form posts its CSRF token and must come from
 //! this origin.
 
+mod apps;
 mod audit;
 mod clients;
 mod entry;
+mod groups;
 mod keys;
 mod rows;
 mod sessions;
@@ -47,6 +49,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .get(users::user_get)
                     .post(users::user_update_post),
             )
+            .service(web::resource("/users/{id}/groups").post(groups::user_group_add_post))
             .service(web::resource("/users/{id}/{action}").post(users::user_action_post))
             .service(
                 web::resource("/users/{id}/consents/{client}/revoke")
@@ -65,6 +68,29 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(web::resource("/clients/{id}/secret").post(clients::client_secret_post))
             .service(web::resource("/clients/{id}/delete").post(clients::client_delete_post))
+            .service(
+                web::resource("/groups")
+                    .get(groups::groups_get)
+                    .post(groups::groups_create_post),
+            )
+            .service(web::resource("/groups/{name}").get(groups::group_get))
+            .service(web::resource("/groups/{name}/members").post(groups::group_add_post))
+            .service(
+                web::resource("/groups/{name}/members/{id}/remove").post(groups::group_remove_post),
+            )
+            .service(web::resource("/groups/{name}/delete").post(groups::group_delete_post))
+            .service(
+                web::resource("/apps")
+                    .get(apps::apps_get)
+                    .post(apps::apps_create_post),
+            )
+            .service(web::resource("/apps/new").get(apps::app_new_get))
+            .service(
+                web::resource("/apps/{id}")
+                    .get(apps::app_get)
+                    .post(apps::app_update_post),
+            )
+            .service(web::resource("/apps/{id}/delete").post(apps::app_delete_post))
             .service(web::resource("/sessions").get(sessions::sessions_get))
             .service(web::resource("/sessions/end-all").post(sessions::sessions_end_all_post))
             .service(web::resource("/sessions/{sid}/end").post(sessions::session_end_post))
@@ -245,6 +271,10 @@ fn notice(query: &Params) -> Option<String> {
         "user-deleted" => "The user is deleted; their sessions ended.".into(),
         "client-deleted" => "The client is deleted; its tokens no longer work.".into(),
         "keys-rotated" => "New keys are published; they sign in a little over five minutes.".into(),
+        "member-added" => "Added to the group.".into(),
+        "member-removed" => "Removed from the group.".into(),
+        "group-deleted" => "The group is deleted; its members left it.".into(),
+        "app-deleted" => "The application is removed; its gateway refuses it from now on.".into(),
         "key-revoked" => {
             "The key is revoked: unpublished, and nothing it signed is accepted.".into()
         }

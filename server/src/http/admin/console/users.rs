@@ -60,6 +60,9 @@ struct UserPage {
     consents: Vec<ConsentRow>,
     records: Vec<AuditRow>,
     return_to: String,
+    /// The groups the user is in, and the others (to add them to).
+    groups: Vec<String>,
+    other_groups: Vec<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -220,9 +223,25 @@ pub async fn user_get(
     .await
     .map_err(failed)?;
     let names = party_names(store, &records.items).await.map_err(failed)?;
+    let groups: Vec<String> = store
+        .groups_of_user(&user.id)
+        .await
+        .map_err(|e| failed(e.into()))?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let other_groups = crate::admin::groups::list_groups(store)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .map(|g| g.name.to_string())
+        .filter(|name| !groups.contains(name))
+        .collect();
     Ok(render(
         &req,
         UserPage {
+            groups,
+            other_groups,
             chrome: Chrome::new("users", &console, &state, &query),
             return_to: format!("/admin/users/{}", user.id),
             user: UserRow::from(&user),
