@@ -40,3 +40,4 @@ mod rp;
 mod sessions;
 mod token;
 mod userinfo;
+mod whoami;
