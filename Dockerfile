@@ -6,15 +6,19 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY server server
 COPY migration migration
+COPY examples examples
+COPY vendor vendor
 COPY templates templates
 COPY static static
-RUN cargo build --release --locked -p tessera
+RUN cargo build --release --locked -p tessera -p tessera-whoami
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/tessera --create-home tessera
 COPY --from=build /src/target/release/tessera /usr/local/bin/tessera
+# The example application behind the gateway (docker-compose's `whoami`).
+COPY --from=build /src/target/release/whoami /usr/local/bin/whoami
 USER tessera
 WORKDIR /var/lib/tessera
 ENV TESSERA_BIND=0.0.0.0:8080 \

@@ -28,7 +28,7 @@ export async function listenOnAnyPort(server) {
 }
 
 /** A port that was free a moment ago (another process may take it first). */
-async function lastFreePort() {
+export async function lastFreePort() {
   const server = createServer();
   const port = await listenOnAnyPort(server);
   await new Promise((resolve) => server.close(resolve));
@@ -57,10 +57,23 @@ export async function startTessera({ adminPassword, provision = () => {}, env: e
   }
 }
 
-class PortTaken extends Error {}
+export class PortTaken extends Error {}
 
 async function startOn(port, { workdir, adminPassword, provision, extra, firstAttempt }) {
   const issuer = `http://auth.example.test:${port}`;
+  return spawnTessera({
+    issuer, port, workdir, provision: firstAttempt ? provision : () => {},
+    env: { TESSERA_BOOTSTRAP_ADMIN_PASSWORD: adminPassword, ...extra },
+  });
+}
+
+/**
+ * Start one Tessera process answering as `issuer` on 127.0.0.1:`port`
+ * (several may share an issuer behind a proxy), with SQLite in `workdir`
+ * unless `env` names another database. `provision(tessera)` runs first.
+ * Resolves once /health answers; rejects with PortTaken if the port was.
+ */
+export async function spawnTessera({ issuer, port, workdir, env: extra = {}, provision = () => {} }) {
   const env = {
     PATH: process.env.PATH,
     RUST_LOG: 'info',
@@ -69,13 +82,13 @@ async function startOn(port, { workdir, adminPassword, provision, extra, firstAt
     TESSERA_DATABASE_URL: `sqlite://${workdir}/tessera.db?mode=rwc`,
     TESSERA_PEPPER_FILE: `${workdir}/pepper`,
     TESSERA_COOKIE_DOMAIN: 'example.test',
-    TESSERA_BOOTSTRAP_ADMIN_PASSWORD: adminPassword,
     ...extra,
   };
   let log = '';
   let server;
   const tessera = {
     issuer,
+    port,
     /** A URL of Tessera reached directly, not through the browser's host map. */
     url: (p) => `http://127.0.0.1:${port}${p}`,
     /** Run a command against the test database; its JSON output. */
@@ -89,7 +102,7 @@ async function startOn(port, { workdir, adminPassword, provision, extra, firstAt
       rmSync(workdir, { recursive: true, force: true });
     },
   };
-  if (firstAttempt) await provision(tessera);
+  await provision(tessera);
 
   server = spawn(bin, [], { cwd: workdir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.on('data', (d) => { log += d; });

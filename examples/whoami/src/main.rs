@@ -86,11 +86,18 @@ async fn page(req: HttpRequest, settings: web::Data<Settings>) -> HttpResponse {
         ))
 }
 
+/// Who the JWT says is signed in, and (to show what the gateway passed on)
+/// the `Remote-User` header this request arrived with.
 async fn api(req: HttpRequest, settings: web::Data<Settings>) -> HttpResponse {
+    let remote_user = req
+        .headers()
+        .get("Remote-User")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     match identity(&req, &settings).await {
         Ok(who) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(who),
+            .json(serde_json::json!({ "identity": who, "remote_user": remote_user })),
         Err(why) => HttpResponse::Unauthorized().json(serde_json::json!({ "error": why })),
     }
 }

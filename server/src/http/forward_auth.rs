@@ -20,6 +20,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
 
 use super::cookies::gateway_token;
 use super::{HttpError, paths};
@@ -133,25 +134,59 @@ async fn decide(
             let login = login_url(&state.web.issuer, return_to.as_ref().map(|u| u.as_str()));
             sign_in(req, contract, &method, &login)
         }
-        ForwardDecision::Forbidden { app_name } => {
-            return Err(HttpError::page(
-                StatusCode::FORBIDDEN,
-                "Access denied",
-                &format!("Your account may not use {app_name}. Ask an administrator for access."),
-            ));
-        }
-        ForwardDecision::UnknownHost => {
-            return Err(HttpError::page(
-                StatusCode::FORBIDDEN,
-                "Unknown application",
-                "No application is registered for this address.",
-            ));
-        }
+        ForwardDecision::Forbidden { app_name } => refused(
+            &state.web.issuer,
+            "Access denied",
+            &format!("Your account may not use {app_name}. Ask an administrator for access."),
+            true,
+        )?,
+        ForwardDecision::UnknownHost => refused(
+            &state.web.issuer,
+            "Unknown application",
+            "No application is registered for this address.",
+            false,
+        )?,
     };
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "gateway/refused.html")]
+struct RefusedPage<'a> {
+    issuer: &'a str,
+    title: &'a str,
+    message: &'a str,
+    signed_in: bool,
+}
+
+/// A 403 page the proxy shows on the application's host: its style and
+/// icon come from Tessera, which its own policy allows.
+fn refused(
+    issuer: &str,
+    title: &str,
+    message: &str,
+    signed_in: bool,
+) -> Result<HttpResponse, HttpError> {
+    let html = RefusedPage {
+        issuer,
+        title,
+        message,
+        signed_in,
+    }
+    .render()
+    .map_err(|e| HttpError::page_from(crate::oauth::OAuthError::internal("refusal page", e)))?;
+    Ok(HttpResponse::Forbidden()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            format!(
+                "default-src 'none'; style-src {issuer}; img-src {issuer}; frame-ancestors 'none'; base-uri 'none'"
+            ),
+        ))
+        .body(html))
 }
 
 /// `{issuer}/login`, with the page to return to.
