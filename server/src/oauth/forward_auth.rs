@@ -118,11 +118,11 @@ impl std::fmt::Debug for ForwardAuthState {
 
 impl ForwardAuthState {
     /// Log an unknown host once per host per minute, and a hundred lines a
-    /// minute at most however many hosts are tried.
-    fn log_unknown_host(&self, host: &str, now: i64) {
+    /// minute at most however many hosts are tried; whether it logged.
+    fn log_unknown_host(&self, host: &str, now: i64) -> bool {
         let key: String = host.chars().take(253).collect();
         if self.unknown_hosts.get(&key, now).is_some() {
-            return;
+            return false;
         }
         self.unknown_hosts
             .insert(key.clone(), (), now + UNKNOWN_HOST_LOG_SECS, now);
@@ -131,9 +131,11 @@ impl ForwardAuthState {
             *window = (now, 0);
         }
         window.1 += 1;
-        if window.1 <= UNKNOWN_HOST_LINES {
-            tracing::warn!(host = %key, "forward-auth for a host no application is registered on");
+        if window.1 > UNKNOWN_HOST_LINES {
+            return false;
         }
+        tracing::warn!(host = %key, "forward-auth for a host no application is registered on");
+        true
     }
 }
 
@@ -170,12 +172,12 @@ impl Provider {
     ) -> Result<ForwardDecision, OAuthError> {
         let Some(host) = request.host.and_then(AppHost::from_header) else {
             if let Some(raw) = request.host {
-                self.forward.log_unknown_host(raw, now);
+                let _ = self.forward.log_unknown_host(raw, now);
             }
             return Ok(ForwardDecision::UnknownHost);
         };
         let Some(app) = self.store.app_for_host(&host, now).await? else {
-            self.forward.log_unknown_host(host.as_str(), now);
+            let _ = self.forward.log_unknown_host(host.as_str(), now);
             return Ok(ForwardDecision::UnknownHost);
         };
         let identity = match request
@@ -287,5 +289,23 @@ impl Provider {
             now,
         );
         Ok(jwt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_host_is_logged_once_a_minute_and_a_flood_of_them_a_hundred_times() {
+        let state = ForwardAuthState::default();
+        assert!(state.log_unknown_host("a.example.test", 1000));
+        assert!(!state.log_unknown_host("a.example.test", 1059));
+        assert!(state.log_unknown_host("a.example.test", 1060));
+        let logged = (0..10_000)
+            .filter(|i| state.log_unknown_host(&format!("h{i}.example.test"), 2000))
+            .count();
+        assert_eq!(logged as u64, UNKNOWN_HOST_LINES);
+        assert!(state.log_unknown_host("late.example.test", 2060), "a new minute");
     }
 }
