@@ -306,6 +306,9 @@ mod tests {
             .filter(|i| state.log_unknown_host(&format!("h{i}.example.test"), 2000))
             .count();
         assert_eq!(logged as u64, UNKNOWN_HOST_LINES);
-        assert!(state.log_unknown_host("late.example.test", 2060), "a new minute");
+        assert!(
+            state.log_unknown_host("late.example.test", 2060),
+            "a new minute"
+        );
     }
 }
