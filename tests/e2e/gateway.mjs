@@ -161,6 +161,7 @@ export async function startGateway(proxy, { adminPassword, provision }) {
     });
     stops.push(app.stop);
     started.logs.whoami = app.log;
+    started.appDirect = `http://127.0.0.1:${appPort}`;
     await untilUp('whoami', `http://127.0.0.1:${appPort}/`, app.exited, app.log);
 
     const ports = { proxyPort, pagesPort: pages.port, gatewayPort: gateway.port, appPort };

@@ -93,6 +93,16 @@ for (const proxy of ['nginx', 'caddy']) {
     assert.equal(echoed.body.identity.preferred_username, 'alice');
     assert.equal(echoed.body.remote_user, 'alice');
 
+    // Reached directly, the application believes no header: only a valid
+    // internal JWT signs anyone in, and an access token is not one.
+    for (const headers of [
+      { 'Remote-User': 'alice' },
+      { 'Remote-User': 'alice', 'X-Internal-JWT': 'forged' },
+    ]) {
+      const direct = await fetch(`${gw.appDirect}/api/whoami`, { headers });
+      assert.equal(direct.status, 401, JSON.stringify(headers));
+    }
+
     // Sign out on Tessera (another tab): the application's next fetch gets
     // 401, its next page the login page.
     const tab = await alice.context().newPage();
