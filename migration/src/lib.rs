@@ -8,6 +8,7 @@ mod m20261202_000001_add_logout_and_revocation;
 mod m20261203_000001_admin_console;
 mod m20261204_000001_security_review;
 mod m20261205_000001_gateway;
+mod m20261206_000001_services;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000001_admin_console::Migration),
             Box::new(m20261204_000001_security_review::Migration),
             Box::new(m20261205_000001_gateway::Migration),
+            Box::new(m20261206_000001_services::Migration),
         ]
     }
 }

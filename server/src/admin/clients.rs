@@ -68,6 +68,22 @@ pub struct ClientUpdate {
     pub scopes: Option<Vec<String>>,
 }
 
+impl ClientUpdate {
+    /// Changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.redirect_uris.is_none()
+            && self.grant_types.is_none()
+            && self.first_party.is_none()
+            && self.id_token_alg.is_none()
+            && self.access_token_alg.is_none()
+            && self.post_logout_redirect_uris.is_none()
+            && self.backchannel_logout_uri.is_none()
+            && self.backchannel_logout_session_required.is_none()
+            && self.scopes.is_none()
+    }
+}
+
 #[derive(Debug)]
 pub struct CreatedClient {
     pub client: Client,

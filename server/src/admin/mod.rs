@@ -4,6 +4,7 @@
 //! and the store behind it; ending sessions is the protocol core's one
 //! operation (`oauth::ending`), called from here.
 
+pub mod apis;
 pub mod apps;
 pub mod audit;
 pub mod bootstrap;

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::{output, parse_alg, parse_auth_method, parse_grant};
 use crate::admin;
+use crate::admin::apis::AllowanceChange;
 use crate::admin::clients::{ClientUpdate, CreatedClient, NewClient};
 use crate::domain::{
     Actor, AuthMethod, Client, DeliveryStatus, GrantType, RedirectUriPolicy, SigningAlg,
@@ -111,6 +112,55 @@ pub struct UpdateClient {
     /// Replaces the scopes the client may be granted; repeat for several.
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
+    /// Let the client ask for tokens for this API with `resource`, within
+    /// the scopes after it (URI:scope,scope; all of the API's without);
+    /// repeat for several.
+    #[arg(long = "allow-api")]
+    pub allow_apis: Vec<String>,
+    /// Let the client exchange tokens it receives for tokens to this API
+    /// (RFC 8693); repeat for several.
+    #[arg(long = "exchange-to")]
+    pub exchange_to: Vec<String>,
+    /// Take away everything the client may do with this API; repeat for several.
+    #[arg(long = "remove-api")]
+    pub remove_apis: Vec<String>,
+}
+
+/// What `client update` says about APIs, in the order given.
+fn allowance_changes(args: &UpdateClient) -> Vec<AllowanceChange> {
+    let mut changes: Vec<AllowanceChange> = args
+        .remove_apis
+        .iter()
+        .map(|api| AllowanceChange::Remove { api: api.clone() })
+        .collect();
+    changes.extend(
+        args.allow_apis
+            .iter()
+            .map(|api| AllowanceChange::Direct { api: api.clone() }),
+    );
+    changes.extend(
+        args.exchange_to
+            .iter()
+            .map(|api| AllowanceChange::Exchange { api: api.clone() }),
+    );
+    changes
+}
+
+async fn allowances_json(
+    store: &crate::store::Store,
+    client: &Client,
+) -> anyhow::Result<serde_json::Value> {
+    let list = store.allowances_of(&client.id).await?;
+    Ok(json!(
+        list.iter()
+            .map(|(api, a)| json!({
+                "api": api.as_str(),
+                "tokens": a.direct,
+                "exchange": a.exchange,
+                "scopes": a.scopes.as_ref().map(|s| s.to_string()),
+            }))
+            .collect::<Vec<_>>()
+    ))
 }
 
 fn uris(list: &[crate::domain::RedirectUri]) -> Vec<&str> {
@@ -197,10 +247,21 @@ pub async fn run(
             output(json, value, text);
         }
         ClientCommand::Update(args) => {
+            let changes = allowance_changes(&args);
+            let mut grants = given(args.grants.clone());
+            if !args.exchange_to.is_empty() {
+                // Exchanging needs the grant: add it to what the client has.
+                let current = admin::clients::find(store, &args.client_id).await?;
+                let mut list = grants.unwrap_or_else(|| current.grant_types.clone());
+                if !list.contains(&GrantType::TokenExchange) {
+                    list.push(GrantType::TokenExchange);
+                }
+                grants = Some(list);
+            }
             let update = ClientUpdate {
                 name: args.name,
                 redirect_uris: given(args.redirect_uris),
-                grant_types: given(args.grants),
+                grant_types: grants,
                 first_party: args.first_party,
                 id_token_alg: args.id_token_alg,
                 access_token_alg: args.access_token_alg,
@@ -213,18 +274,27 @@ pub async fn run(
                 backchannel_logout_session_required: args.backchannel_logout_session_required,
                 scopes: given(args.scopes),
             };
-            let client = admin::clients::update_client(
-                store,
-                policy,
-                &args.client_id,
-                update,
-                &Actor::Cli,
-                now,
-            )
-            .await?;
+            let mut client = admin::clients::find(store, &args.client_id).await?;
+            if !update.is_empty() {
+                client = admin::clients::update_client(
+                    store,
+                    policy,
+                    &args.client_id,
+                    update,
+                    &Actor::Cli,
+                    now,
+                )
+                .await?;
+            }
+            for change in changes {
+                admin::apis::change_allowance(store, client.id.as_str(), change, &Actor::Cli, now)
+                    .await?;
+            }
+            let mut value = client_json(&client);
+            value["apis"] = allowances_json(store, &client).await?;
             output(
                 json,
-                client_json(&client),
+                value,
                 format!("Updated client {} ({})", client.name, client.id),
             );
         }
@@ -232,6 +302,7 @@ pub async fn run(
             let (client, status) = admin::clients::show_client(store, &client_id).await?;
             let mut value = client_json(&client);
             value["backchannel_delivery"] = delivery_json(&status);
+            value["apis"] = allowances_json(store, &client).await?;
             let text = format!(
                 "{} ({})\n  redirect URIs: {}\n  back-channel logout: {}\n  deliveries: {} pending, {} delivered, {} abandoned; last: {}",
                 client.name,

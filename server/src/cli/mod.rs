@@ -2,6 +2,7 @@
 //! clients and end sessions against the same store, for people and (with
 //! `--json`) scripts.
 
+mod apis;
 mod apps;
 mod audit;
 mod clients;
@@ -64,6 +65,9 @@ pub enum Command {
     /// Manage applications behind gateways (forward-auth) and who may use them.
     #[command(subcommand)]
     App(apps::AppCommand),
+    /// Manage APIs (resources), their roles and permissions.
+    #[command(subcommand)]
+    Api(apis::ApiCommand),
     /// Read the audit log, newest first.
     Audit(audit::AuditArgs),
     /// Counts of users, clients, sessions, sign-ins and back-channel deliveries.
@@ -107,6 +111,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Group(command) => {
             let services = open_services(&settings, SystemClock::shared()).await?;
             groups::run(&services, command, cli.json, now).await?;
+        }
+        Command::Api(command) => {
+            let services = open_services(&settings, SystemClock::shared()).await?;
+            let lifetime = i64::try_from(settings.access_token_lifetime.as_secs()).unwrap_or(600);
+            apis::run(&services, lifetime, command, cli.json, now).await?;
         }
         Command::App(command) => {
             let services = open_services(&settings, SystemClock::shared()).await?;

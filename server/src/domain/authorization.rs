@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ClientId, RedirectUri, Scopes, SessionId, UserId};
+use super::{ApiIdentifier, ClientId, RedirectUri, Scopes, SessionId, UserId};
 
 /// The `prompt` values of OIDC Core §3.1.2.1.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +31,9 @@ pub struct AuthorizationRequest {
     pub login_hint: Option<String>,
     /// `sub` of a verified `id_token_hint`.
     pub id_token_hint_sub: Option<String>,
+    /// The APIs the tokens are for (RFC 8707), each allowed to the client.
+    #[serde(default)]
+    pub resources: Vec<ApiIdentifier>,
 }
 
 /// A request parked while the browser visits the login or consent page.
@@ -61,6 +64,9 @@ pub struct AuthorizationCode {
     pub amr: Vec<String>,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The APIs of the authorization request (RFC 8707).
+    #[serde(default)]
+    pub resources: Vec<ApiIdentifier>,
 }
 
 impl AuthorizationCode {

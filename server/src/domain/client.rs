@@ -89,6 +89,7 @@ wire_enum!(
         AuthorizationCode => "authorization_code",
         RefreshToken => "refresh_token",
         ClientCredentials => "client_credentials",
+        TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
     }
 );
 
@@ -258,12 +259,20 @@ impl Client {
                 "the refresh_token grant needs the authorization_code grant",
             ));
         }
-        // RFC 6749 §4.4: only confidential clients may use client_credentials.
+        // RFC 6749 §4.4: only confidential clients may use client_credentials;
+        // a service exchanging tokens (RFC 8693) must prove it is itself too.
         if spec.grant_types.contains(&GrantType::ClientCredentials)
             && spec.auth_method == AuthMethod::None
         {
             return Err(DomainError::InvalidClient(
                 "the client_credentials grant is for confidential clients only",
+            ));
+        }
+        if spec.grant_types.contains(&GrantType::TokenExchange)
+            && spec.auth_method == AuthMethod::None
+        {
+            return Err(DomainError::InvalidClient(
+                "the token exchange grant is for confidential clients only",
             ));
         }
         if let Some(uri) = &spec.logout.backchannel_logout_uri

@@ -45,6 +45,10 @@ pub enum DomainError {
     NoCookieDomain,
     #[error("invalid return URL: {0}")]
     InvalidReturnUrl(&'static str),
+    #[error("invalid API identifier: {0}")]
+    InvalidApiIdentifier(&'static str),
+    #[error("invalid lifetime: 60 to 86400 seconds")]
+    InvalidLifetime,
 }
 
 impl DomainError {
@@ -74,6 +78,8 @@ impl DomainError {
             DomainError::InvalidAudience => "audience",
             DomainError::HostOutsideCookieDomain { .. } | DomainError::NoCookieDomain => "host",
             DomainError::InvalidReturnUrl(_) => "rd",
+            DomainError::InvalidApiIdentifier(_) => "identifier",
+            DomainError::InvalidLifetime => "lifetime",
         }
     }
 }

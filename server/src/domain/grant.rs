@@ -2,7 +2,7 @@
 //! access and refresh token issued from that code belongs to. Revoking the
 //! grant revokes all of them (RFC 6749 §4.1.2, §10.4; RFC 9700 §4.14.2).
 
-use super::{ClientId, Scopes, SessionId, UserId};
+use super::{ApiIdentifier, ClientId, Scopes, SessionId, UserId};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
@@ -16,6 +16,9 @@ pub struct Grant {
     pub amr: Vec<String>,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The APIs the grant was made for (RFC 8707 `resource`); its tokens
+    /// may be addressed to each of them.
+    pub resources: Vec<ApiIdentifier>,
 }
 
 impl Grant {

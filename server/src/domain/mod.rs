@@ -3,6 +3,7 @@
 //! are parsed into at the edge. Nothing here imports another Tessera module.
 
 pub mod address;
+pub mod api;
 pub mod app;
 pub mod audit;
 pub mod authorization;
@@ -22,6 +23,7 @@ pub mod session;
 pub mod signing_key;
 pub mod user;
 
+pub use api::{Api, ApiAllowance, ApiIdentifier, Entitlements, Resource, Role, RoleName};
 pub use app::{App, AppHost};
 pub use audit::{AuditEvent, AuditRecord};
 pub use authorization::{AuthorizationCode, AuthorizationRequest, PendingAuthorization, Prompt};

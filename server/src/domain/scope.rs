@@ -80,6 +80,10 @@ impl Scopes {
     }
 
     /// These scopes without any of `other`.
+    pub fn intersection(&self, other: &Scopes) -> Scopes {
+        Self(self.0.intersection(&other.0).cloned().collect())
+    }
+
     pub fn without_all(&self, other: &Scopes) -> Scopes {
         Self(self.0.difference(&other.0).cloned().collect())
     }

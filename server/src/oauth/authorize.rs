@@ -72,10 +72,22 @@ impl Provider {
         } else {
             params.get("state")
         };
+        let resources = match self.named_resources(&client, params).await {
+            Ok(resources) => resources,
+            Err(error) if error.code == ErrorCode::InvalidTarget => {
+                return Ok(AuthorizeStep::Redirect(self.error_redirect(
+                    &redirect_uri,
+                    state,
+                    &error,
+                )));
+            }
+            Err(other) => return Err(other),
+        };
         let request = match request::authorization_request(
             params,
             &client,
             &redirect_uri,
+            &resources,
             &self.keys(),
             &self.config.issuer,
             now,
@@ -272,6 +284,7 @@ impl Provider {
             amr: session.amr.clone(),
             issued_at: now,
             expires_at: now + self.config.code_lifetime,
+            resources: request.resources.clone(),
         };
         self.store
             // Kept a minute past its expiry, so that a late redemption is

@@ -1,6 +1,7 @@
 //! Token introspection (RFC 7662). Confidential clients ask whether a token
 //! is active: the client a token was issued to, or the one an access token
-//! is addressed to (`aud`); anyone else hears `active: false` (§4: the
+//! is addressed to (`aud`; for an API, the clients the API names as acting
+//! for it, `api update --introspector`); anyone else hears `active: false` (§4: the
 //! endpoint must not tell a caller about tokens that are none of its
 //! business). Access tokens are
 //! checked like at `/userinfo` (signature, `typ`, expiry, then one store
@@ -40,6 +41,14 @@ pub struct ActiveToken {
     pub token_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// For a token to an API: the user's roles and permissions there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+    /// For an exchanged token: who exchanged it (RFC 8693 §4.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<super::tokens::Act>,
 }
 
 impl Introspection {
@@ -85,6 +94,21 @@ impl Provider {
         }
     }
 
+    async fn may_introspect(
+        &self,
+        caller: &Client,
+        claims: &super::tokens::AccessTokenClaims,
+    ) -> Result<bool, OAuthError> {
+        if claims.client_id == caller.id.as_str() || claims.aud == caller.id.as_str() {
+            return Ok(true);
+        }
+        Ok(self
+            .store
+            .resource_for(&caller.id, &claims.aud)
+            .await?
+            .is_some_and(|r| r.api.is_served_by(&caller.id)))
+    }
+
     async fn introspect_access_token(
         &self,
         caller: &Client,
@@ -99,8 +123,9 @@ impl Provider {
             Err(other) => return Err(other),
         };
         // Only the client the token was issued to, or the one it is
-        // addressed to, learns anything about it.
-        if claims.client_id != caller.id.as_str() && claims.aud != caller.id.as_str() {
+        // addressed to (for an API: a client the API names as acting for
+        // it), learns anything about it.
+        if !self.may_introspect(caller, &claims).await? {
             return Ok(Introspection::inactive());
         }
         let username = match claims.user_id() {
@@ -119,6 +144,9 @@ impl Provider {
             jti: Some(claims.jti),
             token_type: "Bearer",
             sid: claims.sid,
+            roles: claims.roles,
+            permissions: claims.permissions,
+            act: claims.act,
         }))
     }
 
@@ -147,6 +175,9 @@ impl Provider {
             jti: None,
             token_type: "refresh_token",
             sid: status.session_sid.map(|s| s.to_string()),
+            roles: None,
+            permissions: None,
+            act: None,
         }))
     }
 }

@@ -43,6 +43,9 @@ pub struct TesseraMetadata {
     /// RFC 7662 / RFC 8414 §2.
     pub introspection_endpoint: String,
     pub introspection_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 8707: `resource` is understood at the authorization and token
+    /// endpoints (and `audience` in token exchange, RFC 8693).
+    pub resource_indicators_supported: bool,
 }
 
 impl AdditionalProviderMetadata for TesseraMetadata {}
@@ -97,6 +100,7 @@ pub fn discovery(issuer: &str, endpoints: &Endpoints) -> Result<Metadata, url::P
                 .filter(|m| **m != AuthMethod::None)
                 .map(|m| m.as_str().to_string())
                 .collect(),
+            resource_indicators_supported: true,
         },
     )
     .set_token_endpoint(Some(TokenUrl::new(endpoints.token.clone())?))
@@ -115,6 +119,7 @@ pub fn discovery(issuer: &str, endpoints: &Endpoints) -> Result<Metadata, url::P
                 GrantType::AuthorizationCode => CoreGrantType::AuthorizationCode,
                 GrantType::RefreshToken => CoreGrantType::RefreshToken,
                 GrantType::ClientCredentials => CoreGrantType::ClientCredentials,
+                GrantType::TokenExchange => CoreGrantType::Extension(g.as_str().to_string()),
             })
             .collect(),
     ))
@@ -148,6 +153,9 @@ pub fn discovery(issuer: &str, endpoints: &Endpoints) -> Result<Metadata, url::P
             "email",
             "email_verified",
             "groups",
+            "roles",
+            "permissions",
+            "act",
         ]
         .iter()
         .map(|c| CoreClaimName::new(c.to_string()))

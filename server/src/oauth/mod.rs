@@ -31,6 +31,7 @@ pub mod params;
 pub mod passwords;
 pub mod pkce;
 pub mod request;
+mod resources;
 pub mod revoke;
 pub mod session;
 pub mod tokens;

@@ -18,10 +18,16 @@ pub enum ParamsError {
     Nul,
 }
 
+/// Parameters that may be sent several times: RFC 8707 §2 `resource` and
+/// RFC 8693 §2.1 `audience`.
+const MULTI_VALUED: [&str; 2] = ["resource", "audience"];
+
 #[derive(Clone, Debug, Default)]
 pub struct Params {
     values: HashMap<String, String>,
     repeated: BTreeSet<String>,
+    /// Every value of a [`MULTI_VALUED`] parameter, in order.
+    multi: HashMap<String, Vec<String>>,
 }
 
 impl Params {
@@ -42,6 +48,12 @@ impl Params {
     }
 
     fn insert(&mut self, name: String, value: String) {
+        if MULTI_VALUED.contains(&name.as_str()) {
+            let values = self.multi.entry(name.clone()).or_default();
+            values.push(value.clone());
+            self.values.entry(name).or_insert(value);
+            return;
+        }
         match self.values.entry(name) {
             Entry::Occupied(entry) => {
                 self.repeated.insert(entry.key().clone());
@@ -70,6 +82,11 @@ impl Params {
         self.values.get(name).map(String::as_str)
     }
 
+    /// Every value of a parameter that may repeat (`resource`, `audience`).
+    pub fn get_all(&self, name: &str) -> &[String] {
+        self.multi.get(name).map_or(&[], Vec::as_slice)
+    }
+
     pub fn is_repeated(&self, name: &str) -> bool {
         self.repeated.contains(name)
     }
@@ -91,7 +108,14 @@ impl Params {
     /// counts as repeated.
     pub fn merge(mut self, other: Params) -> Self {
         for (name, value) in other.values {
-            self.insert(name, value);
+            if !MULTI_VALUED.contains(&name.as_str()) {
+                self.insert(name, value);
+            }
+        }
+        for (name, values) in other.multi {
+            for value in values {
+                self.insert(name.clone(), value);
+            }
         }
         self.repeated.extend(other.repeated);
         self
@@ -151,6 +175,19 @@ mod tests {
         assert_eq!(params.get("response_type"), Some("code"));
         assert!(!params.is_repeated("a"));
         assert_eq!(params.reject_repeated(), Err("response_type"));
+    }
+
+    #[test]
+    fn resource_and_audience_may_repeat() {
+        let params = parse("resource=https%3A%2F%2Fa&resource=https%3A%2F%2Fb&scope=x");
+        assert_eq!(params.get_all("resource"), ["https://a", "https://b"]);
+        assert_eq!(params.first_repeated(), None);
+        let merged = params.merge(parse("resource=https%3A%2F%2Fc"));
+        assert_eq!(
+            merged.get_all("resource"),
+            ["https://a", "https://b", "https://c"]
+        );
+        assert!(parse("scope=x").get_all("resource").is_empty());
     }
 
     #[test]

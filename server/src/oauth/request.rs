@@ -7,18 +7,27 @@ use serde::Deserialize;
 use super::keys::KeySet;
 use super::{OAuthError, Params, pkce};
 use crate::domain::scope::{OFFLINE_ACCESS, is_admin_scope};
-use crate::domain::{AuthorizationRequest, Client, GrantType, Prompt, RedirectUri, Scopes, Secret};
+use crate::domain::{
+    AuthorizationRequest, Client, GrantType, Prompt, RedirectUri, Resource, Scopes, Secret,
+};
+
+/// RFC 8693 §3: the token type of a Tessera access token.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// RFC 8693 §3: a JWT, which Tessera's access tokens are.
+pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 
 /// Longest `state`, `nonce` or hint we carry; longer values are refused
 /// rather than echoed into URLs and storage.
 const MAX_PARAM_LEN: usize = 4096;
 
-/// Validate everything but the client and redirect URI, which the caller has
-/// already matched (errors from here on are redirected to the client).
+/// Validate everything but the client, its redirect URI and the resources
+/// it names, which the caller has already matched (errors from here on are
+/// redirected to the client).
 pub fn authorization_request(
     params: &Params,
     client: &Client,
     redirect_uri: &RedirectUri,
+    resources: &[Resource],
     keys: &KeySet,
     issuer: &str,
     now: i64,
@@ -69,7 +78,11 @@ pub fn authorization_request(
         }
     }
 
-    let scope = requested_scope(params.get("scope"), client)?;
+    let mut allowed = client.allowed_scopes();
+    for resource in resources {
+        allowed = allowed.union(&resource.allowed_scopes());
+    }
+    let scope = requested_scope(params.get("scope"), client, &allowed)?;
     let code_challenge = pkce::parse_challenge(
         params.get("code_challenge"),
         params.get("code_challenge_method"),
@@ -107,13 +120,18 @@ pub fn authorization_request(
         max_age,
         login_hint: params.get("login_hint").map(str::to_string),
         id_token_hint_sub,
+        resources: resources.iter().map(|r| r.api.identifier.clone()).collect(),
     })
 }
 
-/// The requested scopes, all of which the client may be granted.
-/// `offline_access` is dropped for a client that may not use refresh tokens
-/// (OIDC Core §11).
-fn requested_scope(value: Option<&str>, client: &Client) -> Result<Scopes, OAuthError> {
+/// The requested scopes, all of which the client may be granted (`allowed`:
+/// its own and those of the APIs the request names). `offline_access` is
+/// dropped for a client that may not use refresh tokens (OIDC Core §11).
+fn requested_scope(
+    value: Option<&str>,
+    client: &Client,
+    allowed: &Scopes,
+) -> Result<Scopes, OAuthError> {
     let scope = Scopes::parse(value.unwrap_or_default())?;
     if scope.is_empty() {
         return Err(OAuthError::invalid_scope(
@@ -125,7 +143,7 @@ fn requested_scope(value: Option<&str>, client: &Client) -> Result<Scopes, OAuth
             "admin scopes are never granted to a user",
         ));
     }
-    if let Some(unknown) = scope.unknown_in(&client.allowed_scopes()).first() {
+    if let Some(unknown) = scope.unknown_in(allowed).first() {
         // Echo a little of what was asked, never a page of it.
         let shown: String = unknown.chars().take(64).collect();
         return Err(OAuthError::invalid_scope(format!("unknown scope {shown}")));
@@ -192,6 +210,65 @@ pub enum TokenRequest {
     ClientCredentials {
         scope: Option<Scopes>,
     },
+    /// RFC 8693 §2.1.
+    TokenExchange(ExchangeRequest),
+}
+
+/// A token exchange request (RFC 8693 §2.1).
+#[derive(Debug)]
+pub struct ExchangeRequest {
+    pub subject_token: Secret,
+    pub actor_token: Option<Secret>,
+    /// `resource` and `audience` values: the service the new token is for.
+    pub targets: Vec<String>,
+    pub scope: Option<Scopes>,
+}
+
+/// RFC 8693 §2.1: the token types Tessera takes and issues are its own
+/// access tokens.
+fn check_token_type(name: &str, value: Option<&str>) -> Result<(), OAuthError> {
+    match value {
+        Some(ACCESS_TOKEN_TYPE | JWT_TOKEN_TYPE) => Ok(()),
+        None => Err(OAuthError::invalid_request(format!("{name} is required"))),
+        Some(_) => Err(OAuthError::invalid_request(format!(
+            "{name} must be {ACCESS_TOKEN_TYPE}"
+        ))),
+    }
+}
+
+impl ExchangeRequest {
+    fn parse(params: &Params) -> Result<Self, OAuthError> {
+        let subject_token = params
+            .get("subject_token")
+            .ok_or_else(|| OAuthError::invalid_request("subject_token is required"))?;
+        check_token_type("subject_token_type", params.get("subject_token_type"))?;
+        let actor_token = params.get("actor_token");
+        match (actor_token, params.get("actor_token_type")) {
+            (Some(_), kind) => check_token_type("actor_token_type", kind)?,
+            (None, Some(_)) => {
+                return Err(OAuthError::invalid_request(
+                    "actor_token_type was sent without actor_token",
+                ));
+            }
+            (None, None) => {}
+        }
+        if let Some(kind) = params.get("requested_token_type")
+            && kind != ACCESS_TOKEN_TYPE
+        {
+            return Err(OAuthError::invalid_request(format!(
+                "requested_token_type must be {ACCESS_TOKEN_TYPE}"
+            )));
+        }
+        let mut targets: Vec<String> = params.get_all("resource").to_vec();
+        targets.extend(params.get_all("audience").iter().cloned());
+        targets.dedup();
+        Ok(Self {
+            subject_token: Secret::new(subject_token),
+            actor_token: actor_token.map(Secret::new),
+            targets,
+            scope: params.get("scope").map(Scopes::parse).transpose()?,
+        })
+    }
 }
 
 impl TokenRequest {
@@ -219,9 +296,12 @@ impl TokenRequest {
             "client_credentials" => Ok(TokenRequest::ClientCredentials {
                 scope: params.get("scope").map(Scopes::parse).transpose()?,
             }),
+            "urn:ietf:params:oauth:grant-type:token-exchange" => {
+                Ok(TokenRequest::TokenExchange(ExchangeRequest::parse(params)?))
+            }
             _ => Err(OAuthError::new(
                 super::ErrorCode::UnsupportedGrantType,
-                "grant_type must be authorization_code, refresh_token or client_credentials",
+                "grant_type must be authorization_code, refresh_token, client_credentials or urn:ietf:params:oauth:grant-type:token-exchange",
             )),
         }
     }
@@ -231,6 +311,7 @@ impl TokenRequest {
             TokenRequest::AuthorizationCode { .. } => GrantType::AuthorizationCode,
             TokenRequest::RefreshToken { .. } => GrantType::RefreshToken,
             TokenRequest::ClientCredentials { .. } => GrantType::ClientCredentials,
+            TokenRequest::TokenExchange(_) => GrantType::TokenExchange,
         }
     }
 }

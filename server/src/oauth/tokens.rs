@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::keys::{KeySet, VerifyError};
 use super::{OAuthError, Provider};
 use crate::domain::crypto::{b64url, random_token, sha256, sha512};
-use crate::domain::scope::{GROUPS, is_admin_scope};
-use crate::domain::{Client, Grant, Scopes, SigningAlg, UserId};
+use crate::domain::scope::{EMAIL, GROUPS, is_admin_scope};
+use crate::domain::{Client, Entitlements, Grant, Resource, Scopes, SigningAlg, UserId};
 
 /// `typ` of JWT access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -37,6 +37,28 @@ pub struct AccessTokenClaims {
     /// The user's groups, when the `groups` scope was granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
+    /// The user's roles at the API the token is for (that API's only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
+    /// The permissions of those roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+    /// The user's email address, in a token for an API when the `email`
+    /// scope was granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// RFC 8693 §4.1: the client that exchanged a token for this one, and
+    /// before it whoever exchanged the token it presented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Act>,
+}
+
+/// The actor of an exchanged token (RFC 8693 §4.1), nested for a chain.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Act {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<Act>>,
 }
 
 impl AccessTokenClaims {
@@ -81,6 +103,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// RFC 8693 §2.2.1: what a token exchange issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// What a token response is made of, whatever the grant.
@@ -96,11 +121,26 @@ pub(super) struct Issuance<'a> {
     pub nonce: Option<&'a str>,
     /// An opaque refresh token, already stored hashed.
     pub refresh_token: Option<String>,
-    /// The resource the access token is for; the client itself when `None`.
+    /// The API the access token is for (RFC 8707); it decides the token's
+    /// algorithm and lifetime.
+    pub resource: Option<&'a Resource>,
+    /// Another audience (Tessera's admin API); the client itself when
+    /// neither this nor `resource` is given.
     pub audience: Option<&'a str>,
-    /// The `groups` claim of both tokens (read at issuance: a change is seen
-    /// by the next token), when the scope has `groups`.
+    /// What the user's tokens say about them beyond `sub`, read at
+    /// issuance: a change is seen by the next token.
+    pub about: UserClaims,
+}
+
+/// The claims about a user that depend on the scope and the audience.
+#[derive(Clone, Debug, Default)]
+pub(super) struct UserClaims {
+    /// The `groups` claim of both tokens, when the scope has `groups`.
     pub groups: Option<Vec<String>>,
+    /// Roles and permissions at the API the access token is for.
+    pub entitlements: Option<Entitlements>,
+    /// The email address, for an API's token with the `email` scope.
+    pub email: Option<String>,
 }
 
 /// `at_hash`: the left half of the hash of the access token, with the hash
@@ -129,17 +169,27 @@ impl Provider {
             id_token,
             nonce,
             refresh_token,
+            resource,
             audience,
-            groups,
+            about,
         } = issuance;
         // Never issued "before" the client's last secret rotation, even
         // within the second of it: such a token would be refused at once.
         let iat = now.max(client.tokens_valid_after);
+        let (alg, lifetime) = match resource {
+            Some(r) => (r.api.access_token_alg, r.api.lifetime),
+            None => (client.access_token_alg, self.config.access_token_lifetime),
+        };
+        let entitlements = about.entitlements.clone();
         let claims = AccessTokenClaims {
             iss: self.config.issuer.clone(),
             sub: grant.map_or_else(|| client.id.to_string(), |g| g.user_id.to_string()),
-            aud: audience.map_or_else(|| client.id.to_string(), str::to_string),
-            exp: iat + self.config.access_token_lifetime,
+            aud: match (resource, audience) {
+                (Some(r), _) => r.api.identifier.to_string(),
+                (None, Some(aud)) => aud.to_string(),
+                (None, None) => client.id.to_string(),
+            },
+            exp: iat + lifetime,
             iat,
             jti: random_token(16),
             client_id: client.id.to_string(),
@@ -147,12 +197,17 @@ impl Provider {
             auth_time: grant.map(|g| g.auth_time),
             sid: grant.and_then(|g| g.session_sid.as_ref().map(|s| s.to_string())),
             gid: grant.map(|g| g.id.clone()),
-            groups: groups.clone(),
+            groups: about.groups.clone(),
+            roles: entitlements.as_ref().map(|e| e.roles.clone()),
+            permissions: entitlements.map(|e| e.permissions),
+            email: about.email.clone(),
+            act: None,
         };
         let access_token = self
             .keys()
-            .sign(client.access_token_alg, ACCESS_TOKEN_TYP, &claims, now)
+            .sign(alg, ACCESS_TOKEN_TYP, &claims, now)
             .map_err(|e| OAuthError::internal("signing access token", e))?;
+        let groups = about.groups;
         let id_token = match grant {
             Some(grant) if id_token => {
                 Some(self.id_token(client, grant, nonce, &access_token, groups, now)?)
@@ -162,10 +217,11 @@ impl Provider {
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: self.config.access_token_lifetime,
+            expires_in: claims.exp - now,
             refresh_token,
             id_token,
             scope: scope.to_string(),
+            issued_token_type: None,
         })
     }
 
@@ -253,7 +309,23 @@ impl Provider {
         }
         let scope = Scopes::parse(&claims.scope)
             .map_err(|_| OAuthError::invalid_token("the access token's scope is malformed"))?;
-        if !scope.is_subset(&client.allowed_scopes()) {
+        let mut allowed = client.allowed_scopes();
+        if claims.aud != claims.client_id && claims.aud != self.admin_api_audience() {
+            // A token for an API stands while its client may still have
+            // tokens for that API, within the scopes it may still have.
+            let resource = self
+                .store
+                .resource_for(&client.id, &claims.aud)
+                .await?
+                .filter(|r| r.direct() || r.exchange())
+                .ok_or_else(|| {
+                    OAuthError::invalid_token(
+                        "the access token's client may no longer have tokens for its API",
+                    )
+                })?;
+            allowed = allowed.union(&resource.allowed_scopes());
+        }
+        if !scope.is_subset(&allowed) {
             return Err(OAuthError::invalid_token(
                 "the access token's scopes are no longer allowed to its client",
             ));
@@ -278,6 +350,39 @@ impl Provider {
         }
         let names = self.store.groups_of_user(user).await?;
         Ok(Some(names.into_iter().map(|g| g.to_string()).collect()))
+    }
+
+    /// What a token of `scope` for `resource` (or for the client itself)
+    /// says about `user`, as it is now: groups when asked for; for an API,
+    /// the user's roles and permissions there, and the email address when
+    /// the scope asks for it.
+    pub(super) async fn user_claims(
+        &self,
+        user: &UserId,
+        scope: &Scopes,
+        resource: Option<&Resource>,
+    ) -> Result<UserClaims, OAuthError> {
+        let groups = self.groups_claim(user, scope).await?;
+        let Some(resource) = resource else {
+            return Ok(UserClaims {
+                groups,
+                ..UserClaims::default()
+            });
+        };
+        let entitlements = self.store.entitlements(user, &resource.api.id).await?;
+        let email = if scope.contains(EMAIL) {
+            self.store
+                .user_by_id(user)
+                .await?
+                .and_then(|u| u.email.map(|e| e.as_str().to_string()))
+        } else {
+            None
+        };
+        Ok(UserClaims {
+            groups,
+            entitlements: Some(entitlements),
+            email,
+        })
     }
 
     /// A new opaque refresh token: 256 random bits.

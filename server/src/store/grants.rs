@@ -12,7 +12,8 @@ use super::entities::{grants, refresh_tokens, sessions, users};
 use super::revocations::Mark;
 use super::{Store, StoreError, Unit, from_json, to_json};
 use crate::domain::{
-    ClientId, Grant, RefreshTokenRecord, RefreshTokenStatus, Scopes, SessionId, UserId,
+    ApiIdentifier, ClientId, Grant, RefreshTokenRecord, RefreshTokenStatus, Scopes, SessionId,
+    UserId,
 };
 
 fn corrupt(column: &str, err: impl std::fmt::Display) -> StoreError {
@@ -34,6 +35,13 @@ impl TryFrom<grants::Model> for Grant {
             auth_time: row.auth_time,
             created_at: row.created_at,
             revoked_at: row.revoked_at,
+            resources: row
+                .resources
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|r| !r.is_empty())
+                .map(|r| ApiIdentifier::from_trusted(r.to_string()))
+                .collect(),
         })
     }
 }
@@ -66,6 +74,14 @@ fn grant_model(grant: &Grant) -> Result<grants::ActiveModel, StoreError> {
         amr: Set(to_json(&grant.amr)?),
         created_at: Set(grant.created_at),
         revoked_at: Set(grant.revoked_at),
+        resources: Set((!grant.resources.is_empty()).then(|| {
+            grant
+                .resources
+                .iter()
+                .map(ApiIdentifier::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })),
     })
 }
 

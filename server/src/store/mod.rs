@@ -8,6 +8,7 @@
 //! several replicas can share it.
 
 mod admin_sessions;
+mod apis;
 mod apps;
 mod audit;
 mod cache;
@@ -74,6 +75,8 @@ struct Local {
     revoked: cache::TtlCache<String, ()>,
     usernames: users::UsernameCache,
     clients: cache::TtlCache<String, Option<crate::domain::Client>>,
+    /// A client's view of an API, by "client\0identifier".
+    resources: cache::TtlCache<String, Option<crate::domain::Resource>>,
     mark_trust: revocations::MarkTrust,
     outbox: tokio::sync::Notify,
     gateway: gateway::GatewayCaches,
@@ -85,6 +88,7 @@ impl Local {
             revoked: cache::TtlCache::new(revocations::CACHED_REVOCATIONS),
             usernames: users::UsernameCache::default(),
             clients: cache::TtlCache::new(clients::CACHED_CLIENTS),
+            resources: cache::TtlCache::new(apis::CACHED_RESOURCES),
             mark_trust: revocations::MarkTrust::default(),
             outbox: tokio::sync::Notify::new(),
             gateway: gateway::GatewayCaches::default(),

@@ -8,8 +8,10 @@
 //! with the operation that made it, which succeeds with the database alone.
 //!
 //! With Redis, each revocation is also a *mark* there (`revoked:jti:…`,
-//! `revoked:grant:…`, `revoked:kid:…`, each until the tokens it covers have
-//! expired), so that any replica answers with one round trip. Marks reach
+//! `revoked:grant:…`, `revoked:sid:…` for a session whose tokens were
+//! revoked, `revoked:kid:…`, each until the tokens it covers have expired),
+//! so that any replica, and any service that reads them, answers with one
+//! round trip. Marks reach
 //! Redis after the commit, through an outbox written in the same
 //! transaction (`mark_outbox`): published at once when Redis answers, by
 //! the sync worker of any replica otherwise. Redis's silence counts as "not
@@ -36,7 +38,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
 };
 
-use super::entities::{grants, mark_outbox, signing_keys, token_denylist};
+use super::entities::{grants, mark_outbox, sessions, signing_keys, token_denylist};
 use super::ephemeral::RedisStore;
 use super::{Ephemeral, Store, StoreError};
 
@@ -62,6 +64,9 @@ pub(crate) enum MarkKind {
     Grant,
     /// A signing key: every token it signed.
     Kid,
+    /// An SSO session: every token issued in it (the grants of the session
+    /// are revoked too; this mark is for services, which see `sid`).
+    Sid,
 }
 
 impl MarkKind {
@@ -70,6 +75,7 @@ impl MarkKind {
             MarkKind::Jti => "jti",
             MarkKind::Grant => "grant",
             MarkKind::Kid => "kid",
+            MarkKind::Sid => "sid",
         }
     }
 
@@ -78,6 +84,7 @@ impl MarkKind {
             "jti" => Some(MarkKind::Jti),
             "grant" => Some(MarkKind::Grant),
             "kid" => Some(MarkKind::Kid),
+            "sid" => Some(MarkKind::Sid),
             _ => None,
         }
     }
@@ -105,6 +112,14 @@ impl Mark {
         Self {
             kind: MarkKind::Grant,
             value: id.to_string(),
+            expires_at,
+        }
+    }
+
+    pub fn sid(sid: &str, expires_at: i64) -> Self {
+        Self {
+            kind: MarkKind::Sid,
+            value: sid.to_string(),
             expires_at,
         }
     }
@@ -406,19 +421,32 @@ impl Store {
             .map(|row| Mark::jti(&row.jti, row.expires_at))
             .collect();
         let since = now - self.access_token_ttl - 60;
-        let revoked_grants: Vec<(String, Option<i64>)> = grants::Entity::find()
+        let revoked_grants: Vec<(String, Option<String>, Option<i64>)> = grants::Entity::find()
             .select_only()
             .column(grants::Column::Id)
+            .column(grants::Column::SessionSid)
             .column(grants::Column::RevokedAt)
             .filter(grants::Column::RevokedAt.gte(since))
             .into_tuple()
             .all(&self.db)
             .await?;
-        marks.extend(
-            revoked_grants
-                .into_iter()
-                .filter_map(|(id, at)| at.map(|at| Mark::grant(&id, self.grant_mark_expiry(at)))),
-        );
+        let sids: Vec<String> = revoked_grants
+            .iter()
+            .filter_map(|(_, sid, _)| sid.clone())
+            .collect();
+        let live = self.live_sids(&sids).await?;
+        for (id, sid, at) in revoked_grants {
+            let Some(at) = at else { continue };
+            let until = self.grant_mark_expiry(at);
+            marks.push(Mark::grant(&id, until));
+            // A grant revoked while its session lives on (a refresh token
+            // reused) marks no session; one whose session is gone does.
+            if let Some(sid) = sid
+                && !live.contains(&sid)
+            {
+                marks.push(Mark::sid(&sid, until));
+            }
+        }
         let revoked_keys: Vec<(String, Option<i64>)> = signing_keys::Entity::find()
             .select_only()
             .column(signing_keys::Column::Kid)
@@ -440,6 +468,25 @@ impl Store {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Which of `sids` are sessions that still exist.
+    async fn live_sids(
+        &self,
+        sids: &[String],
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut live = std::collections::HashSet::new();
+        for chunk in sids.chunks(500) {
+            let found: Vec<String> = sessions::Entity::find()
+                .select_only()
+                .column(sessions::Column::Sid)
+                .filter(sessions::Column::Sid.is_in(chunk.to_vec()))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            live.extend(found);
+        }
+        Ok(live)
     }
 
     /// Whether this replica currently takes Redis's silence for "not
@@ -487,7 +534,8 @@ mod tests {
         assert_eq!(Mark::jti("j1", 0).key(), "revoked:jti:j1");
         assert_eq!(Mark::grant("g1", 0).key(), "revoked:grant:g1");
         assert_eq!(Mark::kid("es256-x", 0).key(), "revoked:kid:es256-x");
-        for kind in [MarkKind::Jti, MarkKind::Grant, MarkKind::Kid] {
+        assert_eq!(Mark::sid("s1", 0).key(), "revoked:sid:s1");
+        for kind in [MarkKind::Jti, MarkKind::Grant, MarkKind::Kid, MarkKind::Sid] {
             assert_eq!(MarkKind::parse(kind.as_str()), Some(kind));
         }
     }

@@ -452,8 +452,16 @@ impl Unit<'_> {
             self.gateway(GatewayChange::Session(sid));
         }
         let until = self.store.grant_mark_expiry(now);
-        self.revoked(revoked.iter().map(|id| Mark::grant(id, until)).collect())
-            .await?;
+        let mut marks: Vec<Mark> = revoked.iter().map(|id| Mark::grant(id, until)).collect();
+        if revoke_grants {
+            marks.extend(
+                summary
+                    .sessions
+                    .iter()
+                    .map(|s| Mark::sid(s.sid.as_str(), until)),
+            );
+        }
+        self.revoked(marks).await?;
         self.notices_queued |= !notices.is_empty();
         Ok(summary)
     }

@@ -19,6 +19,9 @@ pub struct Unit<'a> {
     pub(super) notices_queued: bool,
     /// Clients changed: forget this process's copies after the commit.
     pub(super) changed_clients: Vec<String>,
+    /// APIs or what clients may do with them changed: forget this
+    /// process's copies after the commit.
+    pub(super) changed_resources: bool,
     /// Forward-auth answers changed: forget them here and tell the other
     /// replicas after the commit.
     pub(super) gateway_changes: Vec<super::gateway::GatewayChange>,
@@ -41,6 +44,7 @@ impl Store {
             marks: Vec::new(),
             notices_queued: false,
             changed_clients: Vec::new(),
+            changed_resources: false,
             gateway_changes: Vec::new(),
         })
     }
@@ -57,9 +61,14 @@ impl Unit<'_> {
             marks,
             notices_queued,
             changed_clients,
+            changed_resources,
             gateway_changes,
         } = self;
         txn.commit().await?;
+        // A client's view of an API goes with the client.
+        if changed_resources || !changed_clients.is_empty() {
+            store.local.resources.clear();
+        }
         for id in changed_clients {
             store.local.clients.remove(&id);
         }

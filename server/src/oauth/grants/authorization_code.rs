@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use super::super::tokens::{Issuance, TokenResponse};
-use super::super::{OAuthError, Provider, pkce};
+use super::super::{OAuthError, Params, Provider, pkce};
+use super::token_scope;
 use crate::domain::crypto::sha256_hex;
 use crate::domain::scope::{OFFLINE_ACCESS, OPENID};
 use crate::domain::{AuthorizationCode, Client, Grant, GrantType, RefreshTokenRecord, Secret};
@@ -22,6 +23,7 @@ impl Provider {
         code: &Secret,
         redirect_uri: &str,
         code_verifier: Option<&Secret>,
+        params: &Params,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
         let record = match self
@@ -81,17 +83,24 @@ impl Provider {
             }
             Err(other) => return Err(other.into()),
         }
-        let groups = self.groups_claim(&grant.user_id, &grant.scope).await?;
+        let resource = self
+            .resource_of_grant(client, params, &grant.resources)
+            .await?;
+        let scope = token_scope(&grant.scope, client, resource.as_ref());
+        let about = self
+            .user_claims(&grant.user_id, &scope, resource.as_ref())
+            .await?;
         self.issue(
             Issuance {
                 client,
                 grant: Some(&grant),
-                scope: &grant.scope,
+                scope: &scope,
                 id_token: grant.scope.contains(OPENID),
                 nonce: record.nonce.as_deref(),
                 refresh_token,
+                resource: resource.as_ref(),
                 audience: None,
-                groups,
+                about,
             },
             now,
         )
@@ -136,6 +145,7 @@ fn grant_of(record: &AuthorizationCode, now: i64) -> Grant {
         amr: record.amr.clone(),
         created_at: now,
         revoked_at: None,
+        resources: record.resources.clone(),
     }
 }
 

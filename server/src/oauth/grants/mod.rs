@@ -4,8 +4,10 @@
 mod authorization_code;
 mod client_credentials;
 mod refresh_token;
+mod token_exchange;
 
 use super::request::TokenRequest;
+use super::resources::token_scope;
 use super::tokens::TokenResponse;
 use super::{ClientCredentials, OAuthError, Params, Provider};
 use crate::domain::{GrantType, Secret};
@@ -39,18 +41,29 @@ impl Provider {
                 redirect_uri,
                 code_verifier,
             } => {
-                self.exchange_code(&client, &code, &redirect_uri, code_verifier.as_ref(), now)
-                    .await
+                self.exchange_code(
+                    &client,
+                    &code,
+                    &redirect_uri,
+                    code_verifier.as_ref(),
+                    params,
+                    now,
+                )
+                .await
             }
             TokenRequest::RefreshToken {
                 refresh_token,
                 scope,
             } => {
-                self.refresh(&client, &refresh_token, scope.as_ref(), now)
+                self.refresh(&client, &refresh_token, scope.as_ref(), params, now)
                     .await
             }
             TokenRequest::ClientCredentials { scope } => {
-                self.client_credentials(&client, scope.as_ref(), now)
+                self.client_credentials(&client, scope.as_ref(), params, now)
+                    .await
+            }
+            TokenRequest::TokenExchange(request) => {
+                self.exchange_token(&client, request, now).await
             }
         }
     }

@@ -3,7 +3,8 @@
 //! it leaked: the whole grant (every access and refresh token) is revoked.
 
 use super::super::tokens::{Issuance, TokenResponse};
-use super::super::{OAuthError, Provider};
+use super::super::{OAuthError, Params, Provider};
+use super::token_scope;
 use crate::domain::crypto::sha256_hex;
 use crate::domain::scope::OPENID;
 use crate::domain::{Client, RefreshTokenRecord, Scopes, Secret};
@@ -15,6 +16,7 @@ impl Provider {
         client: &Client,
         refresh_token: &Secret,
         scope: Option<&Scopes>,
+        params: &Params,
         now: i64,
     ) -> Result<TokenResponse, OAuthError> {
         let invalid =
@@ -53,6 +55,11 @@ impl Provider {
         if !user.is_some_and(|u| u.can_sign_in()) {
             return Err(invalid());
         }
+        // Narrowing to one of the grant's APIs (RFC 8707 §2.2) is checked
+        // before the token is used up.
+        let resource = self
+            .resource_of_grant(client, params, &grant.resources)
+            .await?;
 
         let new_token = Self::new_refresh_token();
         let successor = RefreshTokenRecord {
@@ -80,17 +87,22 @@ impl Provider {
         }
 
         // OIDC Core §12.2: same iss, sub, aud and auth_time; no nonce.
-        let groups = self.groups_claim(&grant.user_id, &scope).await?;
+        let id_token = scope.contains(OPENID);
+        let scope = token_scope(&scope, client, resource.as_ref());
+        let about = self
+            .user_claims(&grant.user_id, &scope, resource.as_ref())
+            .await?;
         self.issue(
             Issuance {
                 client,
                 grant: Some(&grant),
                 scope: &scope,
-                id_token: scope.contains(OPENID),
+                id_token,
                 nonce: None,
                 refresh_token: Some(new_token),
+                resource: resource.as_ref(),
                 audience: None,
-                groups,
+                about,
             },
             now,
         )

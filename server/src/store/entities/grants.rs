@@ -15,6 +15,8 @@ pub struct Model {
     pub amr: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// Space-separated API identifiers the grant was made for (RFC 8707).
+    pub resources: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

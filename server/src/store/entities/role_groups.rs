@@ -1,0 +1,13 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "role_groups")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub role_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub group_id: String,
+}
+
+impl ActiveModelBehavior for ActiveModel {}
