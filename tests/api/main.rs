@@ -37,6 +37,7 @@ mod replicas;
 mod revocation;
 mod revocation_outage;
 mod rp;
+mod service_examples;
 mod services;
 mod sessions;
 mod token;

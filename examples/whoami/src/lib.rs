@@ -1,7 +1,8 @@
 //! Verifying the internal JWT a gateway in front of Tessera passes on
 //! (`X-Internal-JWT`): signed by a key in Tessera's `/jwks`, of type
 //! `tessera-internal+jwt`, from the expected issuer, for this application's
-//! audience, and not expired. The key set is fetched once and again when a
+//! audience, and not expired. [`Verifier::verify_claims`] does the same for
+//! any token type (the example services verify access tokens with it). The key set is fetched once and again when a
 //! token names a key it does not hold (a rotation), at most once a second.
 //!
 //! Nothing else identifies the user: `Remote-User` and the other headers a
@@ -14,6 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, RwLock};
 
@@ -56,6 +58,16 @@ pub enum VerifyError {
     Invalid(String),
     #[error("expired")]
     Expired,
+}
+
+/// When a token may be used.
+#[derive(Deserialize)]
+struct Times {
+    exp: i64,
+    #[serde(default)]
+    iat: Option<i64>,
+    #[serde(default)]
+    nbf: Option<i64>,
 }
 
 struct Keys {
@@ -118,6 +130,17 @@ impl Verifier {
 
     /// Verify `token` as of `now` (Unix seconds).
     pub async fn verify_at(&self, token: &str, now: i64) -> Result<Identity, VerifyError> {
+        self.verify_claims(token, &[INTERNAL_JWT_TYP], now).await
+    }
+
+    /// Verify any JWT Tessera signed for this audience, whose `typ` is one
+    /// of `types` (compared without case), as of `now`, and read its claims.
+    pub async fn verify_claims<C: DeserializeOwned>(
+        &self,
+        token: &str,
+        types: &[&str],
+        now: i64,
+    ) -> Result<C, VerifyError> {
         let token = token.trim();
         if token.is_empty() {
             return Err(VerifyError::Missing);
@@ -126,7 +149,7 @@ impl Verifier {
         if !header
             .typ
             .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case(INTERNAL_JWT_TYP))
+            .is_some_and(|t| types.iter().any(|want| t.eq_ignore_ascii_case(want)))
         {
             return Err(VerifyError::WrongType);
         }
@@ -143,13 +166,17 @@ impl Verifier {
         validation.validate_exp = false;
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Identity>(token, &key, &validation)
+        let data = jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation)
             .map_err(|e| VerifyError::Invalid(e.to_string()))?;
-        let identity = data.claims;
-        if now >= identity.exp + LEEWAY_SECS || identity.iat > now + LEEWAY_SECS {
+        let times: Times = serde_json::from_value(data.claims.clone())
+            .map_err(|e| VerifyError::Invalid(e.to_string()))?;
+        if now >= times.exp + LEEWAY_SECS
+            || times.iat.is_some_and(|iat| iat > now + LEEWAY_SECS)
+            || times.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECS)
+        {
             return Err(VerifyError::Expired);
         }
-        Ok(identity)
+        serde_json::from_value(data.claims).map_err(|e| VerifyError::Invalid(e.to_string()))
     }
 
     /// The published key `kid`, fetching the key set again if it is not
