@@ -1,7 +1,7 @@
 //! Services: API resources with their scopes, roles and permissions; which
 //! clients may get tokens for them or exchange tokens to them; who may
-//! introspect their tokens; and the resources a grant was made for
-//! (RFC 8707).
+//! introspect their tokens; opaque access tokens (stored hashed); and the
+//! resources a grant was made for (RFC 8707).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -15,6 +15,7 @@ enum Apis {
     Identifier,
     Name,
     Scopes,
+    TokenFormat,
     AccessTokenAlg,
     Lifetime,
     CreatedAt,
@@ -60,6 +61,18 @@ enum ApiIntrospectors {
     Table,
     ApiId,
     ClientId,
+}
+
+#[derive(DeriveIden)]
+enum OpaqueTokens {
+    Table,
+    TokenHash,
+    ApiId,
+    ClientId,
+    GrantId,
+    Claims,
+    ExpiresAt,
+    RevokedAt,
 }
 
 #[derive(DeriveIden)]
@@ -126,6 +139,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_uniq(Apis::Identifier, 255))
                     .col(string_len(Apis::Name, 128))
                     .col(text(Apis::Scopes))
+                    .col(string_len(Apis::TokenFormat, 16))
                     .col(string_len(Apis::AccessTokenAlg, 16))
                     .col(big_integer(Apis::Lifetime))
                     .col(big_integer(Apis::CreatedAt))
@@ -267,6 +281,36 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .create_table(
+                Table::create()
+                    .table(OpaqueTokens::Table)
+                    .col(string_len(OpaqueTokens::TokenHash, 64).primary_key())
+                    .col(string_len(OpaqueTokens::ApiId, 36))
+                    .col(string_len(OpaqueTokens::ClientId, 128))
+                    .col(string_len_null(OpaqueTokens::GrantId, 64))
+                    .col(text(OpaqueTokens::Claims))
+                    .col(big_integer(OpaqueTokens::ExpiresAt))
+                    .col(big_integer_null(OpaqueTokens::RevokedAt))
+                    .foreign_key(&mut to_api(OpaqueTokens::Table, OpaqueTokens::ApiId))
+                    .foreign_key(&mut to_client(OpaqueTokens::Table, OpaqueTokens::ClientId))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, column) in [
+            ("idx_opaque_tokens_grant", OpaqueTokens::GrantId),
+            ("idx_opaque_tokens_expires", OpaqueTokens::ExpiresAt),
+        ] {
+            manager
+                .create_index(
+                    Index::create()
+                        .name(name)
+                        .table(OpaqueTokens::Table)
+                        .col(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        manager
             .alter_table(
                 Table::alter()
                     .table(Grants::Table)
@@ -286,6 +330,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for table in [
+            OpaqueTokens::Table.into_iden(),
             ApiIntrospectors::Table.into_iden(),
             ClientApis::Table.into_iden(),
             RoleGroups::Table.into_iden(),

@@ -892,3 +892,103 @@ async fn ending_a_session_marks_its_sid_in_redis_for_services_on_postgres_and_re
         .unwrap();
     assert!(redis_has(&prefix, &format!("revoked:sid:{sid}")).await);
 }
+
+pub const LEDGER: &str = "https://ledger.example.test";
+
+#[tokio::test]
+async fn an_api_may_want_opaque_tokens_that_introspection_answers_for_and_revocation_ends_at_once()
+{
+    let app = spawn_app().await;
+    let family = family(&app).await;
+    create_api(
+        app.state.provider.store(),
+        NewApi {
+            identifier: LEDGER.into(),
+            name: "Ledger".into(),
+            scopes: vec!["ledger:read".into()],
+            token_format: Some(tessera::domain::TokenFormat::Opaque),
+            introspectors: vec!["product-svc".into()],
+            ..NewApi::default()
+        },
+        600,
+        &Actor::Cli,
+        app.now(),
+    )
+    .await
+    .unwrap();
+    allow(&app, "app1", AllowanceChange::Direct { api: LEDGER.into() }).await;
+    allow(
+        &app,
+        "order-svc",
+        AllowanceChange::Direct { api: LEDGER.into() },
+    )
+    .await;
+
+    // A service's own token: opaque, stored hashed, answered by introspection.
+    let body: serde_json::Value = token_request(
+        &app,
+        &family.order_svc,
+        &[("grant_type", "client_credentials"), ("resource", LEDGER)],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let token = field(&body, "access_token");
+    assert!(
+        token.starts_with("at.") && !token.contains(".ey"),
+        "{token}"
+    );
+    assert_eq!(body["expires_in"], 600);
+    let seen = introspect(&app, &family.product_svc, &token, None).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["aud"], LEDGER);
+    assert_eq!(seen["scope"], "ledger:read");
+    assert_eq!(
+        introspect(&app, &family.app1, &token, None).await,
+        serde_json::json!({ "active": false }),
+        "neither its client nor the API's"
+    );
+    assert_eq!(
+        revoke(&app, &family.order_svc, &token, None).await.status(),
+        200
+    );
+    assert_eq!(
+        introspect(&app, &family.product_svc, &token, None).await["active"],
+        false,
+        "revoked at once"
+    );
+    assert_eq!(
+        introspect(&app, &family.product_svc, "at.forged", None).await["active"],
+        false
+    );
+
+    // A user's opaque token ends with the session.
+    let (verifier, challenge) = pkce_pair();
+    let mut params = code_params(&family.app1, &challenge, "st", "n");
+    params.retain(|(k, _)| *k != "scope");
+    params.push(("scope", "openid ledger:read"));
+    params.push(("resource", LEDGER));
+    let redirect = app.browser().authorize_through(&params, "alice").await;
+    let tokens: serde_json::Value = exchange_code(
+        &app,
+        &family.app1,
+        &redirect.param("code").unwrap(),
+        &verifier,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let user_token = field(&tokens, "access_token");
+    let active = introspect(&app, &family.product_svc, &user_token, None).await;
+    assert_eq!(active["active"], true);
+    assert_eq!(active["username"], "alice");
+    logout_user(app.state.provider.store(), "alice", Actor::Cli, app.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        introspect(&app, &family.product_svc, &user_token, None).await["active"],
+        false
+    );
+}

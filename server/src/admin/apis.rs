@@ -10,7 +10,8 @@ use super::groups::find_group;
 use super::users::{UserRef, find_user};
 use super::{AdminError, event};
 use crate::domain::{
-    Actor, Api, ApiAllowance, ApiIdentifier, ClientId, Role, RoleName, Scopes, SigningAlg, UserId,
+    Actor, Api, ApiAllowance, ApiIdentifier, ClientId, Role, RoleName, Scopes, SigningAlg,
+    TokenFormat, UserId,
 };
 use crate::store::Store;
 
@@ -20,6 +21,7 @@ pub struct NewApi {
     pub identifier: String,
     pub name: String,
     pub scopes: Vec<String>,
+    pub token_format: Option<TokenFormat>,
     pub access_token_alg: Option<SigningAlg>,
     pub lifetime: Option<i64>,
     pub introspectors: Vec<String>,
@@ -30,6 +32,7 @@ pub struct NewApi {
 pub struct ApiUpdate {
     pub name: Option<String>,
     pub scopes: Option<Vec<String>>,
+    pub token_format: Option<TokenFormat>,
     pub access_token_alg: Option<SigningAlg>,
     pub lifetime: Option<i64>,
     pub introspectors: Option<Vec<String>>,
@@ -87,6 +90,7 @@ pub async fn create_api(
         identifier: ApiIdentifier::parse(&new.identifier)?,
         name: check_name(&new.name)?,
         scopes: parse_scopes(&new.scopes)?,
+        token_format: new.token_format.unwrap_or(TokenFormat::Jwt),
         access_token_alg: new.access_token_alg.unwrap_or(SigningAlg::ES256),
         lifetime: Api::check_lifetime(new.lifetime.unwrap_or(default_lifetime))?,
         created_at: now,
@@ -104,6 +108,7 @@ pub async fn create_api(
         json!({
             "name": api.name,
             "scopes": api.scopes.to_string(),
+            "token_format": api.token_format.as_str(),
         }),
         now,
     )])
@@ -152,6 +157,10 @@ pub async fn update_api(
     if let Some(scopes) = update.scopes {
         api.scopes = parse_scopes(&scopes)?;
         changed.insert("scopes".into(), json!(api.scopes.to_string()));
+    }
+    if let Some(format) = update.token_format {
+        api.token_format = format;
+        changed.insert("token_format".into(), json!(format.as_str()));
     }
     if let Some(alg) = update.access_token_alg {
         api.access_token_alg = alg;

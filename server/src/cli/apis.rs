@@ -7,7 +7,11 @@ use super::{output, parse_alg};
 use crate::admin;
 use crate::admin::apis::{ApiUpdate, Holder, NewApi};
 use crate::admin::users::UserRef;
-use crate::domain::{Actor, Api, Role, SigningAlg};
+use crate::domain::{Actor, Api, DomainError, Role, SigningAlg, TokenFormat};
+
+fn parse_format(value: &str) -> Result<TokenFormat, String> {
+    value.parse().map_err(|e: DomainError| e.to_string())
+}
 use crate::startup::Services;
 
 #[derive(Debug, Subcommand)]
@@ -42,6 +46,10 @@ pub struct CreateApi {
     /// A scope its tokens may carry; repeat for several.
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
+    /// `jwt` (default): the API verifies tokens itself; `opaque`: it
+    /// introspects them, and a revocation takes effect at once.
+    #[arg(long, value_parser = parse_format)]
+    pub token_format: Option<TokenFormat>,
     /// Algorithm of its access tokens: ES256 (default), RS256 or EdDSA.
     #[arg(long, value_parser = parse_alg)]
     pub access_token_alg: Option<SigningAlg>,
@@ -62,6 +70,8 @@ pub struct UpdateApi {
     /// Replaces the scopes; repeat for several.
     #[arg(long = "scope")]
     pub scopes: Vec<String>,
+    #[arg(long, value_parser = parse_format)]
+    pub token_format: Option<TokenFormat>,
     #[arg(long, value_parser = parse_alg)]
     pub access_token_alg: Option<SigningAlg>,
     #[arg(long)]
@@ -115,6 +125,7 @@ pub fn api_json(api: &Api) -> serde_json::Value {
         "identifier": api.identifier.as_str(),
         "name": api.name,
         "scopes": api.scopes.iter().collect::<Vec<_>>(),
+        "token_format": api.token_format.as_str(),
         "access_token_alg": api.access_token_alg.as_str(),
         "lifetime": api.lifetime,
         "introspectors": api.introspectors.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
@@ -133,7 +144,7 @@ fn role_json(role: &Role) -> serde_json::Value {
 fn api_text(api: &Api) -> String {
     let introspectors: Vec<&str> = api.introspectors.iter().map(|c| c.as_str()).collect();
     format!(
-        "{} ({})\n  scopes: {}\n  access tokens: {}, {} s\n  acting clients: {}",
+        "{} ({})\n  scopes: {}\n  access tokens: {} {}, {} s\n  acting clients: {}",
         api.name,
         api.identifier,
         if api.scopes.is_empty() {
@@ -141,6 +152,7 @@ fn api_text(api: &Api) -> String {
         } else {
             api.scopes.to_string()
         },
+        api.token_format.as_str(),
         api.access_token_alg.as_str(),
         api.lifetime,
         if introspectors.is_empty() {
@@ -174,6 +186,7 @@ pub async fn run(
                 identifier: args.identifier,
                 name: args.name,
                 scopes: args.scopes,
+                token_format: args.token_format,
                 access_token_alg: args.access_token_alg,
                 lifetime: args.lifetime,
                 introspectors: args.introspectors,
@@ -208,6 +221,7 @@ pub async fn run(
             let update = ApiUpdate {
                 name: args.name,
                 scopes: (!args.scopes.is_empty()).then_some(args.scopes),
+                token_format: args.token_format,
                 access_token_alg: args.access_token_alg,
                 lifetime: args.lifetime,
                 introspectors: if args.no_introspectors {

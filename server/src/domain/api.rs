@@ -1,9 +1,10 @@
 //! API resources (RFC 8707): the services that accept Tessera's access
 //! tokens. Each has an identifier (the tokens' `aud`), the scopes it
 //! understands, roles that bundle its permissions, and how its tokens are
-//! made (the algorithm, the lifetime).
+//! made (a JWT or an opaque handle, the algorithm, the lifetime).
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +60,41 @@ impl fmt::Display for ApiIdentifier {
     }
 }
 
+/// What an API's access tokens are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenFormat {
+    /// A JWT (RFC 9068) the API verifies itself with `/jwks`.
+    Jwt,
+    /// A random handle the API checks at `/introspect`: revoked the moment
+    /// it is, everywhere.
+    Opaque,
+}
+
+impl TokenFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenFormat::Jwt => "jwt",
+            TokenFormat::Opaque => "opaque",
+        }
+    }
+}
+
+impl FromStr for TokenFormat {
+    type Err = DomainError;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "jwt" => Ok(TokenFormat::Jwt),
+            "opaque" => Ok(TokenFormat::Opaque),
+            _ => Err(DomainError::UnknownValue {
+                kind: "token format",
+                value: value.to_string(),
+            }),
+        }
+    }
+}
+
 /// Access-token lifetimes an API may choose, in seconds.
 pub const API_LIFETIMES: std::ops::RangeInclusive<i64> = 60..=86_400;
 
@@ -73,6 +109,7 @@ pub struct Api {
     pub name: String,
     /// The scopes its tokens may carry.
     pub scopes: Scopes,
+    pub token_format: TokenFormat,
     pub access_token_alg: SigningAlg,
     /// Access-token lifetime in seconds (see [`API_LIFETIMES`]).
     pub lifetime: i64,
@@ -188,6 +225,19 @@ impl Entitlements {
         self.permissions.retain(|p| other.contains(p));
         self
     }
+}
+
+/// A stored opaque access token: its hash and the claims it stands for
+/// (the JSON a JWT for the API would carry).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpaqueToken {
+    pub token_hash: String,
+    pub api_id: String,
+    pub client_id: ClientId,
+    pub grant_id: Option<String>,
+    pub claims: String,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
 }
 
 #[cfg(test)]

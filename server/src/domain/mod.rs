@@ -23,7 +23,10 @@ pub mod session;
 pub mod signing_key;
 pub mod user;
 
-pub use api::{Api, ApiAllowance, ApiIdentifier, Entitlements, Resource, Role, RoleName};
+pub use api::{
+    Api, ApiAllowance, ApiIdentifier, Entitlements, OpaqueToken, Resource, Role, RoleName,
+    TokenFormat,
+};
 pub use app::{App, AppHost};
 pub use audit::{AuditEvent, AuditRecord};
 pub use authorization::{AuthorizationCode, AuthorizationRequest, PendingAuthorization, Prompt};

@@ -124,6 +124,7 @@ pub struct SweepReport {
     pub sessions_expired: usize,
     pub notices_queued: u64,
     pub denylist_purged: u64,
+    pub opaque_tokens_purged: u64,
     pub notices_purged: u64,
 }
 
@@ -154,6 +155,7 @@ impl Provider {
             }
         }
         report.denylist_purged = self.store.purge_expired_denylist(now).await?;
+        report.opaque_tokens_purged = self.store.purge_expired_opaque_tokens(now).await?;
         report.notices_purged = self
             .store
             .purge_finished_notices(now - KEEP_NOTICES_SECS)

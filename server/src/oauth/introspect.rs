@@ -87,7 +87,7 @@ impl Provider {
         let token = params
             .get("token")
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-        if looks_like_jwt(token) {
+        if looks_like_jwt(token) || super::tokens::is_opaque_token(token) {
             self.introspect_access_token(&caller, token, now).await
         } else {
             self.introspect_refresh_token(&caller, token, now).await

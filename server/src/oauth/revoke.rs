@@ -9,7 +9,7 @@
 use serde_json::json;
 
 use super::introspect::looks_like_jwt;
-use super::tokens::AccessTokenClaims;
+use super::tokens::{AccessTokenClaims, is_opaque_token};
 use super::{OAuthError, Params, Provider};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::{Actor, AuditEvent, Client, Secret};
@@ -44,7 +44,10 @@ impl Provider {
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         // The revocation and its audit record commit together.
         let mut unit = self.store.unit().await?;
-        let outcome = if looks_like_jwt(token) {
+        let outcome = if is_opaque_token(token) {
+            self.revoke_opaque_token(&mut unit, &client, token, now)
+                .await?
+        } else if looks_like_jwt(token) {
             self.revoke_access_token(&mut unit, &client, token, now)
                 .await?
         } else {
@@ -95,6 +98,32 @@ impl Provider {
         }
         unit.revoke_grant(&grant.id, now).await?;
         Ok(Revoked::RefreshFamily)
+    }
+
+    /// An opaque access token of the caller's: revoked in the database and
+    /// deny-listed by `jti` (so the fast check sees it too).
+    async fn revoke_opaque_token(
+        &self,
+        unit: &mut Unit<'_>,
+        client: &Client,
+        token: &str,
+        now: i64,
+    ) -> Result<Revoked, OAuthError> {
+        let hash = sha256_hex(token.as_bytes());
+        let Some(stored) = self.store.opaque_token(&hash).await? else {
+            return Ok(Revoked::Nothing);
+        };
+        if stored.client_id != client.id || now >= stored.expires_at {
+            return Ok(Revoked::Nothing);
+        }
+        let Ok(claims) = serde_json::from_str::<AccessTokenClaims>(&stored.claims) else {
+            return Ok(Revoked::Nothing);
+        };
+        if !unit.revoke_opaque_token(&hash, now).await? {
+            return Ok(Revoked::Nothing);
+        }
+        unit.deny_access_token(&claims.jti, claims.exp).await?;
+        Ok(Revoked::AccessToken)
     }
 
     async fn revoke_access_token(

@@ -6,9 +6,20 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{KeySet, VerifyError};
 use super::{OAuthError, Provider};
-use crate::domain::crypto::{b64url, random_token, sha256, sha512};
+use crate::domain::crypto::{b64url, random_token, sha256, sha256_hex, sha512};
 use crate::domain::scope::{EMAIL, GROUPS, is_admin_scope};
-use crate::domain::{Client, Entitlements, Grant, Resource, Scopes, SigningAlg, UserId};
+use crate::domain::{
+    Client, Entitlements, Grant, OpaqueToken, Resource, Scopes, SigningAlg, TokenFormat, UserId,
+};
+
+/// How an opaque access token begins: never a JWT (two dots) nor a refresh
+/// token (base64url, no dot), so its shape says what it is.
+pub const OPAQUE_TOKEN_PREFIX: &str = "at.";
+
+/// Is `token` shaped like one of Tessera's opaque access tokens?
+pub fn is_opaque_token(token: &str) -> bool {
+    token.starts_with(OPAQUE_TOKEN_PREFIX) && token.bytes().filter(|b| *b == b'.').count() == 1
+}
 
 /// `typ` of JWT access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -157,7 +168,7 @@ impl Provider {
     /// Assemble the token response of any grant: the access token (signed
     /// with the client's access-token algorithm), the ID token when asked
     /// for, and the refresh token the grant produced.
-    pub(super) fn issue(
+    pub(super) async fn issue(
         &self,
         issuance: Issuance<'_>,
         now: i64,
@@ -203,10 +214,7 @@ impl Provider {
             email: about.email.clone(),
             act: None,
         };
-        let access_token = self
-            .keys()
-            .sign(alg, ACCESS_TOKEN_TYP, &claims, now)
-            .map_err(|e| OAuthError::internal("signing access token", e))?;
+        let access_token = self.mint_access_token(&claims, resource, alg, now).await?;
         let groups = about.groups;
         let id_token = match grant {
             Some(grant) if id_token => {
@@ -223,6 +231,57 @@ impl Provider {
             scope: scope.to_string(),
             issued_token_type: None,
         })
+    }
+
+    /// The access token for `claims`: a JWT signed with `alg`, or for an API
+    /// that wants them an opaque handle, stored hashed with its claims.
+    pub(super) async fn mint_access_token(
+        &self,
+        claims: &AccessTokenClaims,
+        resource: Option<&Resource>,
+        alg: SigningAlg,
+        now: i64,
+    ) -> Result<String, OAuthError> {
+        match resource {
+            Some(resource) if resource.api.token_format == TokenFormat::Opaque => {
+                let token = format!("{OPAQUE_TOKEN_PREFIX}{}", random_token(32));
+                self.store
+                    .insert_opaque_token(&OpaqueToken {
+                        token_hash: sha256_hex(token.as_bytes()),
+                        api_id: resource.api.id.clone(),
+                        client_id: crate::domain::ClientId::parse(&claims.client_id)
+                            .map_err(|e| OAuthError::internal("opaque token client", e))?,
+                        grant_id: claims.gid.clone(),
+                        claims: serde_json::to_string(claims)
+                            .map_err(|e| OAuthError::internal("opaque token claims", e))?,
+                        expires_at: claims.exp,
+                        revoked_at: None,
+                    })
+                    .await?;
+                Ok(token)
+            }
+            _ => self
+                .keys()
+                .sign(alg, ACCESS_TOKEN_TYP, claims, now)
+                .map_err(|e| OAuthError::internal("signing access token", e)),
+        }
+    }
+
+    /// The claims of an opaque access token, if it was issued, is not
+    /// revoked itself, and has not expired.
+    async fn opaque_claims(&self, token: &str, now: i64) -> Result<AccessTokenClaims, OAuthError> {
+        let unknown =
+            || OAuthError::invalid_token("the access token is unknown, revoked or expired");
+        let stored = self
+            .store
+            .opaque_token(&sha256_hex(token.as_bytes()))
+            .await?
+            .ok_or_else(unknown)?;
+        if stored.revoked_at.is_some() || now >= stored.expires_at {
+            return Err(unknown());
+        }
+        serde_json::from_str(&stored.claims)
+            .map_err(|e| OAuthError::internal("stored opaque token claims", e))
     }
 
     /// Sign an ID token for `client`, with the client's algorithm.
@@ -265,10 +324,13 @@ impl Provider {
         token: &str,
         now: i64,
     ) -> Result<AccessTokenClaims, OAuthError> {
-        let claims: AccessTokenClaims = self
-            .keys()
-            .verify(token, &ACCESS_TOKEN_TYPES, &self.config.issuer, now)
-            .map_err(|e: VerifyError| OAuthError::invalid_token(e.to_string()))?;
+        let claims: AccessTokenClaims = if is_opaque_token(token) {
+            self.opaque_claims(token, now).await?
+        } else {
+            self.keys()
+                .verify(token, &ACCESS_TOKEN_TYPES, &self.config.issuer, now)
+                .map_err(|e: VerifyError| OAuthError::invalid_token(e.to_string()))?
+        };
         if now >= claims.exp {
             return Err(OAuthError::invalid_token("the access token has expired"));
         }

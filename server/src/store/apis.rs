@@ -17,7 +17,7 @@ use super::entities::{
 use super::{Store, StoreError, Unit};
 use crate::domain::{
     Api, ApiAllowance, ApiIdentifier, ClientId, Entitlements, Resource, Role, RoleName, Scopes,
-    SigningAlg, UserId,
+    SigningAlg, TokenFormat, UserId,
 };
 
 /// How long (seconds) a client's view of an API is remembered.
@@ -36,6 +36,8 @@ fn scopes(column: &str, value: &str) -> Result<Scopes, StoreError> {
 fn api(row: apis::Model, introspectors: Vec<ClientId>) -> Result<Api, StoreError> {
     Ok(Api {
         scopes: scopes("apis.scopes", &row.scopes)?,
+        token_format: TokenFormat::from_str(&row.token_format)
+            .map_err(|e| corrupt("apis.token_format", e))?,
         access_token_alg: SigningAlg::from_str(&row.access_token_alg)
             .map_err(|e| corrupt("apis.access_token_alg", e))?,
         id: row.id,
@@ -317,6 +319,7 @@ impl Unit<'_> {
             identifier: Set(api.identifier.as_str().to_string()),
             name: Set(api.name.clone()),
             scopes: Set(api.scopes.to_string()),
+            token_format: Set(api.token_format.as_str().to_string()),
             access_token_alg: Set(api.access_token_alg.as_str().to_string()),
             lifetime: Set(api.lifetime),
             created_at: Set(api.created_at),
@@ -335,6 +338,7 @@ impl Unit<'_> {
             .set(apis::ActiveModel {
                 name: Set(api.name.clone()),
                 scopes: Set(api.scopes.to_string()),
+                token_format: Set(api.token_format.as_str().to_string()),
                 access_token_alg: Set(api.access_token_alg.as_str().to_string()),
                 lifetime: Set(api.lifetime),
                 updated_at: Set(api.updated_at),

@@ -22,6 +22,7 @@ mod gateway;
 mod grants;
 mod groups;
 mod keys;
+mod opaque;
 mod outbox;
 mod pending;
 mod revocations;

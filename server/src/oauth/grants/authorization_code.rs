@@ -104,6 +104,7 @@ impl Provider {
             },
             now,
         )
+        .await
     }
 }
 

@@ -67,6 +67,7 @@ impl Provider {
             },
             now,
         )
+        .await
     }
 }
 

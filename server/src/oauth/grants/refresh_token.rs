@@ -106,6 +106,7 @@ impl Provider {
             },
             now,
         )
+        .await
     }
 
     async fn revoke_family(

@@ -22,7 +22,7 @@
 use serde_json::json;
 
 use super::super::request::{ACCESS_TOKEN_TYPE, ExchangeRequest};
-use super::super::tokens::{ACCESS_TOKEN_TYP, AccessTokenClaims, Act, TokenResponse};
+use super::super::tokens::{AccessTokenClaims, Act, TokenResponse};
 use super::super::{ErrorCode, OAuthError, Provider};
 use crate::domain::api::EXCHANGED_TOKEN_LIFETIME;
 use crate::domain::crypto::random_token;
@@ -111,14 +111,8 @@ impl Provider {
             }),
         };
         let access_token = self
-            .keys()
-            .sign(
-                resource.api.access_token_alg,
-                ACCESS_TOKEN_TYP,
-                &claims,
-                now,
-            )
-            .map_err(|e| OAuthError::internal("signing access token", e))?;
+            .mint_access_token(&claims, Some(&resource), resource.api.access_token_alg, now)
+            .await?;
         self.audit_exchange(client, &subject, &claims, user.as_ref(), now)
             .await?;
         Ok(TokenResponse {

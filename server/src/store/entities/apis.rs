@@ -11,6 +11,8 @@ pub struct Model {
     pub name: String,
     /// Space-separated scope names.
     pub scopes: String,
+    /// `jwt` or `opaque`.
+    pub token_format: String,
     pub access_token_alg: String,
     pub lifetime: i64,
     pub created_at: i64,

@@ -15,6 +15,7 @@ pub mod grants;
 pub mod groups;
 pub mod logout_notices;
 pub mod mark_outbox;
+pub mod opaque_tokens;
 pub mod refresh_tokens;
 pub mod role_groups;
 pub mod role_users;
