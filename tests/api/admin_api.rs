@@ -785,6 +785,9 @@ async fn the_openapi_document_describes_the_api() {
         "/admin/api/v1/keys",
         "/admin/api/v1/keys/rotate",
         "/admin/api/v1/audit",
+        "/admin/api/v1/apis",
+        "/admin/api/v1/apis/{id}/roles/{role}",
+        "/admin/api/v1/clients/{id}/apis/{api}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path}");
     }
@@ -1072,4 +1075,103 @@ async fn every_change_the_api_offers_needs_admin_write() {
         }
     }
     assert!(writes >= 15, "{writes} changes in the document");
+}
+
+#[tokio::test]
+async fn apis_roles_and_client_allowances_are_managed_through_the_api() {
+    let app = spawn_app().await;
+    let alice = app.create_user("alice").await;
+    app.confidential_client("shop", APP1_HOST).await;
+    let api = writer(&app).await;
+    let product = "https://product.example.test";
+    let encoded = "https%3A%2F%2Fproduct.example.test";
+
+    let created = json_of(
+        api.post(
+            "/apis",
+            serde_json::json!({
+                "identifier": product, "name": "Products",
+                "scopes": ["products:read", "products:write"], "token_format": "opaque",
+                "lifetime": 300
+            }),
+        )
+        .await,
+        201,
+    )
+    .await;
+    assert_eq!(created["token_format"], "opaque");
+    assert_eq!(created["access_token_alg"], "ES256");
+    problem(
+        api.post(
+            "/apis",
+            serde_json::json!({ "identifier": product, "name": "Again" }),
+        )
+        .await,
+        409,
+    )
+    .await;
+    let bad = problem(
+        api.post(
+            "/apis",
+            serde_json::json!({ "identifier": "products", "name": "P" }),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert!(bad.to_string().contains("identifier"), "{bad}");
+
+    let role = json_of(
+        api.send(
+            reqwest::Method::PUT,
+            &format!("/apis/{encoded}/roles/viewer"),
+            Some(serde_json::json!({ "permissions": ["products:read"] })),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(role["permissions"], serde_json::json!(["products:read"]));
+    let assigned = api
+        .send(
+            reqwest::Method::PUT,
+            &format!("/apis/{encoded}/roles/viewer/users/{}", alice.id),
+            None,
+        )
+        .await;
+    assert_eq!(assigned.status(), 204);
+    let allowed = json_of(
+        api.send(
+            reqwest::Method::PUT,
+            &format!("/clients/shop/apis/{encoded}"),
+            Some(serde_json::json!({ "tokens": true, "scopes": ["products:read"] })),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(allowed["tokens"], true);
+    assert_eq!(allowed["exchange"], false);
+    let list = json_of(api.get("/clients/shop/apis").await, 200).await;
+    assert_eq!(list["items"][0]["api"], product);
+
+    let shown = json_of(
+        api.patch(
+            &format!("/apis/{}", created["id"].as_str().unwrap()),
+            serde_json::json!({ "name": "Catalogue" }),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(shown["name"], "Catalogue");
+    assert_eq!(shown["roles"][0]["name"], "viewer");
+    assert_eq!(
+        json_of(api.get("/apis").await, 200).await["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(api.delete(&format!("/apis/{encoded}")).await.status(), 204);
+    problem(api.get(&format!("/apis/{encoded}")).await, 404).await;
 }

@@ -422,7 +422,7 @@ pub async fn change_allowance(
     actor: &Actor,
     now: i64,
 ) -> Result<(Api, Option<ApiAllowance>), AdminError> {
-    let client = super::clients::find(store, client).await?;
+    let found = super::clients::find(store, client).await?;
     let (api, scopes) = match &change {
         AllowanceChange::Direct { api } => api_and_scopes(store, api).await?,
         AllowanceChange::Exchange { api } | AllowanceChange::Remove { api } => {
@@ -430,42 +430,57 @@ pub async fn change_allowance(
         }
     };
     let current = store
-        .resource_for(&client.id, api.identifier.as_str())
+        .resource_for(&found.id, api.identifier.as_str())
         .await?
         .and_then(|r| r.allowance);
     let allowance = match change {
-        AllowanceChange::Direct { .. } => {
-            let scopes = scopes.map(|list| parse_scopes(&list)).transpose()?;
-            if let Some(extra) = scopes
-                .as_ref()
-                .and_then(|s| s.unknown_in(&api.scopes).first().map(|s| s.to_string()))
-            {
-                return Err(AdminError::Failed(format!(
-                    "{} has no scope {extra}",
-                    api.identifier
-                )));
-            }
-            Some(ApiAllowance {
-                scopes,
-                direct: true,
-                exchange: current.as_ref().is_some_and(|c| c.exchange),
-            })
-        }
-        AllowanceChange::Exchange { .. } => {
-            if client.is_public() {
-                return Err(AdminError::Failed(format!(
-                    "client {} is public: only a confidential client can exchange tokens",
-                    client.id
-                )));
-            }
-            Some(ApiAllowance {
-                scopes: current.as_ref().and_then(|c| c.scopes.clone()),
-                direct: current.as_ref().is_some_and(|c| c.direct),
-                exchange: true,
-            })
-        }
+        AllowanceChange::Direct { .. } => Some(ApiAllowance {
+            scopes: scopes.map(|list| parse_scopes(&list)).transpose()?,
+            direct: true,
+            exchange: current.as_ref().is_some_and(|c| c.exchange),
+        }),
+        AllowanceChange::Exchange { .. } => Some(ApiAllowance {
+            scopes: current.as_ref().and_then(|c| c.scopes.clone()),
+            direct: current.as_ref().is_some_and(|c| c.direct),
+            exchange: true,
+        }),
         AllowanceChange::Remove { .. } => None,
     };
+    let api_ref = api.id.clone();
+    let allowance = set_allowance(store, client, &api_ref, allowance, actor, now).await?;
+    Ok((api, allowance))
+}
+
+/// Set what `client` may do with the API `api` (identifier or id): get
+/// tokens for it, exchange tokens to it, within which scopes; `None` or
+/// neither right: nothing. Audited.
+pub async fn set_allowance(
+    store: &Store,
+    client: &str,
+    api: &str,
+    allowance: Option<ApiAllowance>,
+    actor: &Actor,
+    now: i64,
+) -> Result<Option<ApiAllowance>, AdminError> {
+    let client = super::clients::find(store, client).await?;
+    let api = find_api(store, api).await?;
+    let allowance = allowance.filter(|a| a.direct || a.exchange);
+    if let Some(extra) = allowance
+        .as_ref()
+        .and_then(|a| a.scopes.as_ref())
+        .and_then(|s| s.unknown_in(&api.scopes).first().map(|s| s.to_string()))
+    {
+        return Err(AdminError::Failed(format!(
+            "{} has no scope {extra}",
+            api.identifier
+        )));
+    }
+    if allowance.as_ref().is_some_and(|a| a.exchange) && client.is_public() {
+        return Err(AdminError::Failed(format!(
+            "client {} is public: only a confidential client can exchange tokens",
+            client.id
+        )));
+    }
     let mut unit = store.unit().await?;
     unit.set_allowance(&client.id, &api.id, allowance.as_ref())
         .await?;
@@ -475,7 +490,7 @@ pub async fn change_allowance(
         Some(format!("client:{}", client.id)),
         json!({
             "api": api.identifier,
-            "direct": allowance.as_ref().is_some_and(|a| a.direct),
+            "tokens": allowance.as_ref().is_some_and(|a| a.direct),
             "exchange": allowance.as_ref().is_some_and(|a| a.exchange),
             "scopes": allowance.as_ref().and_then(|a| a.scopes.as_ref()).map(Scopes::to_string),
         }),
@@ -483,5 +498,5 @@ pub async fn change_allowance(
     )])
     .await?;
     unit.commit().await?;
-    Ok((api, allowance))
+    Ok(allowance)
 }

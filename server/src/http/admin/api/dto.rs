@@ -7,7 +7,8 @@ use utoipa::ToSchema;
 use crate::admin::keys::KeyInfo;
 use crate::admin::overview::Overview;
 use crate::domain::{
-    App, AuditRecord, Client, DeliveryStatus, Group, SessionListing, SessionsEnded, User,
+    Api, ApiAllowance, ApiIdentifier, App, AuditRecord, Client, DeliveryStatus, Group, Role,
+    SessionListing, SessionsEnded, User,
 };
 use crate::store::Consent;
 
@@ -547,4 +548,142 @@ pub struct AppPatch {
     pub alg: Option<String>,
     pub allow_groups: Option<Vec<String>>,
     pub allow_users: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleOut {
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
+impl From<&Role> for RoleOut {
+    fn from(r: &Role) -> Self {
+        Self {
+            name: r.name.to_string(),
+            permissions: r.permissions.iter().map(str::to_string).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiOut {
+    pub id: String,
+    /// The `aud` of its access tokens (an absolute URI).
+    pub identifier: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// `jwt` or `opaque`.
+    pub token_format: String,
+    pub access_token_alg: String,
+    /// Access-token lifetime in seconds.
+    pub lifetime: i64,
+    /// Clients that act as this API: they introspect its tokens and exchange them.
+    pub introspectors: Vec<String>,
+    pub roles: Vec<RoleOut>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl ApiOut {
+    pub fn new(a: &Api, roles: &[Role]) -> Self {
+        Self {
+            id: a.id.clone(),
+            identifier: a.identifier.to_string(),
+            name: a.name.clone(),
+            scopes: a.scopes.iter().map(str::to_string).collect(),
+            token_format: a.token_format.as_str().to_string(),
+            access_token_alg: a.access_token_alg.as_str().to_string(),
+            lifetime: a.lifetime,
+            introspectors: a
+                .introspectors
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
+            roles: roles.iter().map(RoleOut::from).collect(),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiList {
+    pub items: Vec<ApiOut>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiIn {
+    pub identifier: String,
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// `jwt` (default) or `opaque`.
+    pub token_format: Option<String>,
+    /// `ES256` (default), `RS256` or `EdDSA`.
+    pub access_token_alg: Option<String>,
+    /// Seconds, 60 to 86400 (default: the server's access-token lifetime).
+    pub lifetime: Option<i64>,
+    /// Client ids.
+    #[serde(default)]
+    pub introspectors: Vec<String>,
+}
+
+/// Fields given replace the registered ones.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiPatch {
+    pub name: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    pub token_format: Option<String>,
+    pub access_token_alg: Option<String>,
+    pub lifetime: Option<i64>,
+    pub introspectors: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleIn {
+    pub permissions: Vec<String>,
+}
+
+/// What a client may do with an API.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientApiIn {
+    /// Ask for tokens for it with `resource`.
+    #[serde(default)]
+    pub tokens: bool,
+    /// Exchange tokens it receives for tokens to it (RFC 8693).
+    #[serde(default)]
+    pub exchange: bool,
+    /// Within these of the API's scopes; absent: all of them.
+    pub scopes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientApiOut {
+    pub api: String,
+    pub tokens: bool,
+    pub exchange: bool,
+    pub scopes: Option<Vec<String>>,
+}
+
+impl ClientApiOut {
+    pub fn new(api: &ApiIdentifier, a: &ApiAllowance) -> Self {
+        Self {
+            api: api.to_string(),
+            tokens: a.direct,
+            exchange: a.exchange,
+            scopes: a
+                .scopes
+                .as_ref()
+                .map(|s| s.iter().map(str::to_string).collect()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientApiList {
+    pub items: Vec<ClientApiOut>,
 }

@@ -7,6 +7,7 @@
 //! document is generated from this code and served at
 //! `/admin/api/openapi.json`.
 
+mod apis;
 mod apps;
 mod audit;
 mod auth;
@@ -96,6 +97,34 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .patch(apps::apps_update)
                         .delete(apps::apps_delete),
                 )
+                .service(
+                    web::resource("/apis")
+                        .get(apis::apis_list)
+                        .post(apis::apis_create),
+                )
+                .service(
+                    web::resource("/apis/{id}")
+                        .get(apis::apis_get)
+                        .patch(apis::apis_update)
+                        .delete(apis::apis_delete),
+                )
+                .service(
+                    web::resource("/apis/{id}/roles/{role}")
+                        .put(apis::roles_put)
+                        .delete(apis::roles_delete),
+                )
+                .service(
+                    web::resource("/apis/{id}/roles/{role}/users/{user}")
+                        .put(apis::role_users_put)
+                        .delete(apis::role_users_delete),
+                )
+                .service(
+                    web::resource("/apis/{id}/roles/{role}/groups/{group}")
+                        .put(apis::role_groups_put)
+                        .delete(apis::role_groups_delete),
+                )
+                .service(web::resource("/clients/{id}/apis").get(apis::client_apis_list))
+                .service(web::resource("/clients/{id}/apis/{api}").put(apis::client_apis_put))
                 .service(web::resource("/keys").get(keys::keys_list))
                 .service(web::resource("/keys/rotate").post(keys::keys_rotate))
                 .service(web::resource("/keys/{kid}/revoke").post(keys::keys_revoke))

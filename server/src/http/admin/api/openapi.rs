@@ -7,13 +7,13 @@ use utoipa::{Modify, OpenApi};
 
 use super::dto::*;
 use super::problem::{FieldError, Problem};
-use super::{apps, audit, clients, groups, keys, sessions, users};
+use super::{apis, apps, audit, clients, groups, keys, sessions, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Tessera admin API",
-        description = "Users, groups, clients, applications behind gateways, sessions, signing keys and the audit log. Authenticate with a bearer access token from client_credentials with the scopes admin:read and/or admin:write.",
+        description = "Users, groups, clients, APIs with their roles, applications behind gateways, sessions, signing keys and the audit log. Authenticate with a bearer access token from client_credentials with the scopes admin:read and/or admin:write.",
     ),
     paths(
         users::users_list, users::users_create, users::users_get, users::users_update,
@@ -26,6 +26,10 @@ use super::{apps, audit, clients, groups, keys, sessions, users};
         groups::user_groups_get, groups::user_groups_set, groups::user_groups_add,
         groups::user_groups_remove,
         apps::apps_list, apps::apps_create, apps::apps_get, apps::apps_update, apps::apps_delete,
+        apis::apis_list, apis::apis_create, apis::apis_get, apis::apis_update, apis::apis_delete,
+        apis::roles_put, apis::roles_delete, apis::role_users_put, apis::role_users_delete,
+        apis::role_groups_put, apis::role_groups_delete, apis::client_apis_list,
+        apis::client_apis_put,
         keys::keys_list, keys::keys_rotate, keys::keys_revoke,
         audit::audit_list, audit::overview_get,
     ),
@@ -34,7 +38,8 @@ use super::{apps, audit, clients, groups, keys, sessions, users};
         PasswordOut, EndedOut, ConsentOut, RevokedOut, SessionOut, SessionPage, EndAllIn,
         DeliveryOut, ClientOut, ClientList, NewClientIn, CreatedClientOut, ClientPatch, SecretOut,
         KeyOut, KeyList, AuditOut, AuditPage, OverviewOut, GroupOut, MemberOut, GroupList,
-        NewGroupIn, UserGroups, AppOut, AppList, NewAppIn, AppPatch,
+        NewGroupIn, UserGroups, AppOut, AppList, NewAppIn, AppPatch, RoleOut, ApiOut, ApiList,
+        NewApiIn, ApiPatch, RoleIn, ClientApiIn, ClientApiOut, ClientApiList,
     )),
     modifiers(&BearerAuth),
 )]
