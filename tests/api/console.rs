@@ -847,3 +847,118 @@ async fn the_console_manages_groups_and_applications_and_the_gateway_follows() {
         assert!(audit.contains(action), "{action} in the audit log");
     }
 }
+
+#[tokio::test]
+async fn the_console_defines_apis_and_roles_and_the_next_token_carries_them() {
+    let app = spawn_app().await;
+    let erin = app.create_user("erin").await;
+    let admin = app.browser();
+    let csrf = admin_in_console(&app, &admin).await;
+    let console = Console {
+        app: &app,
+        browser: &admin,
+        csrf,
+    };
+    let made = console
+        .post(
+            "/admin/apis",
+            vec![
+                ("identifier", "https://product.example.test"),
+                ("name", "Products"),
+                ("scopes", "products:read products:write"),
+                ("token_format", "jwt"),
+                ("alg", "ES256"),
+                ("lifetime", "300"),
+                ("introspectors", ""),
+            ],
+        )
+        .await;
+    assert_eq!(made.status(), 303);
+    let page_path = redirect_of(&made, &app.issuer).location.path().to_string();
+    let refused = console
+        .post(
+            "/admin/apis",
+            vec![("identifier", "products"), ("name", "Bad")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let text = refused.text().await.unwrap();
+    assert!(text.contains("absolute URI"), "{text}");
+
+    let role = console
+        .post(
+            &format!("{page_path}/roles"),
+            vec![("role", "viewer"), ("permissions", "products:read")],
+        )
+        .await;
+    assert_eq!(role.status(), 303);
+    let given = console
+        .post(
+            &format!("{page_path}/roles/viewer/assign"),
+            vec![("holder", "erin")],
+        )
+        .await;
+    assert_eq!(given.status(), 303);
+    let page = admin.get(&app.url(&page_path)).await.text().await.unwrap();
+    assert!(page.contains("products:read"), "{page}");
+    assert!(
+        page.contains(&format!("/admin/users/{}\">erin</a>", erin.id)),
+        "{page}"
+    );
+    let user_page = admin
+        .get(&app.url(&format!("/admin/users/{}", erin.id)))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(user_page.contains("Take away viewer"), "{user_page}");
+
+    // The role is in erin's next token for the API; taken away, it is not.
+    let store = app.state.provider.store();
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    tessera::admin::apis::change_allowance(
+        store,
+        "app1",
+        tessera::admin::apis::AllowanceChange::Direct {
+            api: "https://product.example.test".into(),
+        },
+        &tessera::domain::Actor::Cli,
+        app.now(),
+    )
+    .await
+    .unwrap();
+    let permissions = |browser: Browser| {
+        let app = &app;
+        let client = &client;
+        async move {
+            let (verifier, challenge) = pkce_pair();
+            let mut params = code_params(client, &challenge, "st", "n");
+            params.retain(|(k, _)| *k != "scope");
+            params.push(("scope", "openid products:read"));
+            params.push(("resource", "https://product.example.test"));
+            let redirect = browser.authorize_through(&params, "erin").await;
+            let tokens: serde_json::Value =
+                exchange_code(app, client, &redirect.param("code").unwrap(), &verifier)
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+            claims_of(app, &field(&tokens, "access_token")).await["permissions"].clone()
+        }
+    };
+    assert_eq!(
+        permissions(app.browser()).await,
+        serde_json::json!(["products:read"])
+    );
+    let taken = console
+        .post(
+            &format!("{page_path}/roles/viewer/holders/user/{}/remove", erin.id),
+            vec![("back", "user")],
+        )
+        .await;
+    assert_eq!(
+        redirect_of(&taken, &app.issuer).location.path(),
+        format!("/admin/users/{}", erin.id)
+    );
+    assert_eq!(permissions(app.browser()).await, serde_json::json!([]));
+}

@@ -12,7 +12,8 @@ use sea_orm::{
 };
 
 use super::entities::{
-    api_introspectors, api_roles, apis, client_apis, role_groups, role_users, user_groups,
+    api_introspectors, api_roles, apis, client_apis, groups, role_groups, role_users, user_groups,
+    users,
 };
 use super::{Store, StoreError, Unit};
 use crate::domain::{
@@ -213,29 +214,47 @@ impl Store {
             .transpose()
     }
 
-    /// Who holds a role: user ids given it directly, and group ids.
+    /// Who holds a role: the users given it directly (id and username)
+    /// and the groups (names), each sorted.
     pub async fn role_holders(
         &self,
         role_id: &str,
-    ) -> Result<(Vec<UserId>, Vec<String>), StoreError> {
-        let users: Vec<String> = role_users::Entity::find()
+    ) -> Result<(Vec<(UserId, String)>, Vec<String>), StoreError> {
+        let user_ids: Vec<String> = role_users::Entity::find()
             .select_only()
             .column(role_users::Column::UserId)
             .filter(role_users::Column::RoleId.eq(role_id))
             .into_tuple()
             .all(&self.db)
             .await?;
-        let groups: Vec<String> = role_groups::Entity::find()
+        let mut users: Vec<(UserId, String)> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .column(users::Column::Username)
+            .filter(users::Column::Id.is_in(user_ids))
+            .into_tuple::<(String, String)>()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|(id, name)| (UserId::from_trusted(id), name))
+            .collect();
+        users.sort_by(|a, b| a.1.cmp(&b.1));
+        let group_ids: Vec<String> = role_groups::Entity::find()
             .select_only()
             .column(role_groups::Column::GroupId)
             .filter(role_groups::Column::RoleId.eq(role_id))
             .into_tuple()
             .all(&self.db)
             .await?;
-        Ok((
-            users.into_iter().map(UserId::from_trusted).collect(),
-            groups,
-        ))
+        let mut groups: Vec<String> = groups::Entity::find()
+            .select_only()
+            .column(groups::Column::Name)
+            .filter(groups::Column::Id.is_in(group_ids))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        groups.sort();
+        Ok((users, groups))
     }
 
     /// The roles `user` holds at the API `api_id`, directly or through a

@@ -4,6 +4,7 @@
 //! `oauth::console`); every form posts its CSRF token and must come from
 //! this origin.
 
+mod apis;
 mod apps;
 mod audit;
 mod clients;
@@ -74,6 +75,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(groups::groups_create_post),
             )
             .service(web::resource("/groups/{name}").get(groups::group_get))
+            .service(
+                web::resource("/apis")
+                    .get(apis::apis_get)
+                    .post(apis::apis_create_post),
+            )
+            .service(web::resource("/apis/{id}").get(apis::api_get))
+            .service(web::resource("/apis/{id}/roles").post(apis::role_create_post))
+            .service(web::resource("/apis/{id}/roles/{role}/assign").post(apis::role_assign_post))
+            .service(
+                web::resource("/apis/{id}/roles/{role}/holders/{kind}/{key}/remove")
+                    .post(apis::role_unassign_post),
+            )
+            .service(web::resource("/apis/{id}/roles/{role}/delete").post(apis::role_delete_post))
+            .service(web::resource("/apis/{id}/delete").post(apis::api_delete_post))
             .service(web::resource("/groups/{name}/members").post(groups::group_add_post))
             .service(
                 web::resource("/groups/{name}/members/{id}/remove").post(groups::group_remove_post),

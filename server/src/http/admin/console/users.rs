@@ -63,6 +63,8 @@ struct UserPage {
     /// The groups the user is in, and the others (to add them to).
     groups: Vec<String>,
     other_groups: Vec<String>,
+    /// The roles given to the user directly: (API id, API identifier, role).
+    roles: Vec<(String, String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -230,6 +232,14 @@ pub async fn user_get(
         .iter()
         .map(ToString::to_string)
         .collect();
+    let mut roles = Vec::new();
+    for (identifier, role) in store
+        .roles_of_user(&user.id)
+        .await
+        .map_err(|e| failed(e.into()))?
+    {
+        roles.push((role.api_id, identifier.to_string(), role.name.to_string()));
+    }
     let other_groups = crate::admin::groups::list_groups(store)
         .await
         .map_err(failed)?
@@ -242,6 +252,7 @@ pub async fn user_get(
         UserPage {
             groups,
             other_groups,
+            roles,
             chrome: Chrome::new("users", &console, &state, &query),
             return_to: format!("/admin/users/{}", user.id),
             user: UserRow::from(&user),
