@@ -747,6 +747,17 @@ async fn discovery_says_resources_and_token_exchange_are_supported() {
         .json()
         .await
         .unwrap();
+    let oauth: serde_json::Value = app
+        .http()
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(oauth, discovery, "RFC 8414 metadata says the same");
+    assert_eq!(oauth["issuer"], app.issuer);
     assert!(strings(&discovery["grant_types_supported"]).contains(EXCHANGE));
     assert_eq!(discovery["resource_indicators_supported"], true);
     for claim in ["roles", "permissions", "act"] {

@@ -1,5 +1,6 @@
-//! `/.well-known/openid-configuration` (OIDC Discovery §4) and `/jwks`
-//! (RFC 7517): public, cacheable, readable from any origin.
+//! `/.well-known/openid-configuration` (OIDC Discovery §4), the same
+//! document at `/.well-known/oauth-authorization-server` (RFC 8414 §3), and
+//! `/jwks` (RFC 7517): public, cacheable, readable from any origin.
 
 use actix_web::http::header::{ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL};
 use actix_web::{HttpResponse, web};

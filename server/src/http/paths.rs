@@ -3,6 +3,8 @@
 //! each other.
 
 pub const DISCOVERY: &str = "/.well-known/openid-configuration";
+/// RFC 8414 §3: the same metadata, where OAuth clients look for it.
+pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const JWKS: &str = "/jwks";
 pub const AUTHORIZE: &str = "/authorize";
 pub const LOGIN: &str = "/login";

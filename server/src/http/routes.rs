@@ -30,6 +30,7 @@ pub fn endpoints(issuer: &str) -> Endpoints {
 /// `static_dir` overrides them.
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
     cfg.service(web::resource(DISCOVERY).get(discovery::discovery_get))
+        .service(web::resource(AUTHORIZATION_SERVER_METADATA).get(discovery::discovery_get))
         .service(web::resource(JWKS).get(discovery::jwks_get))
         .service(
             web::resource(AUTHORIZE)
