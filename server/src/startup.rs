@@ -28,7 +28,9 @@ use crate::oauth::metadata;
 use crate::oauth::passwords::PasswordService;
 use crate::oauth::{LoginThrottle, PendingLimits, Provider, ProviderConfig};
 use crate::state::{AppState, CookieSettings, WebSettings};
-use crate::store::{Ephemeral, StartupLock, Store, connect_database, create_private_dir};
+use crate::store::{
+    Ephemeral, StartupLock, Store, connect_database, create_private_dir, sqlite_file_path,
+};
 use crate::telemetry::RequestSpan;
 
 /// Whole seconds of a configured duration.
@@ -40,6 +42,53 @@ fn secs(d: Duration) -> i64 {
 pub struct Services {
     pub store: Store,
     pub pepper: Pepper,
+}
+
+/// What the commands that manage a deployment open: its database, which
+/// must exist already. A command run from the wrong directory, or with the
+/// wrong `database_url`, is refused with the path it looked at, rather than
+/// creating an empty database nobody uses.
+pub async fn open_existing_services(
+    settings: &Settings,
+    clock: SharedClock,
+) -> anyhow::Result<Services> {
+    let missing = |what: String| {
+        anyhow::anyhow!(
+            "no Tessera database at {what}: start the server (`tessera`) or run `tessera migrate` with this configuration first, or set database_url (TESSERA_DATABASE_URL) to the database the server uses"
+        )
+    };
+    if let Some(path) = sqlite_file_path(&settings.database_url) {
+        let path = std::path::Path::new(&path);
+        if !path.is_file() {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            return Err(missing(shown.display().to_string()));
+        }
+    } else {
+        let db = connect_database(&settings.database_url)
+            .await
+            .with_context(|| "cannot open the database (setting `database_url`)")?;
+        let applied = Migrator::get_applied_migrations_read_only(&db)
+            .await
+            .unwrap_or_default();
+        db.close().await.ok();
+        if applied.is_empty() {
+            return Err(missing(shown_url(&settings.database_url)));
+        }
+    }
+    open_services(settings, clock).await
+}
+
+/// A database URL without its password.
+fn shown_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "the configured database_url".to_string(),
+    }
 }
 
 /// Connect to the database (running pending migrations) and the ephemeral

@@ -706,3 +706,80 @@ async fn every_console_operation_has_a_command() {
         assert!(actions.contains(action), "{action} in {actions:?}");
     }
 }
+
+/// A command run where there is no database: refused with the path it
+/// looked at, and nothing left behind (no empty database, no pepper).
+#[tokio::test]
+async fn a_command_refuses_a_database_that_does_not_exist_and_creates_nothing() {
+    let dir = tempfile_dir();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .current_dir(&dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("TESSERA_ISSUER", "http://localhost:8080")
+            .output()
+            .expect("run")
+    };
+    for args in [
+        &["key", "list"][..],
+        &["user", "list"],
+        &[
+            "client",
+            "create",
+            "--name",
+            "Shop",
+            "--redirect-uri",
+            "http://localhost/cb",
+        ],
+        &["api", "list"],
+    ] {
+        let output = run(args);
+        assert!(!output.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("no Tessera database at")
+                && stderr.contains(&dir.join("data").display().to_string()),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            std::fs::read_dir(&dir).expect("dir").next().is_none(),
+            "{args:?} left something behind"
+        );
+    }
+    // `migrate` creates it; then the commands work.
+    assert!(run(&["migrate"]).status.success());
+    let listed = run(&["--json", "key", "list"]);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_command_refuses_an_empty_postgresql_database_on_postgres_and_redis() {
+    let (database, url) = crate::harness::TestDatabase::postgres().await;
+    let output = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["user", "list"])
+        .current_dir(tempfile_dir())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TESSERA_ISSUER", "http://localhost:8080")
+        .env("TESSERA_DATABASE_URL", &url)
+        .env(
+            "TESSERA_PEPPER",
+            "a-pepper-of-at-least-thirty-two-characters-long",
+        )
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no Tessera database at postgres"),
+        "{stderr}"
+    );
+    drop(database);
+}

@@ -22,6 +22,7 @@ mod gateway;
 mod groups;
 mod hardening;
 mod harness;
+mod health;
 mod helpers;
 mod introspection;
 mod jwt;

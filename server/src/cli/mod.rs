@@ -22,7 +22,7 @@ use crate::config::Settings;
 use crate::domain::{
     AuthMethod, DomainError, GrantType, RedirectUriPolicy, Secret, SessionsEnded, SigningAlg,
 };
-use crate::startup::{Application, open_services, rotation_policy};
+use crate::startup::{Application, open_existing_services, open_services, rotation_policy};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -94,31 +94,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::User(command) => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             users::run(&services, command, cli.json, now).await?;
         }
         Command::Client(command) => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             let policy = RedirectUriPolicy {
                 allow_http: !settings.issuer_is_https(),
             };
             clients::run(&services, policy, command, cli.json, now).await?;
         }
         Command::Session(command) => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             sessions::run(&services, command, cli.json, now).await?;
         }
         Command::Group(command) => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             groups::run(&services, command, cli.json, now).await?;
         }
         Command::Api(command) => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             let lifetime = i64::try_from(settings.access_token_lifetime.as_secs()).unwrap_or(600);
             apis::run(&services, lifetime, command, cli.json, now).await?;
         }
         Command::App(command) => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             apps::run(
                 &services,
                 settings.cookie_domain.as_deref(),
@@ -129,15 +129,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
         }
         Command::Audit(args) => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             audit::audit(&services, args, cli.json).await?;
         }
         Command::Overview => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             audit::overview(&services, cli.json, now).await?;
         }
         Command::Key(command) => {
-            let services = open_services(&settings, SystemClock::shared()).await?;
+            let services = open_existing_services(&settings, SystemClock::shared()).await?;
             keys::run(
                 &services,
                 rotation_policy(&settings),

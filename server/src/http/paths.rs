@@ -19,6 +19,8 @@ pub const LOGOUT: &str = "/logout";
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_SESSIONS_END: &str = "/account/sessions/end";
 pub const HEALTH: &str = "/health";
+pub const HEALTH_LIVE: &str = "/health/live";
+pub const HEALTH_READY: &str = "/health/ready";
 /// Forward authentication for Traefik and Caddy.
 pub const FORWARD_AUTH: &str = "/forward-auth";
 /// Forward authentication for nginx `auth_request`.

@@ -74,7 +74,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: Option<&Path>) {
         )
         .service(web::resource(ACCOUNT).get(account::account_get))
         .service(web::resource(ACCOUNT_SESSIONS_END).post(account::sessions_end_post))
-        .service(web::resource(HEALTH).get(health::health_get))
+        .service(web::resource(HEALTH).get(health::ready_get))
+        .service(web::resource(HEALTH_READY).get(health::ready_get))
+        .service(web::resource(HEALTH_LIVE).get(health::live_get))
         // nginx asks with the original request's method; Traefik and Caddy with GET.
         .service(web::resource(FORWARD_AUTH).to(forward_auth::forward_auth))
         .service(web::resource(FORWARD_AUTH_NGINX).to(forward_auth::forward_auth_nginx))

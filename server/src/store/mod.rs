@@ -150,7 +150,17 @@ impl Store {
 
     /// Ask both stores whether they answer.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await?;
+        self.ping_database().await?;
+        self.ping_ephemeral().await
+    }
+
+    /// Does the database answer?
+    pub async fn ping_database(&self) -> Result<(), StoreError> {
+        Ok(self.db.ping().await?)
+    }
+
+    /// Does the ephemeral store (Redis, when configured) answer?
+    pub async fn ping_ephemeral(&self) -> Result<(), StoreError> {
         self.ephemeral.ping().await
     }
 }
@@ -190,7 +200,7 @@ pub async fn connect_database(url: &str) -> Result<DatabaseConnection, StoreErro
 }
 
 /// The file behind a `sqlite:` URL, if it names one (not `:memory:`).
-fn sqlite_file_path(url: &str) -> Option<String> {
+pub fn sqlite_file_path(url: &str) -> Option<String> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
