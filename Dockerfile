@@ -25,5 +25,5 @@ ENV TESSERA_BIND=0.0.0.0:8080 \
     TESSERA_DATABASE_URL=sqlite:///var/lib/tessera/tessera.db?mode=rwc \
     TESSERA_PEPPER_FILE=/var/lib/tessera/pepper
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/health/ready || exit 1
 ENTRYPOINT ["tessera"]

@@ -15,6 +15,7 @@ mod client_credentials;
 mod consent;
 mod console;
 mod cors;
+mod deploy;
 mod discovery;
 mod faults;
 mod forward_auth;
