@@ -68,7 +68,10 @@ fn the_dockerfile_copies_everything_the_build_needs() {
     }
     assert!(copied >= 3, "the Dockerfile copies its sources ({copied})");
     // The host's packages only: the others were never downloaded here.
-    let rustc = Command::new("rustc").arg("-vV").output().expect("rustc -vV");
+    let rustc = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV");
     let host = String::from_utf8_lossy(&rustc.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_string))

@@ -17,7 +17,7 @@ use crate::state::AppState;
 struct ConsentTemplate<'a> {
     client_name: &'a str,
     username: &'a str,
-    scopes: &'a [&'static str],
+    scopes: &'a [String],
     csrf_token: &'a str,
     request_id: &'a str,
     error: Option<&'a str>,

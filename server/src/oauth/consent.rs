@@ -11,8 +11,9 @@ use crate::domain::scope::{EMAIL, GROUPS, OFFLINE_ACCESS, OPENID, PROFILE};
 pub struct ConsentView {
     pub client_name: String,
     pub username: String,
-    /// Human descriptions of the requested scopes.
-    pub scopes: Vec<&'static str>,
+    /// Human descriptions of the requested scopes: who the user is first,
+    /// then what is seen of them, then what the application may do.
+    pub scopes: Vec<String>,
 }
 
 /// Either the page to show, or where to go instead.
@@ -22,15 +23,38 @@ pub enum ConsentPage {
     Step(AuthorizeStep),
 }
 
-fn describe(scope: &str) -> &'static str {
-    match scope {
-        OPENID => "Know who you are (your account identifier)",
-        PROFILE => "See your name and username",
-        EMAIL => "See your email address",
-        OFFLINE_ACCESS => "Stay connected when you are not using it",
-        GROUPS => "See the groups you belong to",
-        _ => "Other access",
+/// The scopes Tessera describes itself, in the order the page lists them.
+const DESCRIBED: [(&str, &str); 5] = [
+    (OPENID, "Know who you are (your account identifier)"),
+    (PROFILE, "See your name and username"),
+    (EMAIL, "See your email address"),
+    (GROUPS, "See the groups you belong to"),
+    (OFFLINE_ACCESS, "Stay connected when you are not using it"),
+];
+
+/// Describe `scope`: Tessera's own in words; an API's with the API's name
+/// (`apis`: the name and scopes of each API the request names).
+fn describe(scope: &str, apis: &[(String, crate::domain::Scopes)]) -> String {
+    if let Some((_, text)) = DESCRIBED.iter().find(|(name, _)| *name == scope) {
+        return (*text).to_string();
     }
+    match apis.iter().find(|(_, scopes)| scopes.contains(scope)) {
+        Some((name, _)) => format!("Use {name}: {scope}"),
+        None => format!("Use {scope}"),
+    }
+}
+
+/// Tessera's scopes in [`DESCRIBED`] order, then the others by name.
+fn ordered(scope: &crate::domain::Scopes) -> Vec<&str> {
+    let rank = |s: &str| {
+        DESCRIBED
+            .iter()
+            .position(|(name, _)| *name == s)
+            .unwrap_or(DESCRIBED.len())
+    };
+    let mut list: Vec<&str> = scope.iter().collect();
+    list.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.cmp(b)));
+    list
 }
 
 impl Provider {
@@ -55,10 +79,23 @@ impl Provider {
         else {
             return Ok(ConsentPage::Step(expired_page()));
         };
+        let mut apis = Vec::new();
+        for identifier in &pending.request.resources {
+            if let Some(resource) = self
+                .store
+                .resource_for(&client.id, identifier.as_str())
+                .await?
+            {
+                apis.push((resource.api.name, resource.api.scopes));
+            }
+        }
         Ok(ConsentPage::Show(ConsentView {
             client_name: client.name,
             username: user.username.to_string(),
-            scopes: pending.request.scope.iter().map(describe).collect(),
+            scopes: ordered(&pending.request.scope)
+                .into_iter()
+                .map(|s| describe(s, &apis))
+                .collect(),
         }))
     }
 
@@ -98,5 +135,34 @@ impl Provider {
         pending.consent_given = true;
         self.proceed(pending, Parked::As(request_id), session_token, now)
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Scopes;
+
+    #[test]
+    fn who_you_are_comes_first_and_api_scopes_name_their_api() {
+        let scope = Scopes::parse("offline_access email openid products:read profile").unwrap();
+        let apis = vec![(
+            "Products".to_string(),
+            Scopes::parse("products:read").unwrap(),
+        )];
+        let shown: Vec<String> = ordered(&scope)
+            .into_iter()
+            .map(|s| describe(s, &apis))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "Know who you are (your account identifier)",
+                "See your name and username",
+                "See your email address",
+                "Stay connected when you are not using it",
+                "Use Products: products:read",
+            ]
+        );
     }
 }
