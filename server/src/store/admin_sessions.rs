@@ -27,6 +27,7 @@ impl Store {
         now: i64,
         idle_expires_at: i64,
     ) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         admin_sessions::ActiveModel {
             id_hash: Set(id_hash.to_string()),
             sid: Set(sid.as_str().to_string()),
@@ -48,6 +49,7 @@ impl Store {
         id_hash: &str,
         now: i64,
     ) -> Result<Option<ConsoleSession>, StoreError> {
+        let _writer = self.writing().await?;
         let Some(row) = admin_sessions::Entity::find_by_id(id_hash)
             .one(&self.db)
             .await?
@@ -90,6 +92,7 @@ impl Store {
         now: i64,
         idle_expires_at: i64,
     ) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         admin_sessions::Entity::update_many()
             .set(admin_sessions::ActiveModel {
                 last_seen_at: Set(now),
@@ -103,6 +106,7 @@ impl Store {
     }
 
     pub async fn delete_console_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         admin_sessions::Entity::delete_by_id(id_hash)
             .exec(&self.db)
             .await?;

@@ -188,6 +188,7 @@ impl Store {
         old: &ClientSecretHash,
         new: &ClientSecretHash,
     ) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         clients::Entity::update_many()
             .set(clients::ActiveModel {
                 secret_hash: Set(Some(new.as_str().to_string())),

@@ -39,6 +39,7 @@ impl Store {
         scope: &Scopes,
         now: i64,
     ) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         consents::Entity::insert(consents::ActiveModel {
             user_id: Set(user.as_str().to_string()),
             client_id: Set(client.as_str().to_string()),

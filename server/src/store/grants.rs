@@ -117,6 +117,7 @@ impl Store {
         grant: &Grant,
         refresh: Option<&RefreshTokenRecord>,
     ) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         let txn = self.db.begin().await?;
         grant_model(grant)?.insert(&txn).await?;
         if let Some(token) = refresh {
@@ -248,6 +249,7 @@ impl Store {
         successor: &RefreshTokenRecord,
         now: i64,
     ) -> Result<RotateOutcome, StoreError> {
+        let _writer = self.writing().await?;
         let txn = self.db.begin().await?;
         let marked = refresh_tokens::Entity::update_many()
             .set(refresh_tokens::ActiveModel {

@@ -56,6 +56,7 @@ impl Store {
 
     /// Insert several keys at once: all of them or none.
     pub async fn insert_signing_keys(&self, keys: &[SigningKeyMaterial]) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         let txn = self.db.begin().await?;
         for key in keys {
             active_model(key).insert(&txn).await?;
@@ -66,6 +67,7 @@ impl Store {
 
     /// Store a key's private half sealed anew (same key, current sealing).
     pub async fn reseal_signing_key(&self, kid: &str, sealed: &str) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         signing_keys::Entity::update_many()
             .set(signing_keys::ActiveModel {
                 private_key: Set(sealed.to_string()),

@@ -36,7 +36,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 
 use crate::clock::SharedClock;
@@ -66,7 +66,17 @@ pub struct Store {
     access_token_ttl: i64,
     /// What the caches below expire by.
     clock: SharedClock,
+    /// With SQLite, the one writer: every write statement and transaction
+    /// takes it first, so writers queue here, in order, instead of in
+    /// SQLite's busy handler (which sleeps and retries, and made the tail
+    /// of every write path). Readers never take it (WAL lets them read
+    /// beside the writer). PostgreSQL writes concurrently without it.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
+
+/// The longest a write waits for the one writer before giving up with
+/// `Unavailable` (a nested write would otherwise wait forever).
+const WRITER_WAIT: Duration = Duration::from_secs(10);
 
 /// What this process keeps beside the stores: caches of facts that never
 /// change back (a revocation, a user's username), clients for a second, and
@@ -104,13 +114,30 @@ impl Store {
         access_token_ttl: i64,
         clock: SharedClock,
     ) -> Self {
+        let writer = (db.get_database_backend() == sea_orm::DbBackend::Sqlite)
+            .then(|| Arc::new(tokio::sync::Mutex::new(())));
         Self {
             db,
             ephemeral,
             local: Arc::new(Local::new()),
             access_token_ttl,
             clock,
+            writer,
         }
+    }
+
+    /// Take the one writer (SQLite), held until the guard drops; `None`
+    /// with PostgreSQL.
+    pub(crate) async fn writing(
+        &self,
+    ) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, StoreError> {
+        let Some(writer) = &self.writer else {
+            return Ok(None);
+        };
+        tokio::time::timeout(WRITER_WAIT, writer.clone().lock_owned())
+            .await
+            .map(Some)
+            .map_err(|_| StoreError::Unavailable("the database writer is busy".into()))
     }
 
     /// The clock the store's caches and the in-process ephemeral store follow.
@@ -188,6 +215,9 @@ pub async fn connect_database(url: &str) -> Result<DatabaseConnection, StoreErro
         .map_sqlx_sqlite_opts(|opts| {
             opts.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
+                // Safe with WAL: a power cut may lose the last commits,
+                // never the database.
+                .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         });

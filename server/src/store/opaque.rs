@@ -27,6 +27,7 @@ impl TryFrom<opaque_tokens::Model> for OpaqueToken {
 
 impl Store {
     pub async fn insert_opaque_token(&self, token: &OpaqueToken) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         opaque_tokens::ActiveModel {
             token_hash: Set(token.token_hash.clone()),
             api_id: Set(token.api_id.clone()),
@@ -53,6 +54,7 @@ impl Store {
 
     /// Forget opaque tokens that have expired anyway.
     pub async fn purge_expired_opaque_tokens(&self, now: i64) -> Result<u64, StoreError> {
+        let _writer = self.writing().await?;
         Ok(opaque_tokens::Entity::delete_many()
             .filter(opaque_tokens::Column::ExpiresAt.lt(now))
             .exec(&self.db)

@@ -101,6 +101,7 @@ impl Store {
     /// lease. Of several replicas asking at once, exactly one gets the lease
     /// (`Some(locked_until)`); the attempt counter moves with the claim.
     pub async fn claim_notice(&self, id: &str, now: i64) -> Result<Option<i64>, StoreError> {
+        let _writer = self.writing().await?;
         let lease = now + LogoutNotice::LEASE_SECS;
         let result = logout_notices::Entity::update_many()
             .col_expr(logout_notices::Column::LockedUntil, Expr::value(lease))
@@ -126,6 +127,7 @@ impl Store {
         lease: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let _writer = self.writing().await?;
         let result = logout_notices::Entity::update_many()
             .set(logout_notices::ActiveModel {
                 state: Set(NoticeState::Delivered.as_str().to_string()),
@@ -150,6 +152,7 @@ impl Store {
         error: &str,
         retry_at: Option<i64>,
     ) -> Result<bool, StoreError> {
+        let _writer = self.writing().await?;
         let (state, next) = match retry_at {
             Some(at) => (NoticeState::Pending, Set(at)),
             None => (NoticeState::Abandoned, sea_orm::ActiveValue::NotSet),
@@ -242,6 +245,7 @@ impl Store {
 
     /// Forget notices delivered or abandoned before `before`.
     pub async fn purge_finished_notices(&self, before: i64) -> Result<u64, StoreError> {
+        let _writer = self.writing().await?;
         Ok(logout_notices::Entity::delete_many()
             .filter(logout_notices::Column::State.ne(NoticeState::Pending.as_str()))
             .filter(logout_notices::Column::CreatedAt.lt(before))

@@ -218,6 +218,13 @@ impl Store {
             return;
         }
         let values: Vec<String> = marks.iter().map(|m| m.value.clone()).collect();
+        let _writer = match self.writing().await {
+            Ok(writer) => writer,
+            Err(err) => {
+                tracing::warn!(error = %err, "published revocation marks stay queued");
+                return;
+            }
+        };
         for chunk in values.chunks(500) {
             if let Err(err) = mark_outbox::Entity::delete_many()
                 .filter(mark_outbox::Column::Value.is_in(chunk.to_vec()))
@@ -384,10 +391,12 @@ impl Store {
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
             let marks: Vec<Mark> = rows.into_iter().filter_map(row_mark).collect();
             self.push(redis, &marks, now).await?;
+            let writer = self.writing().await?;
             mark_outbox::Entity::delete_many()
                 .filter(mark_outbox::Column::Id.is_in(ids.clone()))
                 .exec(&self.db)
                 .await?;
+            drop(writer);
             if ids.len() < BATCH {
                 break;
             }
@@ -462,6 +471,7 @@ impl Store {
         );
         self.push(redis, &marks, now).await?;
         if let Some(covered) = covered {
+            let _writer = self.writing().await?;
             mark_outbox::Entity::delete_many()
                 .filter(mark_outbox::Column::Id.lte(covered))
                 .exec(&self.db)
@@ -497,6 +507,7 @@ impl Store {
 
     /// Forget deny-list entries whose tokens have expired anyway.
     pub async fn purge_expired_denylist(&self, now: i64) -> Result<u64, StoreError> {
+        let _writer = self.writing().await?;
         Ok(token_denylist::Entity::delete_many()
             .filter(token_denylist::Column::ExpiresAt.lt(now))
             .exec(&self.db)

@@ -105,6 +105,7 @@ fn expired(now: i64) -> Condition {
 
 impl Store {
     pub async fn insert_session(&self, session: &Session) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         active_model(session)?.insert(&self.db).await?;
         Ok(())
     }
@@ -117,6 +118,7 @@ impl Store {
         old_id_hash: &str,
         session: &Session,
     ) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         let txn = self.db.begin().await?;
         let deleted = sessions::Entity::delete_by_id(old_id_hash)
             .exec(&txn)
@@ -170,6 +172,7 @@ impl Store {
         sid: &SessionId,
         gateway_hash: &str,
     ) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         let result = sessions::Entity::update_many()
             .set(sessions::ActiveModel {
                 gateway_hash: Set(Some(gateway_hash.to_string())),
@@ -193,6 +196,7 @@ impl Store {
         now: i64,
         idle_expires_at: i64,
     ) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         sessions::Entity::update_many()
             .set(sessions::ActiveModel {
                 last_seen_at: Set(now),

@@ -12,6 +12,8 @@ use crate::domain::AuditEvent;
 
 pub struct Unit<'a> {
     pub(super) store: &'a Store,
+    /// The one writer (SQLite), held until the commit or the rollback.
+    writer: Option<tokio::sync::OwnedMutexGuard<()>>,
     pub(super) txn: DatabaseTransaction,
     /// Revocations made in this unit, to publish once it has committed.
     pub(super) marks: Vec<Mark>,
@@ -38,8 +40,10 @@ impl std::fmt::Debug for Unit<'_> {
 impl Store {
     /// Begin a use case's writes.
     pub async fn unit(&self) -> Result<Unit<'_>, StoreError> {
+        let writer = self.writing().await?;
         Ok(Unit {
             store: self,
+            writer,
             txn: self.db.begin().await?,
             marks: Vec::new(),
             notices_queued: false,
@@ -57,6 +61,7 @@ impl Unit<'_> {
     pub async fn commit(self) -> Result<(), StoreError> {
         let Unit {
             store,
+            writer,
             txn,
             marks,
             notices_queued,
@@ -65,6 +70,7 @@ impl Unit<'_> {
             gateway_changes,
         } = self;
         txn.commit().await?;
+        drop(writer);
         // A client's view of an API goes with the client.
         if changed_resources || !changed_clients.is_empty() {
             store.local.resources.clear();
