@@ -331,6 +331,10 @@ impl Application {
             }
         })
         .listen(listener)?
+        // SIGINT and SIGTERM both stop gracefully (see `run_until_stopped`);
+        // actix's own handling would make SIGINT a forced shutdown.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();
         let stopping = Arc::new(background::Stopping::default());
         let delivery = tokio::spawn(background::deliver_notices(state.clone(), stopping.clone()));
@@ -381,8 +385,22 @@ impl Application {
     /// Back-channel attempts under way finish first (each has 5 seconds),
     /// so that a notice is not cut off mid-delivery and sent again later;
     /// no new one begins.
+    ///
+    /// SIGINT (Ctrl-C) and SIGTERM stop it the same way: no new
+    /// connections, requests under way finish (for at most
+    /// [`SHUTDOWN_GRACE_SECS`] seconds), then the background work stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let signals = tokio::spawn(async move {
+            let name = stop_signal().await;
+            tracing::info!(
+                signal = name,
+                "stopping: no new connections, requests under way finish"
+            );
+            handle.stop(true).await;
+        });
         let result = self.server.await;
+        signals.abort();
         self.stopping.stop();
         match tokio::time::timeout(background::DELIVERY_GRACE, self.delivery).await {
             Ok(_) => tracing::info!("back-channel delivery stopped"),
@@ -394,6 +412,33 @@ impl Application {
             task.abort();
         }
         result
+    }
+}
+
+/// How long a stopping server lets requests under way finish.
+pub const SHUTDOWN_GRACE_SECS: u64 = 10;
+
+/// Wait for SIGINT or SIGTERM; the name of the one that came.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "SIGINT",
+                _ = terminate.recv() => "SIGTERM",
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; SIGINT still stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+                "SIGINT"
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }
 

@@ -381,3 +381,52 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
         "a client error at INFO:\n{log}"
     );
 }
+
+/// SIGINT and SIGTERM stop the server the same, graceful way: a request
+/// under way is answered, the process exits 0, and the log says which
+/// signal came (never a forced shutdown).
+#[tokio::test]
+async fn sigint_and_sigterm_stop_the_server_gracefully_and_exit_zero() {
+    use std::io::{Read, Write};
+    for signal in ["INT", "TERM"] {
+        let mut server = Server::start();
+        // A request whose body arrives in two parts, the signal between them.
+        let body = "grant_type=client_credentials";
+        let mut socket = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        write!(
+            socket,
+            "POST /token HTTP/1.1\r\nHost: {AUTH_HOST}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+            body.len(),
+            &body[..10]
+        )
+        .expect("first part");
+        socket.flush().expect("flush");
+        std::thread::sleep(Duration::from_millis(200));
+        let pid = server.child.id().to_string();
+        let killed = Command::new("kill")
+            .args([format!("-{signal}").as_str(), &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        std::thread::sleep(Duration::from_millis(200));
+        socket.write_all(&body.as_bytes()[10..]).expect("the rest");
+        let mut answer = String::new();
+        socket.read_to_string(&mut answer).expect("answer");
+        assert!(
+            answer.starts_with("HTTP/1.1 401"),
+            "SIG{signal}: the request under way gets its real answer: {answer}"
+        );
+        let status = server.child.wait().expect("exit");
+        assert!(status.success(), "SIG{signal}: exit {status:?}");
+        // The log reader may still be reading the last lines.
+        for _ in 0..50 {
+            if server.log().contains(&format!("SIG{signal}")) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let log = server.log();
+        assert!(log.contains(&format!("SIG{signal}")), "{log}");
+        assert!(!log.to_lowercase().contains("forced"), "{log}");
+    }
+}
