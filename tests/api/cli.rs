@@ -783,3 +783,59 @@ async fn a_command_refuses_an_empty_postgresql_database_on_postgres_and_redis() 
     );
     drop(database);
 }
+
+/// The audit log says what changed and on what: a client update records
+/// each field before and after; a key rotation names the new keys; a
+/// revocation names whose token it was.
+#[tokio::test]
+async fn audit_records_say_what_changed_and_on_what() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("shop", APP1_HOST).await;
+    let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    let run = |args: &[&str]| json_of(&tessera(&app, args, None));
+    run(&[
+        "--json",
+        "client",
+        "update",
+        "shop",
+        "--name",
+        "The Shop",
+        "--first-party",
+        "false",
+    ]);
+    let update = &run(&["--json", "audit", "--action", "client.update"])["items"][0];
+    assert_eq!(update["target"], "client:shop");
+    assert_eq!(
+        update["details"]["name"],
+        serde_json::json!({ "from": "shop app", "to": "The Shop" })
+    );
+    assert_eq!(
+        update["details"]["first_party"],
+        serde_json::json!({ "from": true, "to": false })
+    );
+    assert!(update["details"].get("redirect_uris").is_none(), "{update}");
+
+    let rotated = run(&["--json", "key", "rotate"]);
+    let rotation = &run(&["--json", "audit", "--action", "key.rotate"])["items"][0];
+    let target = rotation["target"].as_str().expect("a target");
+    assert!(target.starts_with("key:"), "{target}");
+    for key in rotated.as_array().into_iter().flatten() {
+        if let Some(kid) = key["kid"].as_str() {
+            assert!(target.contains(kid), "{target} names {kid}");
+        }
+    }
+
+    let sub = claims_of(&app, &field(&tokens, "access_token")).await["sub"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        revoke(&app, &client, &field(&tokens, "refresh_token"), None)
+            .await
+            .status(),
+        200
+    );
+    let revocation = &run(&["--json", "audit", "--action", "token.revoke"])["items"][0];
+    assert_eq!(revocation["target"], format!("user:{sub}"));
+}

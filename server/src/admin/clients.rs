@@ -237,10 +237,67 @@ pub async fn update_client(
         .await
         .map_err(|e| AdminError::from_store(e, format!("client {}", client.id)))?;
     let target = Some(format!("client:{}", client.id));
-    unit.audit(&[event(actor, "client.update", target, json!({}), now)])
-        .await?;
+    unit.audit(&[event(
+        actor,
+        "client.update",
+        target,
+        changes(&current, &client),
+        now,
+    )])
+    .await?;
     unit.commit().await?;
     Ok(client)
+}
+
+/// What an update changed: each field that differs, with its value before
+/// and after (never a secret: the secret is not a field here).
+fn changes(before: &Client, after: &Client) -> serde_json::Value {
+    fn view(c: &Client) -> serde_json::Map<String, serde_json::Value> {
+        let uris = |list: &[crate::domain::RedirectUri]| {
+            list.iter()
+                .map(|u| u.as_str().to_string())
+                .collect::<Vec<_>>()
+        };
+        let mut map = serde_json::Map::new();
+        map.insert("name".into(), json!(c.name));
+        map.insert("redirect_uris".into(), json!(uris(&c.redirect_uris)));
+        map.insert(
+            "grant_types".into(),
+            json!(c.grant_types.iter().map(|g| g.as_str()).collect::<Vec<_>>()),
+        );
+        map.insert("first_party".into(), json!(c.first_party));
+        map.insert("id_token_alg".into(), json!(c.id_token_alg.as_str()));
+        map.insert(
+            "access_token_alg".into(),
+            json!(c.access_token_alg.as_str()),
+        );
+        map.insert(
+            "post_logout_redirect_uris".into(),
+            json!(uris(&c.logout.post_logout_redirect_uris)),
+        );
+        map.insert(
+            "backchannel_logout_uri".into(),
+            json!(c.logout.backchannel_logout_uri.as_ref().map(|u| u.as_str())),
+        );
+        map.insert(
+            "backchannel_logout_session_required".into(),
+            json!(c.logout.backchannel_logout_session_required),
+        );
+        map.insert("scopes".into(), json!(c.allowed_scopes().to_string()));
+        map
+    }
+    let (before, after) = (view(before), view(after));
+    let mut changed = serde_json::Map::new();
+    for (field, new) in after {
+        let old = before
+            .get(&field)
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        if old != new {
+            changed.insert(field, json!({ "from": old, "to": new }));
+        }
+    }
+    serde_json::Value::Object(changed)
 }
 
 /// Give a confidential client a new secret (shown once); the old one stops

@@ -26,6 +26,14 @@ pub enum Revoked {
     Nothing,
 }
 
+/// Whose token it was: the user's, or the client's own.
+fn whose(claims: &AccessTokenClaims) -> String {
+    match claims.user_id() {
+        Some(user) => format!("user:{user}"),
+        None => format!("client:{}", claims.sub),
+    }
+}
+
 impl Provider {
     pub async fn revoke(
         &self,
@@ -44,7 +52,7 @@ impl Provider {
             .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
         // The revocation and its audit record commit together.
         let mut unit = self.store.unit().await?;
-        let outcome = if is_opaque_token(token) {
+        let (outcome, target) = if is_opaque_token(token) {
             self.revoke_opaque_token(&mut unit, &client, token, now)
                 .await?
         } else if looks_like_jwt(token) {
@@ -59,7 +67,7 @@ impl Provider {
                 at: now,
                 actor: Actor::Client(client.id.clone()),
                 action: "token.revoke",
-                target: None,
+                target,
                 reason: None,
                 ip: None,
                 outcome: "success",
@@ -82,22 +90,25 @@ impl Provider {
         client: &Client,
         token: &str,
         now: i64,
-    ) -> Result<Revoked, OAuthError> {
+    ) -> Result<(Revoked, Option<String>), OAuthError> {
         let hash = sha256_hex(token.as_bytes());
         let Some(record) = self.store.refresh_token_by_hash(&hash).await? else {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         };
         if record.client_id != client.id {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         }
         let Some(grant) = self.store.grant_by_id(&record.grant_id).await? else {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         };
         if grant.is_revoked() {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         }
         unit.revoke_grant(&grant.id, now).await?;
-        Ok(Revoked::RefreshFamily)
+        Ok((
+            Revoked::RefreshFamily,
+            Some(format!("user:{}", grant.user_id)),
+        ))
     }
 
     /// An opaque access token of the caller's: revoked in the database and
@@ -108,22 +119,22 @@ impl Provider {
         client: &Client,
         token: &str,
         now: i64,
-    ) -> Result<Revoked, OAuthError> {
+    ) -> Result<(Revoked, Option<String>), OAuthError> {
         let hash = sha256_hex(token.as_bytes());
         let Some(stored) = self.store.opaque_token(&hash).await? else {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         };
         if stored.client_id != client.id || now >= stored.expires_at {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         }
         let Ok(claims) = serde_json::from_str::<AccessTokenClaims>(&stored.claims) else {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         };
         if !unit.revoke_opaque_token(&hash, now).await? {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         }
         unit.deny_access_token(&claims.jti, claims.exp).await?;
-        Ok(Revoked::AccessToken)
+        Ok((Revoked::AccessToken, Some(whose(&claims))))
     }
 
     async fn revoke_access_token(
@@ -132,19 +143,19 @@ impl Provider {
         client: &Client,
         token: &str,
         now: i64,
-    ) -> Result<Revoked, OAuthError> {
+    ) -> Result<(Revoked, Option<String>), OAuthError> {
         let Ok(claims) = self.keys().verify::<AccessTokenClaims>(
             token,
             &super::tokens::ACCESS_TOKEN_TYPES,
             &self.config.issuer,
             now,
         ) else {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         };
         if claims.client_id != client.id.as_str() || now >= claims.exp {
-            return Ok(Revoked::Nothing);
+            return Ok((Revoked::Nothing, None));
         }
         unit.deny_access_token(&claims.jti, claims.exp).await?;
-        Ok(Revoked::AccessToken)
+        Ok((Revoked::AccessToken, Some(whose(&claims))))
     }
 }

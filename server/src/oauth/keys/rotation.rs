@@ -110,12 +110,16 @@ async fn rotate_locked(
     unit.rotate_signing_keys(&fresh, policy.retire_after, now)
         .await?;
     let kids: Vec<&str> = fresh.iter().map(|k| k.kid.as_str()).collect();
-    unit.audit(&[audit(
-        actor,
-        "key.rotate",
-        json!({ "kids": kids, "activates_at": activates_at }),
-        now,
-    )])
+    unit.audit(&[AuditEvent {
+        // The new keys, one target for all of them.
+        target: Some(format!("key:{}", kids.join(","))),
+        ..audit(
+            actor,
+            "key.rotate",
+            json!({ "kids": kids, "activates_at": activates_at }),
+            now,
+        )
+    }])
     .await?;
     unit.commit().await?;
     tracing::info!(kids = ?kids, activates_at, "signing keys rotated");
