@@ -31,7 +31,10 @@ use crate::state::{AppState, CookieSettings, WebSettings};
 use crate::store::{
     Ephemeral, StartupLock, Store, connect_database, create_private_dir, sqlite_file_path,
 };
-use crate::telemetry::RequestSpan;
+use crate::telemetry::{REQUEST_ID, RequestId, RequestSpan};
+use actix_web::HttpMessage;
+use actix_web::dev::Service;
+use actix_web::http::header::{HeaderName, HeaderValue};
 
 /// Whole seconds of a configured duration.
 fn secs(d: Duration) -> i64 {
@@ -325,6 +328,26 @@ impl Application {
                     .wrap(Condition::new(https, strict_transport_security()))
                     .wrap(NormalizePath::new(TrailingSlash::Trim))
                     .wrap(TracingLogger::<RequestSpan>::new())
+                    // Outermost: the id exists before the request's log span.
+                    .wrap_fn(|request, service| {
+                        let id = RequestId::of(
+                            request
+                                .headers()
+                                .get(REQUEST_ID)
+                                .and_then(|v| v.to_str().ok()),
+                        );
+                        request.extensions_mut().insert(id.clone());
+                        let answer = service.call(request);
+                        async move {
+                            let mut response = answer.await?;
+                            if let Ok(value) = HeaderValue::from_str(&id.0) {
+                                response
+                                    .headers_mut()
+                                    .insert(HeaderName::from_static(REQUEST_ID), value);
+                            }
+                            Ok(response)
+                        }
+                    })
                     .app_data(state.clone())
                     .app_data(web::PayloadConfig::new(64 * 1024))
                     .configure(move |cfg| routes::configure(cfg, static_dir.as_deref()))

@@ -368,14 +368,16 @@ async fn the_log_has_one_line_per_request_and_no_secret_token_or_query_string() 
     // One line per request.
     let lines_for = |path: &str| {
         log.lines()
-            .filter(|l| l.contains(&format!("path={path}}}")) && l.contains("}: request status="))
+            .filter(|l| {
+                l.contains(&format!("path={path} request_id=")) && l.contains("}: request status=")
+            })
             .count()
     };
     assert_eq!(lines_for("/token"), 3, "{log}");
     assert_eq!(lines_for("/login"), 3, "{log}");
     assert_eq!(lines_for("/userinfo"), 1, "{log}");
     assert!(
-        log.lines().any(|l| l.contains("path=/token}")
+        log.lines().any(|l| l.contains("path=/token request_id=")
             && l.contains("status=401")
             && l.contains(" INFO ")),
         "a client error at INFO:\n{log}"
@@ -429,4 +431,60 @@ async fn sigint_and_sigterm_stop_the_server_gracefully_and_exit_zero() {
         assert!(log.contains(&format!("SIG{signal}")), "{log}");
         assert!(!log.to_lowercase().contains("forced"), "{log}");
     }
+}
+
+/// Every request has an id: the caller's when it is a harmless one, else a
+/// new one; the response carries it and the request's one log line names
+/// it, with the time in integer microseconds.
+#[tokio::test]
+async fn each_request_has_an_id_in_its_answer_and_its_log_line() {
+    let server = Server::start();
+    let http = server.http(None);
+    let given = http
+        .get(server.url("/health/live"))
+        .header("X-Request-Id", "trace-42.a_b")
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(given.headers()["x-request-id"], "trace-42.a_b");
+    let forged = http
+        .get(server.url("/health/live"))
+        .header("X-Request-Id", "x\" status=500")
+        .send()
+        .await
+        .expect("health");
+    let made = forged.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert_eq!(made.len(), 16, "a new id instead of {made}");
+    for id in ["trace-42.a_b", made.as_str()] {
+        let mut line = None;
+        for _ in 0..50 {
+            line = server
+                .log()
+                .lines()
+                .find(|l| l.contains(&format!("request_id={id}")) && l.contains(" request status="))
+                .map(str::to_string);
+            if line.is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let line = line.unwrap_or_else(|| panic!("a line for {id}: {}", server.log()));
+        let micros = line
+            .split("elapsed_us=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_default();
+        assert!(
+            micros.parse::<u64>().is_ok(),
+            "integer microseconds: {line}"
+        );
+    }
+    assert_eq!(
+        server.log().matches("request_id=trace-42.a_b").count(),
+        1,
+        "exactly one line for the request"
+    );
 }
