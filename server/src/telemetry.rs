@@ -17,15 +17,21 @@ use tracing::Span;
 use tracing_actix_web::RootSpanBuilder;
 use tracing_subscriber::EnvFilter;
 
-/// Install the global subscriber: `RUST_LOG` if set, else info for Tessera.
+/// What is logged without `RUST_LOG`: Tessera at INFO; the libraries'
+/// start-up and shutdown chatter ("Tokio runtime found", workers starting
+/// and stopping, queries) only when something is wrong.
+pub const DEFAULT_LEVELS: &str =
+    "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,actix_server=warn";
+
+/// Install the global subscriber: `RUST_LOG` if set, else [`DEFAULT_LEVELS`].
 /// Logs go to stderr, so that stdout carries only command output (`--json`).
 pub fn init() {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::{Layer, filter};
 
-    let levels = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let levels =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LEVELS));
     // actix-http reports a request it could not even parse (a URI or head
     // too long, an invalid header) as an ERROR of its own; it has answered
     // 400 or 431 already, and such input is the client's fault, not ours.

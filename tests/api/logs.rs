@@ -488,3 +488,51 @@ async fn each_request_has_an_id_in_its_answer_and_its_log_line() {
         "exactly one line for the request"
     );
 }
+
+/// Without `RUST_LOG`, a start and a stop log Tessera's own lines only:
+/// none of the libraries' chatter ("Tokio runtime found", workers).
+#[tokio::test]
+async fn start_up_and_shutdown_log_only_tesseras_own_lines_by_default() {
+    let dir = tempfile_dir();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    Server::env(&mut command, &dir);
+    let mut child = command
+        .arg("serve")
+        .env("TESSERA_BIND", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tessera serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        let ready = line.contains("Tessera is ready");
+        seen.push(line);
+        if ready {
+            break;
+        }
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    seen.extend(lines.map_while(Result::ok));
+    assert!(child.wait().expect("exit").success());
+    let _ = std::fs::remove_dir_all(&dir);
+    let log = seen.join("\n");
+    for noise in [
+        "Tokio runtime found",
+        "starting service",
+        "workers",
+        "accept thread",
+    ] {
+        assert!(!log.contains(noise), "{noise:?} in:\n{log}");
+    }
+    assert!(
+        log.contains("Tessera is ready") && log.contains("SIGTERM"),
+        "{log}"
+    );
+}
