@@ -839,3 +839,99 @@ async fn audit_records_say_what_changed_and_on_what() {
     let revocation = &run(&["--json", "audit", "--action", "token.revoke"])["items"][0];
     assert_eq!(revocation["target"], format!("user:{sub}"));
 }
+
+/// A client's authentication method can change: between the two secret
+/// methods the secret stays; public to confidential prints a new secret;
+/// a change of kind ends the tokens the client held.
+#[tokio::test]
+async fn a_clients_authentication_method_and_kind_can_change() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("shop", APP1_HOST).await;
+    let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    let refresh = field(&tokens, "refresh_token");
+    // The server remembers a client for a second: let it see each change.
+    let run = |args: &[&str]| {
+        let out = json_of(&tessera(&app, args, None));
+        app.clock.advance(2);
+        out
+    };
+
+    let post = run(&[
+        "--json",
+        "client",
+        "update",
+        "shop",
+        "--auth-method",
+        "client_secret_post",
+    ]);
+    assert_eq!(post["token_endpoint_auth_method"], "client_secret_post");
+    assert!(post.get("client_secret").is_none(), "the secret stays");
+    let form = |extra: &[(&'static str, String)]| {
+        let mut form: Vec<(&str, String)> = vec![
+            ("grant_type", "refresh_token".into()),
+            ("client_id", "shop".into()),
+        ];
+        form.extend_from_slice(extra);
+        form
+    };
+    let with_post = app
+        .http()
+        .post(app.url("/token"))
+        .form(&form(&[
+            ("refresh_token", refresh.clone()),
+            ("client_secret", client.secret.clone().unwrap()),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_post.status(), 200, "the same secret, in the body now");
+    let refresh: String = field(&with_post.json().await.unwrap(), "refresh_token");
+
+    // Public: no secret, and the tokens it held end.
+    let public = run(&[
+        "--json",
+        "client",
+        "update",
+        "shop",
+        "--auth-method",
+        "none",
+    ]);
+    assert_eq!(public["public"], true);
+    let after = app
+        .http()
+        .post(app.url("/token"))
+        .form(&form(&[("refresh_token", refresh)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 400, "its refresh tokens were revoked");
+    let audit = run(&["--json", "audit", "--action", "client.update"]);
+    assert_eq!(
+        audit["items"][0]["details"]["auth_method"],
+        serde_json::json!({ "from": "client_secret_post", "to": "none" })
+    );
+
+    // Confidential again: a new secret, shown once, that works.
+    let confidential = run(&[
+        "--json",
+        "client",
+        "update",
+        "shop",
+        "--auth-method",
+        "client_secret_basic",
+    ]);
+    let secret = field(&confidential, "client_secret");
+    assert_ne!(Some(secret.clone()), client.secret);
+    let renewed = TestClient {
+        secret: Some(secret),
+        ..client.clone()
+    };
+    let tokens = login_and_exchange(&app, &app.browser(), &renewed, "alice").await;
+    assert!(tokens["access_token"].is_string());
+    assert_eq!(
+        refresh_status(&app, &client, &field(&tokens, "refresh_token")).await,
+        401,
+        "the secret from before is not this client's"
+    );
+}

@@ -300,6 +300,66 @@ fn changes(before: &Client, after: &Client) -> serde_json::Value {
     serde_json::Value::Object(changed)
 }
 
+/// Change how a client authenticates. Between `client_secret_basic` and
+/// `client_secret_post` the secret stays. Becoming public drops the secret;
+/// becoming confidential makes one (returned, to be shown once). A change
+/// of kind also ends every token the client holds: its access tokens stop
+/// counting and its refresh tokens are revoked, since they were issued on
+/// other terms.
+pub async fn change_auth_method(
+    store: &Store,
+    pepper: &Pepper,
+    id: &str,
+    method: AuthMethod,
+    actor: &Actor,
+    now: i64,
+) -> Result<(Client, Option<Secret>), AdminError> {
+    let current = find(store, id).await?;
+    let before = current.auth_method();
+    if before == method {
+        return Ok((current, None));
+    }
+    let kind_changes = (before == AuthMethod::None) != (method == AuthMethod::None);
+    let mut spec = current.to_spec();
+    spec.auth_method = method;
+    let secret = match (before == AuthMethod::None, method == AuthMethod::None) {
+        (true, false) => Some(Secret::new(random_token(32))),
+        _ => None,
+    };
+    if method == AuthMethod::None {
+        spec.secret_hash = None;
+    } else if let Some(secret) = &secret {
+        spec.secret_hash = Some(ClientSecretHash::compute(pepper, secret));
+    }
+    if kind_changes {
+        spec.tokens_valid_after = now + 1;
+    }
+    let client = Client::new(spec)?;
+    client.check_registration()?;
+    let mut unit = store.unit().await?;
+    unit.update_client(&client)
+        .await
+        .map_err(|e| AdminError::from_store(e, format!("client {}", client.id)))?;
+    let revoked = if kind_changes {
+        unit.revoke_client_grants(&client.id, now).await?
+    } else {
+        0
+    };
+    unit.audit(&[event(
+        actor,
+        "client.update",
+        Some(format!("client:{}", client.id)),
+        json!({
+            "auth_method": { "from": before.as_str(), "to": method.as_str() },
+            "grants_revoked": revoked,
+        }),
+        now,
+    )])
+    .await?;
+    unit.commit().await?;
+    Ok((find(store, id).await?, secret))
+}
+
 /// Give a confidential client a new secret (shown once); the old one stops
 /// working at once, and so do the access tokens issued before.
 pub async fn rotate_secret(

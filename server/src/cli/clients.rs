@@ -86,6 +86,11 @@ pub struct UpdateClient {
     pub client_id: String,
     #[arg(long)]
     pub name: Option<String>,
+    /// client_secret_basic, client_secret_post or none (public). Becoming
+    /// confidential prints a new secret once; a change between public and
+    /// confidential ends every token the client holds.
+    #[arg(long, value_parser = parse_auth_method)]
+    pub auth_method: Option<AuthMethod>,
     /// Replaces the registered redirect URIs; repeat for several.
     #[arg(long = "redirect-uri")]
     pub redirect_uris: Vec<String>,
@@ -275,6 +280,21 @@ pub async fn run(
                 scopes: given(args.scopes),
             };
             let mut client = admin::clients::find(store, &args.client_id).await?;
+            let mut secret = None;
+            // Becoming confidential first (so confidential-only grants may
+            // follow), becoming public last (after they are gone).
+            let method = args.auth_method;
+            if let Some(method) = method.filter(|m| *m != AuthMethod::None) {
+                (client, secret) = admin::clients::change_auth_method(
+                    store,
+                    &services.pepper,
+                    &args.client_id,
+                    method,
+                    &Actor::Cli,
+                    now,
+                )
+                .await?;
+            }
             if !update.is_empty() {
                 client = admin::clients::update_client(
                     store,
@@ -286,17 +306,29 @@ pub async fn run(
                 )
                 .await?;
             }
+            if method == Some(AuthMethod::None) {
+                (client, _) = admin::clients::change_auth_method(
+                    store,
+                    &services.pepper,
+                    &args.client_id,
+                    AuthMethod::None,
+                    &Actor::Cli,
+                    now,
+                )
+                .await?;
+            }
             for change in changes {
                 admin::apis::change_allowance(store, client.id.as_str(), change, &Actor::Cli, now)
                     .await?;
             }
             let mut value = client_json(&client);
             value["apis"] = allowances_json(store, &client).await?;
-            output(
-                json,
-                value,
-                format!("Updated client {} ({})", client.name, client.id),
-            );
+            let mut text = format!("Updated client {} ({})", client.name, client.id);
+            if let Some(secret) = &secret {
+                value["client_secret"] = json!(secret.expose());
+                text.push_str(&format!("\nIts secret (shown once): {}", secret.expose()));
+            }
+            output(json, value, text);
         }
         ClientCommand::Show { client_id } => {
             let (client, status) = admin::clients::show_client(store, &client_id).await?;

@@ -132,6 +132,37 @@ impl Unit<'_> {
         Ok(())
     }
 
+    /// Revoke every grant of `client` (its refresh tokens and the access
+    /// tokens issued under them); the number revoked.
+    pub async fn revoke_client_grants(
+        &mut self,
+        client: &ClientId,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let ids: Vec<String> = grants::Entity::find()
+            .select_only()
+            .column(grants::Column::Id)
+            .filter(grants::Column::ClientId.eq(client.as_str()))
+            .filter(grants::Column::RevokedAt.is_null())
+            .into_tuple()
+            .all(&self.txn)
+            .await?;
+        for chunk in ids.chunks(500) {
+            grants::Entity::update_many()
+                .set(grants::ActiveModel {
+                    revoked_at: Set(Some(now)),
+                    ..Default::default()
+                })
+                .filter(grants::Column::Id.is_in(chunk.to_vec()))
+                .exec(&self.txn)
+                .await?;
+        }
+        let until = self.store.grant_mark_expiry(now);
+        self.revoked(ids.iter().map(|g| Mark::grant(g, until)).collect())
+            .await?;
+        Ok(ids.len())
+    }
+
     /// A new secret: its hash, and the access tokens issued before
     /// `tokens_valid_after` no longer count.
     pub async fn rotate_client_secret(

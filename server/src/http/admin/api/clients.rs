@@ -133,6 +133,11 @@ pub async fn clients_update(
     body: Body,
 ) -> Result<HttpResponse, ApiError> {
     let patch: ClientPatch = json(&req, &body)?;
+    let method = patch
+        .token_endpoint_auth_method
+        .as_deref()
+        .map(|m| parse::<AuthMethod>("token_endpoint_auth_method", m))
+        .transpose()?;
     let update = ClientUpdate {
         name: patch.name,
         redirect_uris: patch.redirect_uris,
@@ -157,16 +162,42 @@ pub async fn clients_update(
         backchannel_logout_session_required: patch.backchannel_logout_session_required,
         scopes: patch.scopes,
     };
-    let client = clients::update_client(
-        state.provider.store(),
-        policy(&state),
-        &id,
-        update,
-        &caller.actor,
-        state.now(),
-    )
-    .await?;
-    Ok(ok(ClientOut::from(&client)))
+    let store = state.provider.store();
+    let change_method = |method: AuthMethod| {
+        clients::change_auth_method(
+            store,
+            state.provider.pepper(),
+            &id,
+            method,
+            &caller.actor,
+            state.now(),
+        )
+    };
+    // Becoming confidential first (confidential-only grants may follow),
+    // becoming public last (after they are gone).
+    let mut secret = None;
+    if let Some(method) = method.filter(|m| *m != AuthMethod::None) {
+        secret = change_method(method).await?.1;
+    }
+    let mut client = if update.is_empty() {
+        clients::find(store, &id).await?
+    } else {
+        clients::update_client(
+            store,
+            policy(&state),
+            &id,
+            update,
+            &caller.actor,
+            state.now(),
+        )
+        .await?
+    };
+    if method == Some(AuthMethod::None) {
+        client = change_method(AuthMethod::None).await?.0;
+    }
+    let mut out = ClientOut::from(&client);
+    out.client_secret = secret.map(|s| s.expose().to_string());
+    Ok(ok(out))
 }
 
 /// Delete a client; its tokens stop working.

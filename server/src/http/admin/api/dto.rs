@@ -230,6 +230,10 @@ pub struct ClientOut {
     /// How its back-channel logout deliveries are going (single client reads).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backchannel_delivery: Option<DeliveryOut>,
+    /// The new secret of a client that an update made confidential, shown
+    /// this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 impl From<&Client> for ClientOut {
@@ -263,6 +267,7 @@ impl From<&Client> for ClientOut {
             backchannel_logout_session_required: c.logout.backchannel_logout_session_required,
             created_at: c.created_at,
             backchannel_delivery: None,
+            client_secret: None,
         }
     }
 }
@@ -314,6 +319,10 @@ pub struct CreatedClientOut {
 #[serde(deny_unknown_fields)]
 pub struct ClientPatch {
     pub name: Option<String>,
+    /// `client_secret_basic`, `client_secret_post` or `none` (public).
+    /// Becoming confidential returns a new `client_secret` once; a change
+    /// between public and confidential ends every token the client holds.
+    pub token_endpoint_auth_method: Option<String>,
     pub redirect_uris: Option<Vec<String>>,
     pub grant_types: Option<Vec<String>>,
     pub first_party: Option<bool>,
