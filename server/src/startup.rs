@@ -221,14 +221,22 @@ pub struct Application {
     stopping: Arc<background::Stopping>,
     /// Everything else that runs beside the server.
     tasks: Vec<JoinHandle<()>>,
+    /// SIGINT and SIGTERM, listened for from before the server says it is
+    /// ready (a signal in between would otherwise kill it outright); only a
+    /// server built by [`Application::build`] (the `serve` command) has them.
+    signals: Option<StopSignals>,
 }
 
 impl Application {
     /// Build the server listening on `settings.bind`.
+    /// It stops gracefully on SIGINT and SIGTERM (see `run_until_stopped`).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let signals = StopSignals::listen().context("cannot listen for SIGINT and SIGTERM")?;
         let listener = TcpListener::bind(settings.bind)
             .with_context(|| format!("cannot listen on {} (setting `bind`)", settings.bind))?;
-        Self::build_with(settings, listener, SystemClock::shared()).await
+        let mut app = Self::build_with(settings, listener, SystemClock::shared()).await?;
+        app.signals = Some(signals);
+        Ok(app)
     }
 
     /// Build the server on an already bound listener (tests bind port 0 first,
@@ -387,6 +395,7 @@ impl Application {
             delivery,
             stopping,
             tasks,
+            signals: None,
         })
     }
 
@@ -414,16 +423,20 @@ impl Application {
     /// [`SHUTDOWN_GRACE_SECS`] seconds), then the background work stops.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
-        let signals = tokio::spawn(async move {
-            let name = stop_signal().await;
-            tracing::info!(
-                signal = name,
-                "stopping: no new connections, requests under way finish"
-            );
-            handle.stop(true).await;
+        let signals = self.signals.map(|mut stop| {
+            tokio::spawn(async move {
+                let name = stop.next().await;
+                tracing::info!(
+                    signal = name,
+                    "stopping: no new connections, requests under way finish"
+                );
+                handle.stop(true).await;
+            })
         });
         let result = self.server.await;
-        signals.abort();
+        if let Some(signals) = signals {
+            signals.abort();
+        }
         self.stopping.stop();
         match tokio::time::timeout(background::DELIVERY_GRACE, self.delivery).await {
             Ok(_) => tracing::info!("back-channel delivery stopped"),
@@ -441,27 +454,44 @@ impl Application {
 /// How long a stopping server lets requests under way finish.
 pub const SHUTDOWN_GRACE_SECS: u64 = 10;
 
-/// Wait for SIGINT or SIGTERM; the name of the one that came.
-async fn stop_signal() -> &'static str {
+/// SIGINT and SIGTERM, whose handlers are installed when this is made.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => tokio::select! {
-                _ = tokio::signal::ctrl_c() => "SIGINT",
-                _ = terminate.recv() => "SIGTERM",
-            },
-            Err(err) => {
-                tracing::warn!(error = %err, "cannot listen for SIGTERM; SIGINT still stops the server");
-                let _ = tokio::signal::ctrl_c().await;
-                "SIGINT"
-            }
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
+
+    /// Wait for the next one; its name.
+    async fn next(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => "SIGINT",
+                _ = self.terminate.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }
 

@@ -20,12 +20,13 @@ pub struct AuditArgs {
     /// Only about this target: a username, `user:ID`, `session:SID`, `client:ID`, …
     #[arg(long)]
     pub target: Option<String>,
-    /// From this Unix time on.
+    /// From this time on: `1h` (ago; also s, m, d), `2026-12-01`,
+    /// `2026-12-01T08:00:00Z` or Unix seconds.
     #[arg(long)]
-    pub since: Option<i64>,
-    /// Before this Unix time.
+    pub since: Option<String>,
+    /// Before this time (the same forms).
     #[arg(long)]
-    pub until: Option<i64>,
+    pub until: Option<String>,
     /// Records per page (default 50, at most 200).
     #[arg(long)]
     pub limit: Option<u64>,
@@ -48,7 +49,58 @@ pub fn record_json(record: &AuditRecord) -> serde_json::Value {
     })
 }
 
-pub async fn audit(services: &Services, args: AuditArgs, json: bool) -> anyhow::Result<()> {
+/// A moment given on the command line, as Unix seconds: a duration ago
+/// (`90s`, `15m`, `1h`, `2d`), a date (`2026-12-01`, midnight UTC), an
+/// RFC 3339 time, or Unix seconds.
+pub fn parse_when(value: &str, now: i64) -> anyhow::Result<i64> {
+    let value = value.trim();
+    if let Ok(unix) = value.parse::<i64>() {
+        return Ok(unix);
+    }
+    let unit = |c: char| match c {
+        's' => Some(1),
+        'm' => Some(60),
+        'h' => Some(3600),
+        'd' => Some(86_400),
+        _ => None,
+    };
+    if let Some(last) = value.chars().last()
+        && let Some(seconds) = unit(last)
+        && let Ok(count) = value[..value.len() - 1].parse::<i64>()
+        && count >= 0
+    {
+        return Ok(now - count.saturating_mul(seconds));
+    }
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        return Ok(date
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc().timestamp())
+            .unwrap_or_default());
+    }
+    if let Ok(time) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(time.timestamp());
+    }
+    anyhow::bail!(
+        "cannot read {value:?} as a time: use 1h (ago; also s, m, d), 2026-12-01, 2026-12-01T08:00:00Z or Unix seconds"
+    )
+}
+
+pub async fn audit(
+    services: &Services,
+    args: AuditArgs,
+    json: bool,
+    now: i64,
+) -> anyhow::Result<()> {
+    let since = args
+        .since
+        .as_deref()
+        .map(|v| parse_when(v, now))
+        .transpose()?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|v| parse_when(v, now))
+        .transpose()?;
     let page = admin::audit::audit_page(
         &services.store,
         AuditFilter {
@@ -56,8 +108,8 @@ pub async fn audit(services: &Services, args: AuditArgs, json: bool) -> anyhow::
             action: args.action,
             target: args.target,
             about: None,
-            since: args.since,
-            until: args.until,
+            since,
+            until,
             cursor: args.cursor,
             limit: args.limit,
         },
@@ -69,7 +121,7 @@ pub async fn audit(services: &Services, args: AuditArgs, json: bool) -> anyhow::
         .map(|r| {
             format!(
                 "{}  {}  {}  {}  {}{}",
-                r.at,
+                crate::http::format::format_time(r.at),
                 r.actor,
                 r.action,
                 r.target.as_deref().unwrap_or("-"),
@@ -123,4 +175,25 @@ pub async fn overview(services: &Services, json: bool, now: i64) -> anyhow::Resu
     );
     output(json, value, text);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_read_as_people_write_them() {
+        let now = 1_800_000_000;
+        assert_eq!(parse_when("1h", now).unwrap(), now - 3600);
+        assert_eq!(parse_when("90s", now).unwrap(), now - 90);
+        assert_eq!(parse_when("2d", now).unwrap(), now - 172_800);
+        assert_eq!(parse_when("1700000000", now).unwrap(), 1_700_000_000);
+        assert_eq!(parse_when("2026-12-01", now).unwrap(), 1_796_083_200);
+        assert_eq!(
+            parse_when("2026-12-01T08:00:00Z", now).unwrap(),
+            1_796_083_200 + 8 * 3600
+        );
+        assert!(parse_when("yesterday", now).is_err());
+        assert!(parse_when("-5m", now).is_err());
+    }
 }

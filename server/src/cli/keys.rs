@@ -47,7 +47,7 @@ fn key_text(key: &KeyInfo) -> String {
         key.kid,
         key.alg,
         key.state.as_str(),
-        key.created_at
+        crate::http::format::format_time(key.created_at)
     )
 }
 

@@ -130,7 +130,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(args) => {
             let services = open_existing_services(&settings, SystemClock::shared()).await?;
-            audit::audit(&services, args, cli.json).await?;
+            audit::audit(&services, args, cli.json, now).await?;
         }
         Command::Overview => {
             let services = open_existing_services(&settings, SystemClock::shared()).await?;

@@ -7,6 +7,7 @@ use super::{ended_json, ended_text, output};
 use crate::admin;
 use crate::domain::Actor;
 use crate::domain::SessionListing;
+use crate::http::format::{describe_user_agent, format_time};
 use crate::startup::Services;
 
 #[derive(Debug, Subcommand)]
@@ -62,17 +63,20 @@ pub async fn run(
             let text: Vec<String> = listings
                 .iter()
                 .map(|l| {
+                    let clients: Vec<&str> = l.clients.iter().map(|c| c.as_str()).collect();
                     format!(
-                        "{}  {}  {}  last seen {}  {}",
+                        "{}  {}  {}  {}  signed in {}  last seen {}  {}",
                         l.session.sid,
                         l.username,
                         l.session.ip.as_deref().unwrap_or("-"),
-                        l.session.last_seen_at,
-                        l.clients
-                            .iter()
-                            .map(|c| c.as_str())
-                            .collect::<Vec<_>>()
-                            .join(",")
+                        describe_user_agent(l.session.user_agent.as_deref()),
+                        format_time(l.session.auth_time),
+                        format_time(l.session.last_seen_at),
+                        if clients.is_empty() {
+                            "no applications".to_string()
+                        } else {
+                            clients.join(",")
+                        }
                     )
                 })
                 .collect();
