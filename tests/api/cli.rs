@@ -935,3 +935,26 @@ async fn a_clients_authentication_method_and_kind_can_change() {
         "the secret from before is not this client's"
     );
 }
+
+/// `client show` says, for people, everything a registration holds.
+#[tokio::test]
+async fn client_show_tells_a_person_the_whole_registration() {
+    let app = spawn_app().await;
+    app.confidential_client("shop", APP1_HOST).await;
+    let output = tessera(&app, &["client", "show", "shop"], None);
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "shop app (shop)",
+        "kind: confidential, authenticates with client_secret_basic",
+        "grants: authorization_code refresh_token",
+        "scopes: email offline_access openid profile",
+        &format!("redirect URIs: https://{APP1_HOST}/callback"),
+        "post-logout redirect URIs: none",
+        "ID tokens: RS256, access tokens: RS256, first-party (no consent page)",
+        "APIs: none",
+        "registered 20",
+    ] {
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+}

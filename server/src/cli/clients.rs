@@ -335,16 +335,65 @@ pub async fn run(
             let mut value = client_json(&client);
             value["backchannel_delivery"] = delivery_json(&status);
             value["apis"] = allowances_json(store, &client).await?;
+            let list = |items: Vec<&str>| {
+                if items.is_empty() {
+                    "none".to_string()
+                } else {
+                    items.join(" ")
+                }
+            };
+            let allowances = store.allowances_of(&client.id).await?;
+            let apis: Vec<String> = allowances
+                .iter()
+                .map(|(api, a)| {
+                    let rights = match (a.direct, a.exchange) {
+                        (true, true) => "tokens, exchange",
+                        (true, false) => "tokens",
+                        _ => "exchange",
+                    };
+                    match &a.scopes {
+                        Some(scopes) => format!("{api} ({rights}; {scopes})"),
+                        None => format!("{api} ({rights})"),
+                    }
+                })
+                .collect();
             let text = format!(
-                "{} ({})\n  redirect URIs: {}\n  back-channel logout: {}\n  deliveries: {} pending, {} delivered, {} abandoned; last: {}",
+                "{} ({})\n  kind: {}, authenticates with {}\n  grants: {}\n  scopes: {}\n  \
+                 redirect URIs: {}\n  post-logout redirect URIs: {}\n  \
+                 ID tokens: {}, access tokens: {}{}\n  APIs: {}\n  \
+                 back-channel logout: {}\n  deliveries: {} pending, {} delivered, {} abandoned; last: {}\n  \
+                 registered {}",
                 client.name,
                 client.id,
-                client
-                    .redirect_uris
-                    .iter()
-                    .map(|u| u.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                if client.is_public() {
+                    "public"
+                } else {
+                    "confidential"
+                },
+                client.auth_method().as_str(),
+                list(client.grant_types.iter().map(|g| g.as_str()).collect()),
+                client.allowed_scopes(),
+                list(client.redirect_uris.iter().map(|u| u.as_str()).collect()),
+                list(
+                    client
+                        .logout
+                        .post_logout_redirect_uris
+                        .iter()
+                        .map(|u| u.as_str())
+                        .collect()
+                ),
+                client.id_token_alg.as_str(),
+                client.access_token_alg.as_str(),
+                if client.first_party {
+                    ", first-party (no consent page)"
+                } else {
+                    ""
+                },
+                if apis.is_empty() {
+                    "none".to_string()
+                } else {
+                    apis.join(", ")
+                },
                 client
                     .logout
                     .backchannel_logout_uri
@@ -354,6 +403,7 @@ pub async fn run(
                 status.delivered,
                 status.abandoned,
                 status.last_outcome.as_deref().unwrap_or("none yet"),
+                crate::http::format::format_time(client.created_at),
             );
             output(json, value, text);
         }
