@@ -12,6 +12,7 @@ use thiserror::Error;
 use url::Url;
 
 use crate::domain::Secret;
+use crate::telemetry::LogFormat;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -72,6 +73,13 @@ pub struct Settings {
     /// A directory whose files replace the built-in stylesheet and icons
     /// under `/static`.
     pub static_dir: Option<PathBuf>,
+    /// Sign-ins that may wait for a password check while every core is
+    /// hashing one; beyond them, a 503 at once.
+    pub password_hash_queue: u64,
+    /// `text` for people, `json` for a log pipeline.
+    pub log_format: LogFormat,
+    /// Where Prometheus scrapes `/metrics`; off when unset.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for Settings {
@@ -103,6 +111,9 @@ impl Default for Settings {
             max_pending_authorizations: 100_000,
             max_pending_authorizations_per_ip: 200,
             static_dir: None,
+            password_hash_queue: 64,
+            log_format: LogFormat::Text,
+            metrics_bind: None,
         }
     }
 }
@@ -152,6 +163,9 @@ const KNOWN: &[&str] = &[
     "max_pending_authorizations",
     "max_pending_authorizations_per_ip",
     "static_dir",
+    "password_hash_queue",
+    "log_format",
+    "metrics_bind",
 ];
 
 /// Settings without a default value: an empty value leaves them unset.
@@ -161,6 +175,7 @@ const OPTIONAL: &[&str] = &[
     "pepper",
     "bootstrap_admin_password",
     "static_dir",
+    "metrics_bind",
 ];
 
 /// `TESSERA_*` variables that belong to the CLI and the test tooling, not to
@@ -186,6 +201,22 @@ impl Settings {
         }
         raw.extend(env_overrides(std::env::vars()));
         Self::from_values(raw)
+    }
+
+    /// Only the log format, for the logger that starts before the settings
+    /// are read: `TESSERA_LOG_FORMAT`, else the file's `log_format`, else
+    /// text. A wrong value is reported by [`Settings::load`].
+    pub fn peek_log_format(config_file: Option<&Path>) -> LogFormat {
+        if let Ok(value) = std::env::var("TESSERA_LOG_FORMAT") {
+            return value.parse().unwrap_or_default();
+        }
+        let default_file = Path::new("tessera.toml");
+        let file = config_file.or(default_file.exists().then_some(default_file));
+        file.and_then(|path| std::fs::read_to_string(path).ok())
+            .and_then(|text| parse_toml(&text).ok())
+            .and_then(|raw| raw.get("log_format").map(RawValue::text))
+            .and_then(|format| format.parse().ok())
+            .unwrap_or_default()
     }
 
     fn from_values(raw: BTreeMap<String, RawValue>) -> Result<Self, ConfigError> {
@@ -252,6 +283,14 @@ impl Settings {
                 "max_pending_authorizations_per_ip" => {
                     s.max_pending_authorizations_per_ip = parse_count(name, &text)?
                 }
+                "metrics_bind" => {
+                    s.metrics_bind =
+                        Some(text.parse().map_err(|_| {
+                            invalid(name, "expected an address like 127.0.0.1:9100")
+                        })?)
+                }
+                "log_format" => s.log_format = text.parse().map_err(|e| invalid(name, e))?,
+                "password_hash_queue" => s.password_hash_queue = parse_count(name, &text)?,
                 "static_dir" => {
                     let dir = PathBuf::from(text);
                     if !dir.is_dir() {
@@ -477,6 +516,18 @@ mod tests {
         assert!(err.to_string().contains("`code_lifetime`"));
         let err = load(&[("colour", "blue")]).expect_err("unknown");
         assert!(err.to_string().contains("`colour`"));
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        assert_eq!(load(&[]).expect("default").log_format, LogFormat::Text);
+        assert_eq!(
+            load(&[("log_format", "json")]).expect("json").log_format,
+            LogFormat::Json
+        );
+        let err = load(&[("log_format", "xml")]).expect_err("invalid");
+        assert!(err.to_string().contains("`log_format`"), "{err}");
+        assert!(err.to_string().contains("expected text or json"), "{err}");
     }
 
     #[test]

@@ -225,6 +225,8 @@ pub struct Application {
     /// ready (a signal in between would otherwise kill it outright); only a
     /// server built by [`Application::build`] (the `serve` command) has them.
     signals: Option<StopSignals>,
+    /// The `/metrics` listener, when `metrics_bind` is set.
+    metrics: Option<(Server, u16)>,
 }
 
 impl Application {
@@ -271,8 +273,10 @@ impl Application {
         announce_bootstrap(
             bootstrap::ensure_admin(&store, settings.bootstrap_admin_password.clone(), now).await?,
         );
+        let queue = usize::try_from(settings.password_hash_queue).unwrap_or(usize::MAX);
         let passwords =
-            tokio::task::spawn_blocking(|| PasswordService::new(num_hashers())).await??;
+            tokio::task::spawn_blocking(move || PasswordService::new(num_hashers(), queue))
+                .await??;
 
         let config = ProviderConfig {
             issuer: settings.issuer.clone(),
@@ -367,6 +371,10 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         .run();
+        let metrics = match settings.metrics_bind {
+            Some(address) => Some(metrics_server(address, state.clone())?),
+            None => None,
+        };
         let stopping = Arc::new(background::Stopping::default());
         let delivery = tokio::spawn(background::deliver_notices(state.clone(), stopping.clone()));
         let mut tasks = vec![
@@ -396,11 +404,17 @@ impl Application {
             stopping,
             tasks,
             signals: None,
+            metrics,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port `/metrics` is served on, when `metrics_bind` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, port)| *port)
     }
 
     /// What the handlers share (tests drive the protocol core through it).
@@ -433,9 +447,17 @@ impl Application {
                 handle.stop(true).await;
             })
         });
+        let metrics = self.metrics.map(|(server, _)| {
+            let handle = server.handle();
+            (tokio::spawn(server), handle)
+        });
         let result = self.server.await;
         if let Some(signals) = signals {
             signals.abort();
+        }
+        if let Some((server, handle)) = metrics {
+            handle.stop(true).await;
+            let _ = server.await;
         }
         self.stopping.stop();
         match tokio::time::timeout(background::DELIVERY_GRACE, self.delivery).await {
@@ -449,6 +471,34 @@ impl Application {
         }
         result
     }
+}
+
+/// `/metrics` for Prometheus on its own listener, one worker, nothing else.
+fn metrics_server(
+    address: std::net::SocketAddr,
+    state: web::Data<AppState>,
+) -> anyhow::Result<(Server, u16)> {
+    crate::metrics::install().context("cannot install the metrics recorder")?;
+    let listener = TcpListener::bind(address)
+        .with_context(|| format!("cannot listen on {address} (setting `metrics_bind`)"))?;
+    let port = listener.local_addr()?.port();
+    let server = HttpServer::new(move || {
+        App::new().app_data(state.clone()).route(
+            "/metrics",
+            web::get().to(|state: web::Data<AppState>| async move {
+                actix_web::HttpResponse::Ok()
+                    .content_type("text/plain; version=0.0.4")
+                    .body(crate::metrics::render(&state).await)
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(1)
+    .run();
+    tracing::info!(port, "metrics are served at /metrics");
+    Ok((server, port))
 }
 
 /// How long a stopping server lets requests under way finish.
@@ -639,12 +689,10 @@ fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
 }
 
-/// How many argon2 hashes may run at once (each needs ~19 MiB).
+/// How many argon2 hashes may run at once (each needs ~19 MiB and a core):
+/// one per core this process may run on.
 fn num_hashers() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .max(2)
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Print the generated first-admin password, once, to the console (not the log).

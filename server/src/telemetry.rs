@@ -23,31 +23,128 @@ use tracing_subscriber::EnvFilter;
 pub const DEFAULT_LEVELS: &str =
     "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn,actix_server=warn";
 
+/// How log lines are written: for people (`text`) or for a log pipeline
+/// (`json`, one object per line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = &'static str;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err("expected text or json"),
+        }
+    }
+}
+
 /// Install the global subscriber: `RUST_LOG` if set, else [`DEFAULT_LEVELS`].
 /// Logs go to stderr, so that stdout carries only command output (`--json`).
-pub fn init() {
+pub fn init(format: LogFormat) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::{Layer, filter};
+    use tracing_subscriber::{Layer, fmt};
 
     let levels =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LEVELS));
-    // actix-http reports a request it could not even parse (a URI or head
-    // too long, an invalid header) as an ERROR of its own; it has answered
-    // 400 or 431 already, and such input is the client's fault, not ours.
-    let not_client_input = filter::filter_fn(|meta| {
-        !(meta.target().starts_with("actix_http::h1") && *meta.level() == tracing::Level::ERROR)
-    });
+    // The levels filter the whole subscriber (a global filter): as a filter
+    // of a boxed layer, EnvFilter's per-callsite interest is not always
+    // consulted, and events went missing.
+    type Filtered = tracing_subscriber::layer::Layered<EnvFilter, tracing_subscriber::Registry>;
+    let layer: Box<dyn Layer<Filtered> + Send + Sync> = match format {
+        LogFormat::Text => fmt::layer()
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .event_format(ClientInputAtInfo {
+                json: false,
+                inner: fmt::format().with_target(false),
+            })
+            .boxed(),
+        LogFormat::Json => fmt::layer()
+            .with_writer(std::io::stderr)
+            .event_format(ClientInputAtInfo {
+                json: true,
+                inner: fmt::format()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_target(false),
+            })
+            .fmt_fields(fmt::format::JsonFields::new())
+            .boxed(),
+    };
     let _ = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_target(false)
-                .with_ansi(std::io::stderr().is_terminal())
-                .with_writer(std::io::stderr)
-                .with_filter(not_client_input)
-                .with_filter(levels),
-        )
+        .with(levels)
+        .with(layer)
         .try_init();
+}
+
+/// actix-http answers a request it could not even parse (a head over
+/// 128 KiB gets 431, an invalid header 400) before any middleware runs, and
+/// reports it as an ERROR of its own, sometimes twice. Such input is the
+/// client's fault: it becomes one INFO line, "request refused before
+/// routing", and the rest of that chatter is dropped. Every other event is
+/// written by `inner`.
+struct ClientInputAtInfo<F> {
+    json: bool,
+    inner: F,
+}
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for ClientInputAtInfo<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        if !(meta.target().starts_with("actix_http::h1") && *meta.level() == tracing::Level::ERROR)
+        {
+            return self.inner.format_event(ctx, writer, event);
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        let Some(error) = message.0.strip_prefix("stream error: ") else {
+            return Ok(());
+        };
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        if self.json {
+            let line = serde_json::json!({
+                "timestamp": now,
+                "level": "INFO",
+                "message": "request refused before routing",
+                "error": error,
+            });
+            writeln!(writer, "{line}")
+        } else {
+            writeln!(
+                writer,
+                "{now}  INFO request refused before routing error={error:?}"
+            )
+        }
+    }
+}
+
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
 }
 
 struct Started(Instant);
@@ -103,13 +200,25 @@ impl RootSpanBuilder for RequestSpan {
         let _entered = span.enter();
         match outcome {
             Ok(response) => {
-                let elapsed_us = response
-                    .request()
+                let request = response.request();
+                let elapsed = request
                     .extensions()
                     .get::<Started>()
-                    .map(|s| u64::try_from(s.0.elapsed().as_micros()).unwrap_or(u64::MAX))
+                    .map(|s| s.0.elapsed())
                     .unwrap_or_default();
-                log(response.status().as_u16(), elapsed_us);
+                let elapsed_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+                let status = response.status().as_u16();
+                log(status, elapsed_us);
+                if crate::metrics::enabled() {
+                    // The route's pattern, not the path: one series per route.
+                    let route = request.match_pattern();
+                    crate::metrics::request(
+                        request.method().as_str(),
+                        route.as_deref().unwrap_or("unmatched"),
+                        status,
+                        elapsed.as_secs_f64(),
+                    );
+                }
             }
             Err(error) => log(error.as_response_error().status_code().as_u16(), 0),
         }

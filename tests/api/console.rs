@@ -962,3 +962,103 @@ async fn the_console_defines_apis_and_roles_and_the_next_token_carries_them() {
     );
     assert_eq!(permissions(app.browser()).await, serde_json::json!([]));
 }
+
+#[tokio::test]
+async fn the_console_changes_how_a_client_authenticates() {
+    let app = spawn_app().await;
+    let admin = app.browser();
+    let csrf = admin_in_console(&app, &admin).await;
+    let console = Console {
+        app: &app,
+        browser: &admin,
+        csrf,
+    };
+    let created = console
+        .post(
+            "/admin/clients",
+            vec![
+                ("kind", "confidential"),
+                ("id", "svc"),
+                ("name", "Service"),
+                ("grant_client_credentials", "yes"),
+                ("id_token_alg", "ES256"),
+                ("access_token_alg", "ES256"),
+            ],
+        )
+        .await;
+    let html = created.text().await.expect("html");
+    let secret = html
+        .split("<code id=\"secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</code>").next())
+        .expect("the secret, shown once")
+        .to_string();
+    let page = admin
+        .get(&app.url("/admin/clients/svc"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("<option value=\"client_secret_basic\" selected>"),
+        "{page}"
+    );
+    let with_basic = || {
+        app.http()
+            .post(app.url("/token"))
+            .basic_auth("svc", Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    let with_post = || {
+        app.http()
+            .post(app.url("/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "svc"),
+                ("client_secret", secret.as_str()),
+            ])
+            .send()
+    };
+    assert_eq!(with_basic().await.expect("token").status(), 200);
+    assert_eq!(with_post().await.expect("token").status(), 401);
+
+    // To client_secret_post: the same secret, sent the other way.
+    let changed = console
+        .post(
+            "/admin/clients/svc/auth-method",
+            vec![("auth_method", "client_secret_post")],
+        )
+        .await;
+    assert_eq!(changed.status(), 303);
+    app.clock.advance(2);
+    assert_eq!(with_post().await.expect("token").status(), 200);
+    assert_eq!(with_basic().await.expect("token").status(), 401);
+    let audit = admin
+        .get(&app.url("/admin/audit"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        audit.contains("client_secret_post"),
+        "the audit says what changed"
+    );
+
+    // A client that uses client_credentials cannot become public: the page
+    // says why and nothing changes.
+    let refused = console
+        .post(
+            "/admin/clients/svc/auth-method",
+            vec![("auth_method", "none")],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.expect("html");
+    assert!(page.contains("client_credentials"), "{page}");
+    assert!(
+        page.contains("<option value=\"client_secret_post\" selected>"),
+        "{page}"
+    );
+    assert_eq!(with_post().await.expect("token").status(), 200);
+}

@@ -27,6 +27,8 @@ fn redis_addr() -> String {
 pub struct RedisProxy {
     addr: SocketAddr,
     up: Arc<AtomicBool>,
+    /// Stalled: connections stay open and nothing goes through.
+    stalled: tokio::sync::watch::Sender<bool>,
     connections: Arc<Mutex<Vec<AbortHandle>>>,
     accept: AbortHandle,
 }
@@ -36,10 +38,11 @@ impl RedisProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let up = Arc::new(AtomicBool::new(true));
+        let (stalled, _) = tokio::sync::watch::channel(false);
         let connections = Arc::new(Mutex::new(Vec::new()));
         let target = redis_addr();
         let accept = tokio::spawn({
-            let (up, connections) = (up.clone(), connections.clone());
+            let (up, connections, stalled) = (up.clone(), connections.clone(), stalled.clone());
             async move {
                 while let Ok((mut client, _)) = listener.accept().await {
                     if !up.load(Ordering::SeqCst) {
@@ -48,9 +51,31 @@ impl RedisProxy {
                         continue;
                     }
                     let target = target.clone();
+                    let mut stall = stalled.subscribe();
                     let task = tokio::spawn(async move {
+                        let stalled_now = *stall.borrow_and_update();
+                        if stalled_now {
+                            // Accepted, never answered.
+                            std::future::pending::<()>().await;
+                        }
                         if let Ok(mut server) = TcpStream::connect(&target).await {
-                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                            tokio::select! {
+                                _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                                _ = async {
+                                    loop {
+                                        if stall.changed().await.is_err() {
+                                            std::future::pending::<()>().await;
+                                        }
+                                        let stalled_now = *stall.borrow();
+                                        if stalled_now {
+                                            break;
+                                        }
+                                    }
+                                } => {
+                                    // Both sockets stay open; nothing moves.
+                                    std::future::pending::<()>().await;
+                                }
+                            }
                         }
                     });
                     connections
@@ -64,6 +89,7 @@ impl RedisProxy {
         Self {
             addr,
             up,
+            stalled,
             connections,
             accept,
         }
@@ -82,8 +108,20 @@ impl RedisProxy {
         }
     }
 
-    /// Redis is back (with everything it held).
+    /// Redis hangs (as a stopped process or a lost network path): every
+    /// connection, open or new, stays open and gets no answer.
+    pub fn stall(&self) {
+        self.stalled.send_replace(true);
+    }
+
+    /// Redis is back (with everything it held); stalled connections break,
+    /// as the client's would once the network heals.
     pub fn restore(&self) {
+        if self.stalled.send_replace(false) {
+            for connection in self.connections.lock().expect("connections").drain(..) {
+                connection.abort();
+            }
+        }
         self.up.store(true, Ordering::SeqCst);
     }
 }

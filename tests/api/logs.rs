@@ -40,9 +40,15 @@ impl Server {
     /// `tessera serve` on a port of its own choosing, logging what an
     /// operator running with `RUST_LOG=info,tessera=debug` would see.
     fn start() -> Server {
+        Self::start_with(&[])
+    }
+
+    /// The same, with more environment variables.
+    fn start_with(vars: &[(&str, &str)]) -> Server {
         let dir = tempfile_dir();
         let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
         Self::env(&mut command, &dir);
+        command.envs(vars.iter().copied());
         command
             .arg("serve")
             .env("TESSERA_BIND", "127.0.0.1:0")
@@ -61,7 +67,8 @@ impl Server {
                     if let Some(port) = line
                         .split("port=")
                         .nth(1)
-                        .and_then(|rest| rest.split_whitespace().next())
+                        .or_else(|| line.split("\"port\":").nth(1))
+                        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
                         .and_then(|p| p.parse::<u16>().ok())
                         && line.contains("Tessera is ready")
                     {
@@ -535,4 +542,276 @@ async fn start_up_and_shutdown_log_only_tesseras_own_lines_by_default() {
         log.contains("Tessera is ready") && log.contains("SIGTERM"),
         "{log}"
     );
+}
+
+/// A request head too large to read (a 200 KB header) is the client's
+/// fault: 431, and one INFO line, never an ERROR.
+#[tokio::test]
+async fn a_header_too_large_is_a_431_logged_once_at_info() {
+    let server = Server::start_with(&[("RUST_LOG", "info")]);
+    let answer = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.port))
+            .await
+            .expect("connect");
+        let head = format!(
+            "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(200_000)
+        );
+        // The server may answer and close before it has read all of it.
+        let _ = stream.write_all(head.as_bytes()).await;
+        let mut answer = [0u8; 64];
+        let n = stream.read(&mut answer).await.unwrap_or(0);
+        String::from_utf8_lossy(&answer[..n]).to_string()
+    };
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer:?}");
+    let mut log = String::new();
+    for _ in 0..50 {
+        log = server.log();
+        if log.contains("refused before routing") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let refused: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("refused before routing"))
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert!(refused[0].contains(" INFO "), "{log}");
+    assert!(!log.contains("ERROR"), "{log}");
+    assert!(
+        !log.contains("aaaaaaaaaa"),
+        "the header is not logged: {log}"
+    );
+}
+
+/// `log_format = json`: every line is one JSON object; a request's line has
+/// its status, time and id, and the start-up line its port.
+#[tokio::test]
+async fn the_json_log_format_writes_one_object_per_line() {
+    let server = Server::start_with(&[("TESSERA_LOG_FORMAT", "json")]);
+    let answer = server
+        .http(None)
+        .get(server.url("/health/live"))
+        .header("X-Request-Id", "json-line-1")
+        .send()
+        .await
+        .expect("health");
+    assert_eq!(answer.status(), 200);
+    let mut request = None;
+    for _ in 0..50 {
+        let log = server.log();
+        let lines: Vec<serde_json::Value> = log
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        assert!(
+            lines
+                .iter()
+                .all(|l| l["level"].is_string() && l["timestamp"].is_string())
+        );
+        request = lines
+            .into_iter()
+            .find(|l| l["span"]["request_id"] == "json-line-1");
+        if request.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let request = request.unwrap_or_else(|| panic!("a line for the request: {}", server.log()));
+    assert_eq!(request["level"], "INFO");
+    assert_eq!(request["message"], "request");
+    assert_eq!(request["status"], 200);
+    assert!(request["elapsed_us"].is_u64(), "{request}");
+    assert_eq!(request["span"]["path"], "/health/live");
+    assert_eq!(request["span"]["method"], "GET");
+}
+
+/// The port a log line names (`port=N`).
+fn port_in(line: &str) -> Option<u16> {
+    line.split("port=")
+        .nth(1)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The value of the sample `series` (name and labels, as exported).
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| {
+        l.strip_prefix(series)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
+/// With `metrics_bind`, Prometheus metrics are served on that listener
+/// only; they count what happened (requests by route, sign-ins, tokens by
+/// grant and algorithm) and read the stores' state when scraped, and every
+/// metric the Grafana dashboard in `deploy/` charts exists.
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_and_the_dashboard_names_only_real_ones() {
+    let server = Server::start_with(&[("TESSERA_METRICS_BIND", "127.0.0.1:0")]);
+    let log = server.log();
+    let metrics_port = log
+        .lines()
+        .find(|l| l.contains("metrics are served"))
+        .and_then(port_in)
+        .unwrap_or_else(|| panic!("the metrics port in the log: {log}"));
+    let http = server.http(None);
+    let scrape = || async {
+        let answer = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            .await
+            .expect("metrics");
+        assert_eq!(answer.status(), 200);
+        answer.text().await.expect("text")
+    };
+    // Not on the users' listener.
+    let public = http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("public");
+    assert_eq!(public.status(), 404);
+
+    let before = scrape().await;
+    assert_eq!(
+        sample(&before, "tessera_sign_ins_total{outcome=\"failure\"}"),
+        Some(0.0),
+        "{before}"
+    );
+    let created: serde_json::Value = serde_json::from_str(&server.cli(
+        &[
+            "--json",
+            "client",
+            "create",
+            "--name",
+            "Service",
+            "--id",
+            "svc",
+            "--grant",
+            "client_credentials",
+            "--access-token-alg",
+            "ES256",
+        ],
+        None,
+    ))
+    .expect("json");
+    let secret = field(&created, "client_secret");
+    for _ in 0..2 {
+        let token = http
+            .post(server.url("/token"))
+            .basic_auth("svc", Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token");
+        assert_eq!(token.status(), 200);
+    }
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let browser = server.http(Some(jar));
+    let page = browser
+        .get(server.url("/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("html");
+    let csrf = hidden_field(&page, "csrf_token").expect("csrf");
+    let wrong = browser
+        .post(server.url("/login"))
+        .form(&[
+            ("username", "nobody"),
+            ("password", "not a password"),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(wrong.status(), 401);
+
+    let after = scrape().await;
+    assert_eq!(
+        sample(
+            &after,
+            "tessera_tokens_issued_total{grant=\"client_credentials\",alg=\"ES256\"}"
+        ),
+        Some(2.0),
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, "tessera_sign_ins_total{outcome=\"failure\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            "tessera_http_requests_total{method=\"POST\",route=\"/token\",status=\"200\"}"
+        ),
+        Some(2.0),
+        "{after}"
+    );
+    assert!(
+        after.contains(
+            "tessera_http_request_duration_seconds_bucket{route=\"/token\",le=\"0.001\"}"
+        ),
+        "a latency histogram per route: {after}"
+    );
+    assert_eq!(sample(&after, "tessera_sessions_active"), Some(0.0));
+    assert_eq!(
+        sample(
+            &after,
+            "tessera_signing_keys{alg=\"ES256\",state=\"active\"}"
+        ),
+        Some(1.0),
+        "{after}"
+    );
+    assert!(
+        sample(
+            &after,
+            "tessera_cache_lookups_total{cache=\"clients\",result=\"hit\"}"
+        )
+        .is_some_and(|hits| hits >= 1.0),
+        "the second token request found its client in the cache: {after}"
+    );
+
+    // Every metric the dashboard charts is exported.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../deploy/grafana/tessera.json"
+        ))
+        .expect("the dashboard"),
+    )
+    .expect("json");
+    let mut named = Vec::new();
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().expect("targets") {
+            let expr = target["expr"].as_str().expect("expr");
+            for (at, _) in expr.match_indices("tessera_") {
+                let name: String = expr[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                named.push(name);
+            }
+        }
+    }
+    assert!(named.len() >= 15, "{named:?}");
+    let exported: Vec<&str> = after
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    for name in &named {
+        assert!(
+            exported.contains(&name.as_str()),
+            "the dashboard charts {name}, which is not exported:\n{after}"
+        );
+    }
 }

@@ -160,6 +160,9 @@ async fn back_to_application(
     Ok(Some(response))
 }
 
+/// The sign-in form's answer while every password check is taken.
+pub const BUSY: &str = "Many people are signing in right now. Please try again in a moment.";
+
 pub async fn login_post(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -235,6 +238,22 @@ pub async fn login_post(
                 Some(message),
             )
             .await;
+        }
+        Err(LoginError::Busy) => {
+            let mut response = render(
+                &req,
+                &state,
+                StatusCode::SERVICE_UNAVAILABLE,
+                target,
+                Some(username),
+                Some(BUSY),
+            )
+            .await?;
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("1"),
+            );
+            return Ok(response);
         }
         Err(LoginError::Internal(err)) => return Err(HttpError::page_from(err)),
     };

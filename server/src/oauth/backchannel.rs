@@ -291,6 +291,7 @@ impl Provider {
                         "back-channel logout delivered after its lease ran out; it may be sent again");
                 }
                 tracing::info!(client_id = %notice.client_id, attempts, "back-channel logout delivered");
+                crate::metrics::backchannel_delivery("delivered");
                 Ok(Attempt::Delivered)
             }
             Err(error) => {
@@ -301,6 +302,7 @@ impl Provider {
                     .await?;
                 tracing::warn!(client_id = %notice.client_id, attempts, %error, give_up,
                     "back-channel logout failed");
+                crate::metrics::backchannel_delivery(if give_up { "abandoned" } else { "failed" });
                 Ok(if give_up {
                     Attempt::Abandoned
                 } else {

@@ -103,8 +103,8 @@ pub struct ForwardAuthState {
 impl Default for ForwardAuthState {
     fn default() -> Self {
         Self {
-            jwts: TtlCache::new(CACHED_JWTS),
-            unknown_hosts: TtlCache::new(10_000),
+            jwts: TtlCache::new("gateway_jwts", CACHED_JWTS),
+            unknown_hosts: TtlCache::new("unknown_hosts", 10_000),
             log_window: Mutex::new((i64::MIN, 0)),
         }
     }

@@ -10,6 +10,7 @@ use super::session::{ClientInfo, SessionTokens};
 use super::{OAuthError, Provider};
 use crate::domain::crypto::sha256_hex;
 use crate::domain::{Actor, AuditEvent, Secret, User, Username, address};
+use crate::metrics::SignIn;
 
 #[derive(Debug)]
 pub struct LoginAttempt {
@@ -24,6 +25,8 @@ pub enum LoginError {
     InvalidCredentials,
     /// Too many failures for this account or address.
     Throttled,
+    /// Every password hasher is busy and the queue is full.
+    Busy,
     Internal(OAuthError),
 }
 
@@ -140,6 +143,8 @@ impl Provider {
                     self.audit_sign_in(attempt, Actor::Anonymous, target, "throttled", None, now)
                         .await?;
                 }
+                crate::metrics::sign_in(SignIn::Throttled);
+                crate::metrics::sign_in(SignIn::Throttled);
                 return Err(LoginError::Throttled);
             }
         }
@@ -153,6 +158,7 @@ impl Provider {
             let target = attempted_name(&attempt.username);
             self.audit_sign_in(attempt, Actor::Anonymous, target, "throttled", None, now)
                 .await?;
+            crate::metrics::sign_in(SignIn::Throttled);
             return Err(LoginError::Throttled);
         }
 
@@ -161,7 +167,14 @@ impl Provider {
             None => None,
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let verified = self.passwords.verify(hash, attempt.password.clone()).await;
+        let verified = self
+            .passwords
+            .verify(hash, attempt.password.clone())
+            .await
+            .map_err(|_| {
+                crate::metrics::sign_in(SignIn::Busy);
+                LoginError::Busy
+            })?;
         let user = match user {
             Some(user) if verified && user.can_sign_in() => user,
             other => {
@@ -180,6 +193,7 @@ impl Provider {
                     now,
                 )
                 .await?;
+                crate::metrics::sign_in(SignIn::Failure);
                 return Err(LoginError::InvalidCredentials);
             }
         };
@@ -191,6 +205,7 @@ impl Provider {
                 .uncount_attempt(&address_throttle_key(ip))
                 .await?;
         }
+        crate::metrics::sign_in(SignIn::Success);
         Ok(user)
     }
 

@@ -112,6 +112,7 @@ impl Store {
     }
 
     pub async fn record_audit(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        let _writer = self.writing().await?;
         insert(&self.db, std::slice::from_ref(event)).await
     }
 

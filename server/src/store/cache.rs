@@ -9,6 +9,8 @@ use std::hash::Hash;
 use std::sync::{Mutex, MutexGuard};
 
 pub(crate) struct TtlCache<K, V> {
+    /// Its name in the metrics' hit ratios.
+    name: &'static str,
     capacity: usize,
     inner: Mutex<Inner<K, V>>,
 }
@@ -30,8 +32,9 @@ impl<K, V> std::fmt::Debug for TtlCache<K, V> {
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
-    pub fn new(capacity: usize) -> Self {
+    pub fn new(name: &'static str, capacity: usize) -> Self {
         Self {
+            name,
             capacity: capacity.max(1),
             inner: Mutex::new(Inner {
                 map: HashMap::new(),
@@ -48,6 +51,12 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
 
     /// The value under `key` if it has not expired at `now`.
     pub fn get(&self, key: &K, now: i64) -> Option<V> {
+        let found = self.lookup(key, now);
+        crate::metrics::cache_lookup(self.name, found.is_some());
+        found
+    }
+
+    fn lookup(&self, key: &K, now: i64) -> Option<V> {
         let mut inner = self.lock();
         match inner.map.get(key) {
             Some((value, expires_at, _)) if *expires_at > now => Some(value.clone()),
@@ -125,7 +134,7 @@ mod tests {
 
     #[test]
     fn entries_expire_by_the_given_time() {
-        let cache = TtlCache::new(10);
+        let cache = TtlCache::new("test", 10);
         cache.insert("a", 1, 100, 0);
         assert_eq!(cache.get(&"a", 99), Some(1));
         assert_eq!(cache.get(&"a", 100), None);
@@ -133,7 +142,7 @@ mod tests {
 
     #[test]
     fn the_oldest_entries_leave_when_full() {
-        let cache = TtlCache::new(3);
+        let cache = TtlCache::new("test", 3);
         for (i, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
             cache.insert(key, i, 1000, 0);
         }
@@ -144,7 +153,7 @@ mod tests {
 
     #[test]
     fn overwriting_a_key_keeps_one_entry_and_the_newest_value() {
-        let cache = TtlCache::new(2);
+        let cache = TtlCache::new("test", 2);
         for i in 0..10_000 {
             cache.insert("k", i, 1000, 0);
         }
@@ -156,7 +165,7 @@ mod tests {
 
     #[test]
     fn retain_and_clear_forget_what_they_say() {
-        let cache = TtlCache::new(10);
+        let cache = TtlCache::new("test", 10);
         for (i, key) in ["a", "b", "c"].into_iter().enumerate() {
             cache.insert(key, i, 1000, 0);
         }
@@ -169,7 +178,7 @@ mod tests {
 
     #[test]
     fn expired_entries_make_room_first() {
-        let cache = TtlCache::new(2);
+        let cache = TtlCache::new("test", 2);
         cache.insert("short", 0, 10, 0);
         cache.insert("long", 1, 1000, 0);
         cache.insert("new", 2, 1000, 20);

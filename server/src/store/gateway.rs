@@ -93,8 +93,8 @@ pub(super) struct GatewayCaches {
 impl Default for GatewayCaches {
     fn default() -> Self {
         Self {
-            identities: TtlCache::new(CACHED_IDENTITIES),
-            apps: TtlCache::new(CACHED_HOSTS),
+            identities: TtlCache::new("gateway_sessions", CACHED_IDENTITIES),
+            apps: TtlCache::new("gateway_hosts", CACHED_HOSTS),
             heard_at: AtomicI64::new(i64::MIN),
         }
     }

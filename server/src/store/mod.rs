@@ -96,10 +96,10 @@ struct Local {
 impl Local {
     fn new() -> Self {
         Self {
-            revoked: cache::TtlCache::new(revocations::CACHED_REVOCATIONS),
+            revoked: cache::TtlCache::new("revocations", revocations::CACHED_REVOCATIONS),
             usernames: users::UsernameCache::default(),
-            clients: cache::TtlCache::new(clients::CACHED_CLIENTS),
-            resources: cache::TtlCache::new(apis::CACHED_RESOURCES),
+            clients: cache::TtlCache::new("clients", clients::CACHED_CLIENTS),
+            resources: cache::TtlCache::new("resources", apis::CACHED_RESOURCES),
             mark_trust: revocations::MarkTrust::default(),
             outbox: tokio::sync::Notify::new(),
             gateway: gateway::GatewayCaches::default(),
@@ -134,10 +134,27 @@ impl Store {
         let Some(writer) = &self.writer else {
             return Ok(None);
         };
-        tokio::time::timeout(WRITER_WAIT, writer.clone().lock_owned())
+        let asked = std::time::Instant::now();
+        let guard = tokio::time::timeout(WRITER_WAIT, writer.clone().lock_owned())
             .await
-            .map(Some)
-            .map_err(|_| StoreError::Unavailable("the database writer is busy".into()))
+            .map_err(|_| StoreError::Unavailable("the database writer is busy".into()))?;
+        crate::metrics::write_wait(asked.elapsed().as_secs_f64());
+        Ok(Some(guard))
+    }
+
+    /// The database pool: (connections open, of which idle).
+    pub fn pool_usage(&self) -> (u32, usize) {
+        match self.db.get_database_backend() {
+            sea_orm::DbBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            sea_orm::DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            _ => (0, 0),
+        }
     }
 
     /// The clock the store's caches and the in-process ephemeral store follow.

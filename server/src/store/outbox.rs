@@ -243,6 +243,16 @@ impl Store {
         Ok((waiting, failing, abandoned))
     }
 
+    /// When the oldest notice still waiting was made, if any.
+    pub async fn oldest_pending_notice(&self) -> Result<Option<i64>, StoreError> {
+        Ok(logout_notices::Entity::find()
+            .filter(pending())
+            .order_by_asc(logout_notices::Column::CreatedAt)
+            .one(&self.db)
+            .await?
+            .map(|notice| notice.created_at))
+    }
+
     /// Forget notices delivered or abandoned before `before`.
     pub async fn purge_finished_notices(&self, before: i64) -> Result<u64, StoreError> {
         let _writer = self.writing().await?;

@@ -212,7 +212,7 @@ impl Store {
         let Some(redis) = self.redis() else {
             return;
         };
-        if let Err(err) = self.push(redis, marks, now).await {
+        if let Err(err) = super::ephemeral::within(self.push(redis, marks, now)).await {
             self.local.mark_trust.lose();
             tracing::warn!(error = %err, "revocation marks wait for Redis");
             return;
@@ -291,7 +291,7 @@ impl Store {
         if let Some(redis) = self.redis()
             && self.local.mark_trust.trusted(now)
         {
-            match redis.any_exists_and(&keys, READY_KEY).await {
+            match super::ephemeral::within(redis.any_exists_and(&keys, READY_KEY)).await {
                 Ok((true, _)) => {
                     self.local
                         .revoked

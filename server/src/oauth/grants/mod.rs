@@ -35,7 +35,8 @@ impl Provider {
                 request.grant_type()
             )));
         }
-        match request {
+        let grant = request.grant_type();
+        let issued = match request {
             TokenRequest::AuthorizationCode {
                 code,
                 redirect_uri,
@@ -65,6 +66,8 @@ impl Provider {
             TokenRequest::TokenExchange(request) => {
                 self.exchange_token(&client, request, now).await
             }
-        }
+        }?;
+        crate::metrics::token_issued(grant.as_str(), &issued.access_token);
+        Ok(issued)
     }
 }

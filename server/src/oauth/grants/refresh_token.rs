@@ -115,6 +115,7 @@ impl Provider {
         now: i64,
     ) -> Result<(), OAuthError> {
         self.store.revoke_grant(&grant.id, now).await?;
+        crate::metrics::refresh_reuse();
         tracing::warn!(grant_id = %grant.id, client_id = %grant.client_id,
             "refresh token reused; its grant is revoked");
         Ok(())

@@ -14,6 +14,24 @@ pub use redis_store::RedisStore;
 use super::StoreError;
 use crate::clock::SharedClock;
 
+/// The longest a request waits on Redis: beyond it, the operation fails
+/// (and the request with a 503, or a fallback to the database where there
+/// is one) rather than hanging while Redis is unreachable or stalled.
+pub const REDIS_DEADLINE: Duration = Duration::from_millis(800);
+
+/// `operation`, given up after [`REDIS_DEADLINE`].
+pub async fn within<T>(
+    operation: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(REDIS_DEADLINE, operation)
+        .await
+        .unwrap_or_else(|_| {
+            Err(StoreError::Unavailable(
+                "redis: no answer within 0.8 s".into(),
+            ))
+        })
+}
+
 #[derive(Clone, Debug)]
 pub enum Ephemeral {
     Memory(Arc<MemoryStore>),
@@ -39,14 +57,14 @@ impl Ephemeral {
                 store.put(key, value, ttl);
                 Ok(())
             }
-            Ephemeral::Redis(store) => store.put(key, value, ttl).await,
+            Ephemeral::Redis(store) => within(store.put(key, value, ttl)).await,
         }
     }
 
     pub async fn get(&self, key: &str) -> Result<Option<String>, StoreError> {
         match self {
             Ephemeral::Memory(store) => Ok(store.get(key)),
-            Ephemeral::Redis(store) => store.get(key).await,
+            Ephemeral::Redis(store) => within(store.get(key)).await,
         }
     }
 
@@ -54,7 +72,7 @@ impl Ephemeral {
     pub async fn take(&self, key: &str) -> Result<Option<String>, StoreError> {
         match self {
             Ephemeral::Memory(store) => Ok(store.take(key)),
-            Ephemeral::Redis(store) => store.take(key).await,
+            Ephemeral::Redis(store) => within(store.take(key)).await,
         }
     }
 
@@ -68,7 +86,7 @@ impl Ephemeral {
     ) -> Result<Option<String>, StoreError> {
         match self {
             Ephemeral::Memory(store) => Ok(store.replace_existing(key, value, ttl)),
-            Ephemeral::Redis(store) => store.replace_existing(key, value, ttl).await,
+            Ephemeral::Redis(store) => within(store.replace_existing(key, value, ttl)).await,
         }
     }
 
@@ -78,7 +96,7 @@ impl Ephemeral {
     pub async fn incr(&self, key: &str, window: Duration, now: i64) -> Result<u64, StoreError> {
         match self {
             Ephemeral::Memory(store) => Ok(store.incr(key, window, now)),
-            Ephemeral::Redis(store) => store.incr(key, window, now).await,
+            Ephemeral::Redis(store) => within(store.incr(key, window, now)).await,
         }
     }
 
@@ -87,7 +105,7 @@ impl Ephemeral {
     pub async fn count(&self, key: &str, window: Duration, now: i64) -> Result<u64, StoreError> {
         match self {
             Ephemeral::Memory(store) => Ok(store.count(key, now)),
-            Ephemeral::Redis(store) => store.count(key, window, now).await,
+            Ephemeral::Redis(store) => within(store.count(key, window, now)).await,
         }
     }
 
@@ -96,7 +114,7 @@ impl Ephemeral {
     pub async fn key_count(&self) -> Result<u64, StoreError> {
         match self {
             Ephemeral::Memory(store) => Ok(store.key_count() as u64),
-            Ephemeral::Redis(store) => store.key_count().await,
+            Ephemeral::Redis(store) => within(store.key_count()).await,
         }
     }
 
@@ -107,7 +125,7 @@ impl Ephemeral {
                 store.decr_existing(key, now);
                 Ok(())
             }
-            Ephemeral::Redis(store) => store.decr_existing(key).await,
+            Ephemeral::Redis(store) => within(store.decr_existing(key)).await,
         }
     }
 
@@ -121,14 +139,14 @@ impl Ephemeral {
                 store.delete(key);
                 Ok(())
             }
-            Ephemeral::Redis(store) => store.delete(key).await,
+            Ephemeral::Redis(store) => within(store.delete(key)).await,
         }
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
         match self {
             Ephemeral::Memory(_) => Ok(()),
-            Ephemeral::Redis(store) => store.ping().await,
+            Ephemeral::Redis(store) => within(store.ping()).await,
         }
     }
 }

@@ -169,6 +169,7 @@ struct ClientPage {
     client_id: String,
     kind: &'static str,
     public: bool,
+    auth_method: &'static str,
     form: ClientForm,
     algs: Vec<&'static str>,
     delivery: DeliveryView,
@@ -380,6 +381,7 @@ async fn client_page(
         client_id: client.id.to_string(),
         kind: kind(&client),
         public: client.is_public(),
+        auth_method: client.auth_method().as_str(),
         form: form.unwrap_or_else(|| ClientForm::of(&client)),
         algs: algs(),
         delivery: DeliveryView::from(&delivery),
@@ -488,6 +490,79 @@ pub async fn client_secret_post(
             back: format!("/admin/clients/{}", client.id),
         },
     ))
+}
+
+/// Change how the client authenticates (see
+/// [`clients::change_auth_method`]): a client becoming confidential gets a
+/// secret, shown once.
+pub async fn client_auth_method_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Body,
+) -> Result<HttpResponse, HttpError> {
+    let (console, form) = console_form(&req, &state, &body).await?;
+    let chrome = Chrome::new("clients", &console, &state, &Params::default());
+    let Some(method) = form
+        .get("auth_method")
+        .and_then(|m| m.parse::<AuthMethod>().ok())
+    else {
+        let mut chrome = chrome;
+        chrome.error = Some("Choose client_secret_basic, client_secret_post or none.".into());
+        return client_page(
+            &req,
+            &state,
+            chrome,
+            &id,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let actor = Actor::Admin(console.user.id.clone());
+    let changed = clients::change_auth_method(
+        state.provider.store(),
+        state.provider.pepper(),
+        &id,
+        method,
+        &actor,
+        state.now(),
+    )
+    .await;
+    let (client, secret) = match changed {
+        Ok(changed) => changed,
+        Err(err) if err.is_client_error() => {
+            let mut chrome = chrome;
+            chrome.error = Some(err.to_string());
+            return client_page(
+                &req,
+                &state,
+                chrome,
+                &id,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        Err(err) => return Err(failed(err)),
+    };
+    let back = format!("/admin/clients/{}", client.id);
+    match secret {
+        Some(secret) => Ok(render(
+            &req,
+            ShownOnce {
+                chrome,
+                title: format!("{} is now confidential", client.id),
+                explanation:
+                    "Give the application its client secret. Its earlier tokens were revoked."
+                        .into(),
+                label: "Client secret",
+                value: secret.expose().to_string(),
+                back,
+            },
+        )),
+        None => Ok(done(&back, "saved")),
+    }
 }
 
 pub async fn client_delete_post(

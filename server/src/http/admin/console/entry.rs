@@ -11,6 +11,7 @@ use crate::domain::Secret;
 use crate::http::admin::console_session::{cleared_console_cookie, console_cookie, console_token};
 use crate::http::body::Body;
 use crate::http::cookies::{session_token, set_session_cookies};
+use crate::http::login::BUSY;
 use crate::http::{HttpError, client_ip, csrf, form_params, paths, user_agent};
 use crate::oauth::OAuthError;
 use crate::oauth::console::{ConsoleSignIn, ConsoleSignInError};
@@ -155,6 +156,20 @@ pub async fn sign_in_post(
             "Too many failed attempts. Wait a few minutes and try again.",
             StatusCode::TOO_MANY_REQUESTS,
         ),
+        Err(ConsoleSignInError::Login(LoginError::Busy)) => {
+            let mut response = sign_in_page(
+                &req,
+                &state,
+                &username,
+                Some(BUSY),
+                StatusCode::SERVICE_UNAVAILABLE,
+            );
+            response.headers_mut().insert(
+                actix_web::http::header::RETRY_AFTER,
+                actix_web::http::header::HeaderValue::from_static("1"),
+            );
+            Ok(response)
+        }
         Err(ConsoleSignInError::Login(LoginError::Internal(err))) => Err(HttpError::page_from(err)),
     }
 }

@@ -68,6 +68,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .post(clients::client_update_post),
             )
             .service(web::resource("/clients/{id}/secret").post(clients::client_secret_post))
+            .service(
+                web::resource("/clients/{id}/auth-method").post(clients::client_auth_method_post),
+            )
             .service(web::resource("/clients/{id}/delete").post(clients::client_delete_post))
             .service(
                 web::resource("/groups")
