@@ -106,6 +106,7 @@ class Stats:
         self.ops = {}
         self.statuses = {}
         self.server_errors = []
+        self.problems = []
         self.sign_ins = 0
         self.latencies = []
 
@@ -197,8 +198,32 @@ class User:
                 "X-Forwarded-Uri": "/", "Accept": "text/html"})
 
     async def sign_out_and_in(self):
-        await self.call("sign-out", "POST", "/logout", form(confirm="yes", csrf_token=self.csrf))
+        # As a browser: the confirmation page, then its form.
+        port = self.port()
+        _, _, page = await self.call("sign-out page", "GET", "/logout", port=port)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        csrf = found.group(1) if found else self.csrf
+        signed_out, _, page = await self.call("sign-out", "POST", "/logout", form(confirm="yes", csrf_token=csrf), port=port)
+        if "You are signed out" not in page:
+            self.stats.problems.append(f"{self.username}'s sign-out was refused ({signed_out}): "
+                                       + re.sub(r"\s+", " ", re.sub("<[^>]+>", " ", page))[:200])
+        ended_tokens = (self.refresh, self.access)
         self.refresh = self.access = None
+        # Signed out everywhere: a sign-in is asked for again, and the
+        # session's tokens are dead, on either replica.
+        status, headers, _ = await self.call("authorize", "GET", "/authorize?" + form(
+            response_type="code", client_id="soak-web", redirect_uri="https://web.soak.test/cb",
+            scope="openid", code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            code_challenge_method="S256"))
+        if "/login" not in headers.get("location", ""):
+            self.stats.problems.append(f"{self.username} was still signed in after signing out: "
+                                       f"{status} {headers.get('location', '')[:80]}")
+        if ended_tokens[0]:
+            status, _, _ = await self.call("refresh", "POST", "/token", form(
+                grant_type="refresh_token", refresh_token=ended_tokens[0]),
+                {"Authorization": basic("soak-web", self.args.web_secret)})
+            if status != 400:
+                self.stats.problems.append(f"{self.username}'s refresh token outlived the sign-out ({status})")
         await self.sign_in()
         await self.code_flow()
 
@@ -307,6 +332,7 @@ async def main():
             problems.append(f"{user.username}'s session was lost")
     for entry in getattr(stats, "lost", []):
         problems.append(f"refresh refused: {entry}")
+    problems.extend(stats.problems)
 
     latencies = sorted(stats.latencies)
     p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000 if latencies else 0

@@ -3,10 +3,16 @@
 //! `hashers` run at once (one per core), at most `queue` more wait their
 //! turn, and anything beyond is refused at once ([`Busy`]): a burst of
 //! sign-ins neither starves the token endpoints of CPU nor grows memory.
+//!
+//! The hashes run on `hashers` threads of their own, not on the runtime's
+//! blocking pool: an allocator keeps a thread's freed 19 MiB for that
+//! thread's next use, so hashing on whichever blocking thread is free left
+//! ~19 MiB behind on every thread that ever hashed. On threads of their
+//! own, memory for hashing stays at `hashers` × 19 MiB.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::domain::crypto::random_token;
 use crate::domain::{DomainError, PasswordHash, Secret};
@@ -15,8 +21,12 @@ use crate::domain::{DomainError, PasswordHash, Secret};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Busy;
 
+type Job = Box<dyn FnOnce() + Send>;
+
 #[derive(Clone)]
 pub struct PasswordService {
+    /// To the hasher threads; they stop when the last clone is dropped.
+    jobs: mpsc::Sender<Job>,
     /// Admission: hashers plus queue places. Taken without waiting.
     admitted: Arc<Semaphore>,
     capacity: usize,
@@ -28,14 +38,46 @@ pub struct PasswordService {
 }
 
 impl PasswordService {
-    /// CPU-bound (one hash); call from a blocking context at start-up.
+    /// Starts the hasher threads and makes the dummy hash on one of them;
+    /// call from a blocking context at start-up.
     pub fn new(hashers: usize, queue: usize) -> Result<Self, DomainError> {
         let hashers = hashers.max(1);
+        let (jobs, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..hashers {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        // Holding the lock only to take the next job.
+                        let job = match receiver.lock() {
+                            Ok(receiver) => receiver.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            // A panicking hash loses its answer, not the thread.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                })
+                .map_err(|_| DomainError::PasswordHashing)?;
+        }
+        let (done, dummy) = std::sync::mpsc::channel();
+        jobs.send(Box::new(move || {
+            let _ = done.send(PasswordHash::hash(&Secret::new(random_token(16))));
+        }))
+        .map_err(|_| DomainError::PasswordHashing)?;
+        let dummy = dummy.recv().map_err(|_| DomainError::PasswordHashing)??;
         Ok(Self {
+            jobs,
             admitted: Arc::new(Semaphore::new(hashers + queue)),
             capacity: hashers + queue,
             running: Arc::new(Semaphore::new(hashers)),
-            dummy: PasswordHash::hash(&Secret::new(random_token(16)))?,
+            dummy,
         })
     }
 
@@ -58,7 +100,7 @@ impl PasswordService {
             .map(|hashed| hashed.unwrap_or(Err(DomainError::PasswordHashing)))
     }
 
-    /// Run `work` on the blocking pool once a hasher is free; `None` if it
+    /// Run `work` on a hasher thread once one is free; `None` if it
     /// panicked.
     async fn run<T: Send + 'static>(
         &self,
@@ -76,7 +118,14 @@ impl PasswordService {
         let Ok(_running) = self.running.acquire().await else {
             return Err(Busy);
         };
-        Ok(tokio::task::spawn_blocking(work).await.ok())
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        if self.jobs.send(job).is_err() {
+            return Ok(None);
+        }
+        Ok(result.await.ok())
     }
 }
 
