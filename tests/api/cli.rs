@@ -958,3 +958,32 @@ async fn client_show_tells_a_person_the_whole_registration() {
         assert!(text.contains(expected), "{expected:?} in:\n{text}");
     }
 }
+
+/// `tessera audit` for people: dates, and users by name where the log
+/// records `user:ID`; `--json` keeps the recorded parties.
+#[tokio::test]
+async fn the_audit_log_on_the_command_line_names_users() {
+    let app = spawn_app().await;
+    let user = app.create_user("dana").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    login_and_exchange(&app, &app.browser(), &client, "dana").await;
+    let output = tessera(
+        &app,
+        &["audit", "--action", "sign_in", "--since", "1h"],
+        None,
+    );
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("sign_in") && l.contains("success"))
+        .unwrap_or_else(|| panic!("a sign-in line: {text}"));
+    assert!(line.contains("  dana  "), "{line}");
+    assert!(!line.contains("user:"), "{line}");
+    let json = json_of(&tessera(
+        &app,
+        &["--json", "audit", "--action", "sign_in"],
+        None,
+    ));
+    assert_eq!(json["items"][0]["target"], format!("user:{}", user.id));
+}

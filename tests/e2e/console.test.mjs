@@ -243,3 +243,29 @@ test('a key rotation shows in /jwks and an old token still verifies', async (t) 
   assert.equal(jwks.keys.length, 6, 'the new keys are published before they sign');
   await verifyWithJwks(before.access_token);
 });
+
+test('the console fits a 390 px wide phone: no page scrolls sideways', async (t) => {
+  t.after(() => { if (t.passed === false) console.error(serverLog()); });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const admin = await context.newPage();
+  await admin.goto(`${issuer}/admin`);
+  await admin.fill('#username', 'admin');
+  await admin.fill('#password', ADMIN_PASSWORD);
+  await Promise.all([admin.waitForURL((u) => u.pathname === '/admin'), admin.click('button[type=submit]')]);
+  const pages = ['/admin', '/admin/users', '/admin/groups', '/admin/apis', '/admin/clients',
+    '/admin/clients/rp', '/admin/apps', '/admin/sessions', '/admin/keys', '/admin/audit'];
+  for (const [i, p] of pages.entries()) {
+    await admin.goto(`${issuer}${p}`);
+    const width = await admin.evaluate(() => document.documentElement.scrollWidth);
+    await shoot(admin, `20-phone-${String(i).padStart(2, '0')}${p.replaceAll('/', '-')}`);
+    assert.ok(width <= 390, `${p} is ${width} px wide at 390 px`);
+    // The header is one bar: the navigation is a single scrolling row.
+    const navHeight = await admin.evaluate(() => document.querySelector('.admin-nav').getBoundingClientRect().height);
+    assert.ok(navHeight < 60, `${p}: the navigation is one row (${navHeight} px high)`);
+  }
+  // Audit details read as fields, wrapped between words.
+  await admin.goto(`${issuer}/admin/audit`);
+  const details = await admin.locator('td.details').first().evaluate((cell) => getComputedStyle(cell).wordBreak);
+  assert.notEqual(details, 'break-all');
+  await context.close();
+});

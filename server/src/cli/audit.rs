@@ -115,6 +115,14 @@ pub async fn audit(
         },
     )
     .await?;
+    // People read names: `user:ID` and `admin:ID` as the username (`--json`
+    // keeps the recorded parties).
+    let names = admin::audit::party_names(&services.store, &page.items).await?;
+    let party = |raw: &str| match (names.get(raw), raw.starts_with("admin:")) {
+        (Some(name), true) => format!("{name} (admin)"),
+        (Some(name), false) => name.clone(),
+        (None, _) => raw.to_string(),
+    };
     let mut text: Vec<String> = page
         .items
         .iter()
@@ -122,9 +130,9 @@ pub async fn audit(
             format!(
                 "{}  {}  {}  {}  {}{}",
                 crate::http::format::format_time(r.at),
-                r.actor,
+                party(&r.actor),
                 r.action,
-                r.target.as_deref().unwrap_or("-"),
+                r.target.as_deref().map_or_else(|| "-".to_string(), party),
                 r.outcome,
                 r.reason
                     .as_deref()

@@ -101,6 +101,10 @@ pub struct Provider {
     passwords: PasswordService,
     backchannel: BackchannelClient,
     forward: forward_auth::ForwardAuthState,
+    /// Access tokens whose signature checked out, by the SHA-256 of the
+    /// token, until they expire (see [`Provider::verify_access_token`]).
+    /// With the `kid` that signed them (still asked to be published).
+    verified: crate::store::TtlCache<Vec<u8>, (String, tokens::AccessTokenClaims)>,
 }
 
 impl Provider {
@@ -122,6 +126,7 @@ impl Provider {
             passwords,
             backchannel,
             forward: forward_auth::ForwardAuthState::default(),
+            verified: crate::store::TtlCache::new("verified_tokens", tokens::CACHED_VERIFICATIONS),
         }
     }
 

@@ -25,6 +25,10 @@ pub fn is_opaque_token(token: &str) -> bool {
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 pub(super) const ACCESS_TOKEN_TYPES: [&str; 2] = [ACCESS_TOKEN_TYP, "application/at+jwt"];
 
+/// Verified access tokens remembered at once, per process (a few hundred
+/// bytes each).
+pub const CACHED_VERIFICATIONS: usize = 10_000;
+
 /// The claims of a JWT access token (RFC 9068 §2.2).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessTokenClaims {
@@ -314,7 +318,9 @@ impl Provider {
     }
 
     /// Verify a presented access token: our signature by a key still
-    /// published, `typ: at+jwt`, not expired; its client still registered,
+    /// published, `typ: at+jwt`, not expired (a signature once checked is
+    /// remembered until the token expires: the same token presented again
+    /// skips the signature, never the checks below); its client still registered,
     /// still allowed the token's scopes and not rotated since the token was
     /// issued (the client is remembered for at most a second); and neither
     /// the token, its grant nor its key revoked (one store round trip, see
@@ -324,12 +330,31 @@ impl Provider {
         token: &str,
         now: i64,
     ) -> Result<AccessTokenClaims, OAuthError> {
-        let claims: AccessTokenClaims = if is_opaque_token(token) {
-            self.opaque_claims(token, now).await?
+        let (claims, kid) = if is_opaque_token(token) {
+            (self.opaque_claims(token, now).await?, None)
         } else {
-            self.keys()
-                .verify(token, &ACCESS_TOKEN_TYPES, &self.config.issuer, now)
-                .map_err(|e: VerifyError| OAuthError::invalid_token(e.to_string()))?
+            let digest = sha256(token.as_bytes());
+            let keys = self.keys();
+            match self.verified.get(&digest, now) {
+                // Its key must still be published: a retired or revoked key
+                // vouches for nothing, however recently it was checked.
+                Some((kid, claims)) if keys.publishes(&kid, now) => (claims, Some(kid)),
+                _ => {
+                    let claims: AccessTokenClaims = keys
+                        .verify(token, &ACCESS_TOKEN_TYPES, &self.config.issuer, now)
+                        .map_err(|e: VerifyError| OAuthError::invalid_token(e.to_string()))?;
+                    let kid = KeySet::kid_of(token);
+                    if let Some(kid) = &kid {
+                        self.verified.insert(
+                            digest,
+                            (kid.clone(), claims.clone()),
+                            claims.exp,
+                            now,
+                        );
+                    }
+                    (claims, kid)
+                }
+            }
         };
         if now >= claims.exp {
             return Err(OAuthError::invalid_token("the access token has expired"));
@@ -340,7 +365,7 @@ impl Provider {
             .is_access_token_revoked(
                 &claims.jti,
                 claims.gid.as_deref(),
-                KeySet::kid_of(token).as_deref(),
+                kid.as_deref(),
                 claims.exp,
                 now,
             )

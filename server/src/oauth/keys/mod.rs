@@ -285,6 +285,14 @@ impl KeySet {
         decode_with(key, &header, token, typ, issuer)
     }
 
+    /// Whether the key `kid` is ours and published at `now`: what
+    /// [`KeySet::verify`] asks of a token's key before its signature.
+    pub fn publishes(&self, kid: &str, now: i64) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.kid == kid && k.material.state(now).is_published())
+    }
+
     /// The `kid` of a token's header, if it has one.
     pub fn kid_of(token: &str) -> Option<String> {
         jsonwebtoken::decode_header(token).ok()?.kid

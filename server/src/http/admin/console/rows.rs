@@ -116,7 +116,8 @@ pub struct AuditRow {
     pub outcome: String,
     pub reason: String,
     pub ip: String,
-    pub details: String,
+    /// The details as `name: value` lines (a change as `from → to`).
+    pub details: Vec<(String, String)>,
 }
 
 impl AuditRow {
@@ -130,11 +131,64 @@ impl AuditRow {
             outcome: r.outcome.clone(),
             reason: r.reason.clone().unwrap_or_default(),
             ip: r.ip.clone().unwrap_or_default(),
-            details: if r.details.is_null() {
-                String::new()
-            } else {
-                r.details.to_string()
-            },
+            details: detail_lines(&r.details),
         }
+    }
+}
+
+/// An audit record's details for people: one `(name, value)` per field, a
+/// change `{from, to}` as `from → to`, text without its quotes, anything
+/// else as compact JSON.
+fn detail_lines(details: &serde_json::Value) -> Vec<(String, String)> {
+    fn value(v: &serde_json::Value) -> String {
+        match v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "none".into(),
+            serde_json::Value::Array(items) => {
+                items.iter().map(value).collect::<Vec<_>>().join(", ")
+            }
+            serde_json::Value::Object(map) if map.len() == 2 && map.contains_key("from") => {
+                format!(
+                    "{} → {}",
+                    map.get("from").map(value).unwrap_or_default(),
+                    map.get("to").map(value).unwrap_or_default()
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+    match details {
+        serde_json::Value::Null => Vec::new(),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .map(|(name, v)| (name.replace('_', " "), value(v)))
+            .collect(),
+        other => vec![(String::new(), value(other))],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detail_lines;
+
+    #[test]
+    fn details_read_as_fields_and_changes() {
+        let lines = detail_lines(&serde_json::json!({
+            "auth_method": { "from": "client_secret_basic", "to": "client_secret_post" },
+            "grants_revoked": 0,
+            "scopes": ["openid", "email"],
+        }));
+        assert_eq!(
+            lines,
+            vec![
+                (
+                    "auth method".into(),
+                    "client_secret_basic → client_secret_post".into()
+                ),
+                ("grants revoked".into(), "0".into()),
+                ("scopes".into(), "openid, email".into()),
+            ]
+        );
+        assert!(detail_lines(&serde_json::Value::Null).is_empty());
     }
 }
