@@ -274,9 +274,7 @@ impl Application {
             bootstrap::ensure_admin(&store, settings.bootstrap_admin_password.clone(), now).await?,
         );
         let queue = usize::try_from(settings.password_hash_queue).unwrap_or(usize::MAX);
-        let passwords =
-            tokio::task::spawn_blocking(move || PasswordService::new(num_hashers(), queue))
-                .await??;
+        let passwords = PasswordService::new(num_hashers(), queue)?;
 
         let config = ProviderConfig {
             issuer: settings.issuer.clone(),
