@@ -88,16 +88,6 @@ impl PasswordService {
         Ok(verified.unwrap_or(false) && known)
     }
 
-    /// Hash a new password (after the length policy) on the same pool.
-    pub async fn create(
-        &self,
-        password: Secret,
-    ) -> Result<Result<PasswordHash, DomainError>, Busy> {
-        self.run(move || PasswordHash::create(&password))
-            .await
-            .map(|hashed| hashed.unwrap_or(Err(DomainError::PasswordHashing)))
-    }
-
     /// Run `work` on a hasher thread once one is free; `None` if it
     /// panicked.
     async fn run<T: Send + 'static>(
