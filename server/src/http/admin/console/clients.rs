@@ -492,6 +492,26 @@ pub async fn client_secret_post(
     ))
 }
 
+/// The client's page again, saying why a change was refused.
+async fn refused(
+    req: &HttpRequest,
+    state: &AppState,
+    mut chrome: Chrome,
+    id: &str,
+    message: String,
+) -> Result<HttpResponse, HttpError> {
+    chrome.error = Some(message);
+    client_page(
+        req,
+        state,
+        chrome,
+        id,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
 /// Change how the client authenticates (see
 /// [`clients::change_auth_method`]): a client becoming confidential gets a
 /// secret, shown once.
@@ -507,17 +527,8 @@ pub async fn client_auth_method_post(
         .get("auth_method")
         .and_then(|m| m.parse::<AuthMethod>().ok())
     else {
-        let mut chrome = chrome;
-        chrome.error = Some("Choose client_secret_basic, client_secret_post or none.".into());
-        return client_page(
-            &req,
-            &state,
-            chrome,
-            &id,
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let message = "Choose client_secret_basic, client_secret_post or none.";
+        return refused(&req, &state, chrome, &id, message.into()).await;
     };
     let actor = Actor::Admin(console.user.id.clone());
     let changed = clients::change_auth_method(
@@ -532,17 +543,7 @@ pub async fn client_auth_method_post(
     let (client, secret) = match changed {
         Ok(changed) => changed,
         Err(err) if err.is_client_error() => {
-            let mut chrome = chrome;
-            chrome.error = Some(err.to_string());
-            return client_page(
-                &req,
-                &state,
-                chrome,
-                &id,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return refused(&req, &state, chrome, &id, err.to_string()).await;
         }
         Err(err) => return Err(failed(err)),
     };
