@@ -1,5 +1,6 @@
 //! Settings: built-in defaults, overridden by `tessera.toml`, overridden by
-//! `TESSERA_*` environment variables. Loaded once and passed down as a value.
+//! `TESSERA_*` environment variables, layered with figment and read into a
+//! struct that refuses unknown names. Loaded once and passed down as a value.
 //! An invalid value stops start-up with a message naming the setting.
 
 use std::collections::BTreeMap;
@@ -10,6 +11,11 @@ use std::time::Duration;
 use ipnet::IpNet;
 use thiserror::Error;
 use url::Url;
+
+use figment::error::Kind;
+use figment::providers::{Format, Serialized, Toml};
+use figment::{Figment, Provider};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::Secret;
 use crate::telemetry::LogFormat;
@@ -118,8 +124,10 @@ impl Default for Settings {
     }
 }
 
-/// One setting as written in the file or the environment.
-#[derive(Clone, Debug)]
+/// One setting as written in the file or the environment: text, a whole
+/// number or a boolean, each read as text by the setting's own parser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
 enum RawValue {
     Text(String),
     Integer(i64),
@@ -136,179 +144,314 @@ impl RawValue {
     }
 }
 
-const KNOWN: &[&str] = &[
-    "issuer",
-    "bind",
-    "database_url",
-    "redis_url",
-    "redis_prefix",
-    "cookie_domain",
-    "pepper",
-    "pepper_file",
-    "session_idle_lifetime",
-    "session_absolute_lifetime",
-    "code_lifetime",
-    "access_token_lifetime",
-    "id_token_lifetime",
-    "refresh_token_lifetime",
-    "login_max_failures_per_account",
-    "login_max_failures_per_ip",
-    "login_failure_window",
-    "bootstrap_admin_password",
-    "trusted_proxies",
-    "backchannel_allowed_networks",
-    "backchannel_concurrency",
-    "request_body_timeout",
-    "key_rotation_interval",
-    "max_pending_authorizations",
-    "max_pending_authorizations_per_ip",
-    "static_dir",
-    "password_hash_queue",
-    "log_format",
-    "metrics_bind",
-];
+const EXPECTED_VALUE: &str = "expected a string, an integer or a boolean";
 
-/// Settings without a default value: an empty value leaves them unset.
-const OPTIONAL: &[&str] = &[
-    "redis_url",
-    "cookie_domain",
-    "pepper",
-    "bootstrap_admin_password",
-    "static_dir",
-    "metrics_bind",
-];
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(EXPECTED_VALUE)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawValue, E> {
+                Ok(RawValue::Text(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<RawValue, E> {
+                Ok(RawValue::Text(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<RawValue, E> {
+                Ok(RawValue::Bool(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawValue, E> {
+                Ok(RawValue::Integer(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawValue, E> {
+                i64::try_from(v)
+                    .map(RawValue::Integer)
+                    .map_err(|_| E::custom(EXPECTED_VALUE))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// Every setting there is, as written. serde refuses any other name, and
+/// the refusal lists these.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    issuer: Option<RawValue>,
+    bind: Option<RawValue>,
+    database_url: Option<RawValue>,
+    redis_url: Option<RawValue>,
+    redis_prefix: Option<RawValue>,
+    cookie_domain: Option<RawValue>,
+    pepper: Option<RawValue>,
+    pepper_file: Option<RawValue>,
+    session_idle_lifetime: Option<RawValue>,
+    session_absolute_lifetime: Option<RawValue>,
+    code_lifetime: Option<RawValue>,
+    access_token_lifetime: Option<RawValue>,
+    id_token_lifetime: Option<RawValue>,
+    refresh_token_lifetime: Option<RawValue>,
+    login_max_failures_per_account: Option<RawValue>,
+    login_max_failures_per_ip: Option<RawValue>,
+    login_failure_window: Option<RawValue>,
+    bootstrap_admin_password: Option<RawValue>,
+    trusted_proxies: Option<RawValue>,
+    backchannel_allowed_networks: Option<RawValue>,
+    backchannel_concurrency: Option<RawValue>,
+    request_body_timeout: Option<RawValue>,
+    key_rotation_interval: Option<RawValue>,
+    max_pending_authorizations: Option<RawValue>,
+    max_pending_authorizations_per_ip: Option<RawValue>,
+    static_dir: Option<RawValue>,
+    password_hash_queue: Option<RawValue>,
+    log_format: Option<RawValue>,
+    metrics_bind: Option<RawValue>,
+}
+
+/// A value given for a setting, as text. `TESSERA_REDIS_URL=` (as a compose
+/// file's `${VAR:-}` writes it) leaves an optional setting unset rather than
+/// invalid; a required one stays required.
+fn given(value: Option<RawValue>) -> Option<String> {
+    value.map(|v| v.text())
+}
+
+fn given_optional(value: Option<RawValue>) -> Option<String> {
+    given(value).filter(|text| !text.trim().is_empty())
+}
+
+impl RawSettings {
+    fn into_settings(self) -> Result<Settings, ConfigError> {
+        let mut s = Settings::default();
+        if let Some(text) = given(self.issuer) {
+            s.issuer = parse_issuer(&text)?;
+        }
+        if let Some(text) = given(self.bind) {
+            s.bind = text
+                .parse()
+                .map_err(|_| invalid("bind", "expected an address like 0.0.0.0:8080"))?;
+        }
+        if let Some(text) = given(self.database_url) {
+            s.database_url = parse_database_url(&text)?;
+        }
+        if let Some(text) = given_optional(self.redis_url) {
+            s.redis_url = parse_redis_url(&text)?;
+        }
+        if let Some(text) = given(self.redis_prefix) {
+            s.redis_prefix = text;
+        }
+        if let Some(text) = given_optional(self.cookie_domain) {
+            let domain = text.trim().trim_start_matches('.').to_ascii_lowercase();
+            s.cookie_domain = (!domain.is_empty()).then_some(domain);
+        }
+        if let Some(text) = given_optional(self.pepper) {
+            if text.len() < 32 {
+                return Err(invalid(
+                    "pepper",
+                    "must be at least 32 characters of random data",
+                ));
+            }
+            s.pepper = Some(Secret::new(text));
+        }
+        if let Some(text) = given(self.pepper_file) {
+            s.pepper_file = PathBuf::from(text);
+        }
+        let durations = [
+            (
+                "session_idle_lifetime",
+                self.session_idle_lifetime,
+                &mut s.session_idle_lifetime,
+            ),
+            (
+                "session_absolute_lifetime",
+                self.session_absolute_lifetime,
+                &mut s.session_absolute_lifetime,
+            ),
+            ("code_lifetime", self.code_lifetime, &mut s.code_lifetime),
+            (
+                "access_token_lifetime",
+                self.access_token_lifetime,
+                &mut s.access_token_lifetime,
+            ),
+            (
+                "id_token_lifetime",
+                self.id_token_lifetime,
+                &mut s.id_token_lifetime,
+            ),
+            (
+                "refresh_token_lifetime",
+                self.refresh_token_lifetime,
+                &mut s.refresh_token_lifetime,
+            ),
+            (
+                "login_failure_window",
+                self.login_failure_window,
+                &mut s.login_failure_window,
+            ),
+            (
+                "request_body_timeout",
+                self.request_body_timeout,
+                &mut s.request_body_timeout,
+            ),
+            (
+                "key_rotation_interval",
+                self.key_rotation_interval,
+                &mut s.key_rotation_interval,
+            ),
+        ];
+        for (name, value, field) in durations {
+            if let Some(text) = given(value) {
+                *field = parse_duration(name, &text)?;
+            }
+        }
+        let counts = [
+            (
+                "login_max_failures_per_account",
+                self.login_max_failures_per_account,
+                &mut s.login_max_failures_per_account,
+            ),
+            (
+                "login_max_failures_per_ip",
+                self.login_max_failures_per_ip,
+                &mut s.login_max_failures_per_ip,
+            ),
+            (
+                "backchannel_concurrency",
+                self.backchannel_concurrency,
+                &mut s.backchannel_concurrency,
+            ),
+            (
+                "max_pending_authorizations",
+                self.max_pending_authorizations,
+                &mut s.max_pending_authorizations,
+            ),
+            (
+                "max_pending_authorizations_per_ip",
+                self.max_pending_authorizations_per_ip,
+                &mut s.max_pending_authorizations_per_ip,
+            ),
+            (
+                "password_hash_queue",
+                self.password_hash_queue,
+                &mut s.password_hash_queue,
+            ),
+        ];
+        for (name, value, field) in counts {
+            if let Some(text) = given(value) {
+                *field = parse_count(name, &text)?;
+            }
+        }
+        if let Some(text) = given_optional(self.bootstrap_admin_password) {
+            s.bootstrap_admin_password = Some(Secret::new(text));
+        }
+        if let Some(text) = given(self.trusted_proxies) {
+            s.trusted_proxies = parse_networks("trusted_proxies", &text)?;
+        }
+        if let Some(text) = given(self.backchannel_allowed_networks) {
+            s.backchannel_allowed_networks = parse_networks("backchannel_allowed_networks", &text)?;
+        }
+        if let Some(text) = given_optional(self.metrics_bind) {
+            s.metrics_bind =
+                Some(text.parse().map_err(|_| {
+                    invalid("metrics_bind", "expected an address like 127.0.0.1:9100")
+                })?);
+        }
+        if let Some(text) = given(self.log_format) {
+            s.log_format = text.parse().map_err(|e| invalid("log_format", e))?;
+        }
+        if let Some(text) = given_optional(self.static_dir) {
+            let dir = PathBuf::from(text);
+            if !dir.is_dir() {
+                return Err(invalid(
+                    "static_dir",
+                    format!("{} is not a directory", dir.display()),
+                ));
+            }
+            s.static_dir = Some(dir);
+        }
+        Ok(s)
+    }
+}
 
 /// `TESSERA_*` variables that belong to the CLI and the test tooling, not to
 /// the settings.
 const NOT_SETTINGS: &[&str] = &["config", "bin", "chromium"];
 
+/// The layers, lowest first: the file (`config_file`, or `./tessera.toml`
+/// if it exists), then the environment. Defaults are [`Settings::default`].
+fn layers(
+    config_file: Option<&Path>,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<(Figment, Option<PathBuf>), ConfigError> {
+    let mut figment = Figment::new();
+    let default_file = Path::new("tessera.toml");
+    let file = config_file.or(default_file.exists().then_some(default_file));
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let toml = Toml::string(&text);
+        // Syntax errors surface here, named by the file.
+        toml.data().map_err(|e| ConfigError::Syntax {
+            path: path.display().to_string(),
+            message: e.kind.to_string(),
+        })?;
+        figment = figment.merge(toml);
+    }
+    let env: BTreeMap<String, RawValue> = env_overrides(vars).collect();
+    Ok((
+        figment.merge(Serialized::globals(env)),
+        file.map(Path::to_path_buf),
+    ))
+}
+
 impl Settings {
     /// Load from `config_file` (or `./tessera.toml` if it exists) and the
     /// process environment.
     pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut raw = BTreeMap::new();
-        let default_file = Path::new("tessera.toml");
-        let file = config_file.or(default_file.exists().then_some(default_file));
-        if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            raw.extend(parse_toml(&text).map_err(|message| ConfigError::Syntax {
-                path: path.display().to_string(),
-                message,
-            })?);
-        }
-        raw.extend(env_overrides(std::env::vars()));
-        Self::from_values(raw)
+        let (figment, file) = layers(config_file, std::env::vars())?;
+        Self::extract(&figment, file.as_deref())
     }
 
     /// Only the log format, for the logger that starts before the settings
     /// are read: `TESSERA_LOG_FORMAT`, else the file's `log_format`, else
     /// text. A wrong value is reported by [`Settings::load`].
     pub fn peek_log_format(config_file: Option<&Path>) -> LogFormat {
-        if let Ok(value) = std::env::var("TESSERA_LOG_FORMAT") {
-            return value.parse().unwrap_or_default();
-        }
-        let default_file = Path::new("tessera.toml");
-        let file = config_file.or(default_file.exists().then_some(default_file));
-        file.and_then(|path| std::fs::read_to_string(path).ok())
-            .and_then(|text| parse_toml(&text).ok())
-            .and_then(|raw| raw.get("log_format").map(RawValue::text))
-            .and_then(|format| format.parse().ok())
+        layers(config_file, std::env::vars())
+            .ok()
+            .and_then(|(figment, _)| figment.extract_inner::<RawValue>("log_format").ok())
+            .and_then(|format| format.text().parse().ok())
             .unwrap_or_default()
     }
 
-    fn from_values(raw: BTreeMap<String, RawValue>) -> Result<Self, ConfigError> {
-        let mut s = Settings::default();
-        for (name, value) in &raw {
-            let text = value.text();
-            // `TESSERA_REDIS_URL=` (as a compose file's `${VAR:-}` writes it)
-            // leaves an optional setting unset rather than invalid.
-            if text.trim().is_empty() && OPTIONAL.contains(&name.as_str()) {
-                continue;
+    /// The settings the layers give; an unknown name or a value of the wrong
+    /// shape is an error naming it.
+    fn extract(figment: &Figment, file: Option<&Path>) -> Result<Self, ConfigError> {
+        let raw: RawSettings = figment.extract().map_err(|error| {
+            let key = error.path.join(".");
+            let message = match &error.kind {
+                Kind::UnknownField(name, known) => {
+                    return invalid(
+                        name,
+                        format!("unknown setting; known: {}", known.join(", ")),
+                    );
+                }
+                Kind::InvalidType(..) | Kind::InvalidValue(..) => EXPECTED_VALUE.to_string(),
+                kind => kind.to_string(),
+            };
+            match file {
+                Some(path) => ConfigError::Syntax {
+                    path: path.display().to_string(),
+                    message: format!("`{key}`: {message}"),
+                },
+                None => invalid(&key, message),
             }
-            match name.as_str() {
-                "issuer" => s.issuer = parse_issuer(&text)?,
-                "bind" => {
-                    s.bind = text
-                        .parse()
-                        .map_err(|_| invalid(name, "expected an address like 0.0.0.0:8080"))?
-                }
-                "database_url" => s.database_url = parse_database_url(&text)?,
-                "redis_url" => s.redis_url = parse_redis_url(&text)?,
-                "redis_prefix" => s.redis_prefix = text,
-                "cookie_domain" => {
-                    let domain = text.trim().trim_start_matches('.').to_ascii_lowercase();
-                    s.cookie_domain = (!domain.is_empty()).then_some(domain);
-                }
-                "pepper" => {
-                    if text.len() < 32 {
-                        return Err(invalid(
-                            name,
-                            "must be at least 32 characters of random data",
-                        ));
-                    }
-                    s.pepper = Some(Secret::new(text));
-                }
-                "pepper_file" => s.pepper_file = PathBuf::from(text),
-                "session_idle_lifetime" => s.session_idle_lifetime = parse_duration(name, &text)?,
-                "session_absolute_lifetime" => {
-                    s.session_absolute_lifetime = parse_duration(name, &text)?
-                }
-                "code_lifetime" => s.code_lifetime = parse_duration(name, &text)?,
-                "access_token_lifetime" => s.access_token_lifetime = parse_duration(name, &text)?,
-                "id_token_lifetime" => s.id_token_lifetime = parse_duration(name, &text)?,
-                "refresh_token_lifetime" => s.refresh_token_lifetime = parse_duration(name, &text)?,
-                "login_max_failures_per_account" => {
-                    s.login_max_failures_per_account = parse_count(name, &text)?
-                }
-                "login_max_failures_per_ip" => {
-                    s.login_max_failures_per_ip = parse_count(name, &text)?
-                }
-                "login_failure_window" => s.login_failure_window = parse_duration(name, &text)?,
-                "bootstrap_admin_password" => s.bootstrap_admin_password = Some(Secret::new(text)),
-                "trusted_proxies" => s.trusted_proxies = parse_networks(name, &text)?,
-                "backchannel_allowed_networks" => {
-                    s.backchannel_allowed_networks = parse_networks(name, &text)?
-                }
-                "request_body_timeout" => s.request_body_timeout = parse_duration(name, &text)?,
-                "backchannel_concurrency" => {
-                    s.backchannel_concurrency = parse_count(name, &text)?.max(1)
-                }
-                "key_rotation_interval" => s.key_rotation_interval = parse_duration(name, &text)?,
-                "max_pending_authorizations" => {
-                    s.max_pending_authorizations = parse_count(name, &text)?
-                }
-                "max_pending_authorizations_per_ip" => {
-                    s.max_pending_authorizations_per_ip = parse_count(name, &text)?
-                }
-                "metrics_bind" => {
-                    s.metrics_bind =
-                        Some(text.parse().map_err(|_| {
-                            invalid(name, "expected an address like 127.0.0.1:9100")
-                        })?)
-                }
-                "log_format" => s.log_format = text.parse().map_err(|e| invalid(name, e))?,
-                "password_hash_queue" => s.password_hash_queue = parse_count(name, &text)?,
-                "static_dir" => {
-                    let dir = PathBuf::from(text);
-                    if !dir.is_dir() {
-                        return Err(invalid(
-                            name,
-                            format!("{} is not a directory", dir.display()),
-                        ));
-                    }
-                    s.static_dir = Some(dir);
-                }
-                other => {
-                    return Err(invalid(
-                        other,
-                        format!("unknown setting; known: {}", KNOWN.join(", ")),
-                    ));
-                }
-            }
-        }
+        })?;
+        let s = raw.into_settings()?;
         s.validate()?;
         Ok(s)
     }
@@ -349,26 +492,6 @@ impl Settings {
     pub fn issuer_is_https(&self) -> bool {
         self.issuer.starts_with("https://")
     }
-}
-
-fn parse_toml(text: &str) -> Result<BTreeMap<String, RawValue>, String> {
-    let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-    table
-        .into_iter()
-        .map(|(key, value)| {
-            let raw = match value {
-                toml::Value::String(s) => RawValue::Text(s),
-                toml::Value::Integer(i) => RawValue::Integer(i),
-                toml::Value::Boolean(b) => RawValue::Bool(b),
-                _ => {
-                    return Err(format!(
-                        "`{key}`: expected a string, an integer or a boolean"
-                    ));
-                }
-            };
-            Ok((key, raw))
-        })
-        .collect()
 }
 
 /// `TESSERA_FOO_BAR=x` sets `foo_bar`. Variables for the CLI and the tests
@@ -476,12 +599,20 @@ mod tests {
     use super::*;
 
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        Settings::from_values(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), RawValue::Text(v.to_string())))
-                .collect(),
-        )
+        let vars = pairs
+            .iter()
+            .map(|(k, v)| (format!("TESSERA_{}", k.to_uppercase()), v.to_string()));
+        let (figment, file) = layers(Some(Path::new("/dev/null")), vars)?;
+        Settings::extract(&figment, file.as_deref())
+    }
+
+    fn load_file(text: &str) -> Result<Settings, ConfigError> {
+        let path = std::env::temp_dir().join(format!("tessera-{}.toml", uuid::Uuid::new_v4()));
+        std::fs::write(&path, text).expect("write");
+        let loaded = layers(Some(&path), std::iter::empty())
+            .and_then(|(figment, file)| Settings::extract(&figment, file.as_deref()));
+        std::fs::remove_file(&path).expect("remove");
+        loaded
     }
 
     #[test]
@@ -562,11 +693,22 @@ mod tests {
 
     #[test]
     fn toml_values_are_read() {
-        let raw =
-            parse_toml("issuer = \"https://id.example.com\"\ncode_lifetime = 30\n").expect("toml");
-        let s = Settings::from_values(raw).expect("valid");
+        let s =
+            load_file("issuer = \"https://id.example.com\"\ncode_lifetime = 30\n").expect("valid");
         assert_eq!(s.code_lifetime, Duration::from_secs(30));
-        assert!(parse_toml("issuer = [1]").is_err());
+        assert_eq!(s.issuer, "https://id.example.com");
+        let err = load_file("issuer = [1]").expect_err("an array");
+        assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .ends_with("`issuer`: expected a string, an integer or a boolean"),
+            "{err}"
+        );
+        let err = load_file("issuer = ").expect_err("not TOML");
+        assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+        let err = load_file("colour = \"blue\"").expect_err("unknown");
+        assert!(err.to_string().contains("`colour`"), "{err}");
+        assert!(err.to_string().contains("known: issuer, bind,"), "{err}");
     }
 
     #[test]
@@ -596,11 +738,9 @@ mod tests {
 
     #[test]
     fn a_misspelt_environment_variable_stops_start_up() {
-        let raw = env_overrides(
-            [("TESSERA_ACCESS_TOKEN_LIFETIM".to_string(), "5m".to_string())].into_iter(),
-        )
-        .collect();
-        let err = Settings::from_values(raw).expect_err("unknown");
+        let vars = [("TESSERA_ACCESS_TOKEN_LIFETIM".to_string(), "5m".to_string())];
+        let (figment, _) = layers(Some(Path::new("/dev/null")), vars.into_iter()).expect("layers");
+        let err = Settings::extract(&figment, None).expect_err("unknown");
         assert!(
             err.to_string().contains("TESSERA_ACCESS_TOKEN_LIFETIM"),
             "{err}"

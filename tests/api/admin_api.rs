@@ -304,6 +304,28 @@ async fn users_are_managed_through_the_api() {
     )
     .await;
     assert_eq!(bad_email["errors"][0]["field"], "email");
+    let fields = |problem: &serde_json::Value| -> Vec<String> {
+        problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().expect("field").to_string())
+            .collect()
+    };
+    let everything_wrong = problem(
+        api.post(
+            "/users",
+            serde_json::json!({ "username": "a b", "email": "nope", "given_name": "x\u{202e}y", "password": "short" }),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(
+        fields(&everything_wrong),
+        ["username", "email", "given_name", "password"],
+        "each invalid field is named: {everything_wrong}"
+    );
 
     // She signs in; disabling her through the API ends her session.
     let client = app.confidential_client("app1", APP1_HOST).await;
@@ -574,6 +596,38 @@ async fn clients_are_managed_through_the_api() {
     )
     .await;
     assert_eq!(bad_uri["errors"][0]["field"], "redirect_uris");
+    let everything_wrong = problem(
+        api.post(
+            "/clients",
+            serde_json::json!({
+                "id": "no spaces allowed",
+                "name": "",
+                "redirect_uris": ["not a uri"],
+                "post_logout_redirect_uris": ["https://shop.example.test/#fragment"],
+                "scopes": ["openid", "open\"id"],
+            }),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let named: Vec<&str> = everything_wrong["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            "id",
+            "name",
+            "redirect_uris",
+            "post_logout_redirect_uris",
+            "scopes"
+        ],
+        "each invalid field is named: {everything_wrong}"
+    );
 
     let shown = json_of(api.get("/clients/shop").await, 200).await;
     assert_eq!(shown["backchannel_delivery"]["pending"], 0);

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{AdminError, event};
+use super::{AdminError, FieldChecks, event};
 use crate::domain::crypto::{Pepper, random_token};
 use crate::domain::{
     Actor, AuthMethod, Client, ClientId, ClientSecretHash, ClientSpec, DeliveryStatus, DomainError,
@@ -91,11 +91,10 @@ pub struct CreatedClient {
     pub secret: Option<Secret>,
 }
 
-fn uris(list: &[String], policy: RedirectUriPolicy) -> Result<Vec<RedirectUri>, AdminError> {
-    Ok(list
-        .iter()
+fn uris(list: &[String], policy: RedirectUriPolicy) -> Result<Vec<RedirectUri>, DomainError> {
+    list.iter()
         .map(|uri| RedirectUri::parse(uri, policy))
-        .collect::<Result<Vec<_>, _>>()?)
+        .collect()
 }
 
 /// Where logout tokens go: https (http only with a development issuer, as
@@ -103,7 +102,7 @@ fn uris(list: &[String], policy: RedirectUriPolicy) -> Result<Vec<RedirectUri>, 
 fn backchannel_uri(
     value: Option<&str>,
     policy: RedirectUriPolicy,
-) -> Result<Option<RedirectUri>, AdminError> {
+) -> Result<Option<RedirectUri>, DomainError> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(uri) => Ok(Some(RedirectUri::parse_backchannel(
@@ -113,7 +112,7 @@ fn backchannel_uri(
     }
 }
 
-fn scopes(list: &[String]) -> Result<Option<Scopes>, AdminError> {
+fn scopes(list: &[String]) -> Result<Option<Scopes>, DomainError> {
     if list.is_empty() {
         return Ok(None);
     }
@@ -129,9 +128,39 @@ pub async fn create_client(
     actor: &Actor,
     now: i64,
 ) -> Result<CreatedClient, AdminError> {
+    let mut checks = FieldChecks::default();
     let id = match &new.id {
-        Some(id) => ClientId::parse(id)?,
-        None => ClientId::generate(),
+        Some(id) => checks.check(ClientId::parse(id)),
+        None => Some(ClientId::generate()),
+    };
+    let name_allowed = checks.check_as("name", Client::check_name(&new.name));
+    let redirect_uris = checks.check(uris(&new.redirect_uris, policy));
+    let post_logout_redirect_uris = checks.check_as(
+        "post_logout_redirect_uris",
+        uris(&new.post_logout_redirect_uris, policy),
+    );
+    let backchannel_logout_uri = checks.check(backchannel_uri(
+        new.backchannel_logout_uri.as_deref(),
+        policy,
+    ));
+    let scopes = checks.check(scopes(&new.scopes));
+    let (
+        Some(id),
+        Some(()),
+        Some(redirect_uris),
+        Some(post_logout_redirect_uris),
+        Some(backchannel_logout_uri),
+        Some(scopes),
+    ) = (
+        id,
+        name_allowed,
+        redirect_uris,
+        post_logout_redirect_uris,
+        backchannel_logout_uri,
+        scopes,
+    )
+    else {
+        return Err(checks.refusal());
     };
     let auth_method = match (new.public, new.auth_method) {
         (true, None | Some(AuthMethod::None)) => AuthMethod::None,
@@ -157,18 +186,18 @@ pub async fn create_client(
             .as_ref()
             .map(|s| ClientSecretHash::compute(pepper, s)),
         auth_method,
-        redirect_uris: uris(&new.redirect_uris, policy)?,
+        redirect_uris,
         grant_types,
         first_party: new.first_party,
         id_token_alg: new.id_token_alg,
         access_token_alg: new.access_token_alg,
         created_at: now,
         logout: LogoutRegistration {
-            post_logout_redirect_uris: uris(&new.post_logout_redirect_uris, policy)?,
-            backchannel_logout_uri: backchannel_uri(new.backchannel_logout_uri.as_deref(), policy)?,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
             backchannel_logout_session_required: new.backchannel_logout_session_required,
         },
-        scopes: scopes(&new.scopes)?,
+        scopes,
         tokens_valid_after: now,
     })?;
     client.check_registration()?;
@@ -200,11 +229,15 @@ pub async fn update_client(
 ) -> Result<Client, AdminError> {
     let current = find(store, id).await?;
     let mut spec = current.to_spec();
+    let mut checks = FieldChecks::default();
     if let Some(name) = update.name {
+        checks.check_as("name", Client::check_name(&name));
         spec.name = name;
     }
-    if let Some(list) = update.redirect_uris {
-        spec.redirect_uris = uris(&list, policy)?;
+    if let Some(list) = update.redirect_uris
+        && let Some(list) = checks.check(uris(&list, policy))
+    {
+        spec.redirect_uris = list;
     }
     if let Some(grants) = update.grant_types {
         spec.grant_types = grants;
@@ -218,18 +251,25 @@ pub async fn update_client(
     if let Some(alg) = update.access_token_alg {
         spec.access_token_alg = alg;
     }
-    if let Some(list) = update.post_logout_redirect_uris {
-        spec.logout.post_logout_redirect_uris = uris(&list, policy)?;
+    if let Some(list) = update.post_logout_redirect_uris
+        && let Some(list) = checks.check_as("post_logout_redirect_uris", uris(&list, policy))
+    {
+        spec.logout.post_logout_redirect_uris = list;
     }
-    if let Some(uri) = update.backchannel_logout_uri {
-        spec.logout.backchannel_logout_uri = backchannel_uri(Some(&uri), policy)?;
+    if let Some(uri) = update.backchannel_logout_uri
+        && let Some(uri) = checks.check(backchannel_uri(Some(&uri), policy))
+    {
+        spec.logout.backchannel_logout_uri = uri;
     }
     if let Some(required) = update.backchannel_logout_session_required {
         spec.logout.backchannel_logout_session_required = required;
     }
-    if let Some(list) = update.scopes {
-        spec.scopes = scopes(&list)?;
+    if let Some(list) = update.scopes
+        && let Some(list) = checks.check(scopes(&list))
+    {
+        spec.scopes = list;
     }
+    checks.finish()?;
     let client = Client::new(spec)?;
     client.check_registration()?;
     let mut unit = store.unit().await?;

@@ -38,6 +38,63 @@ pub enum AdminError {
     /// A rule of the deployment forbids it (the last administrator, say).
     #[error("{0}")]
     Refused(&'static str),
+    /// More than one field of an input is invalid; each is named.
+    #[error("{}", .0.iter().map(|f| f.error.to_string()).collect::<Vec<_>>().join("; "))]
+    InvalidFields(Vec<InvalidField>),
+}
+
+/// One invalid field of an input, and why.
+#[derive(Debug)]
+pub struct InvalidField {
+    pub field: &'static str,
+    pub error: DomainError,
+}
+
+/// Checks every field of an input and keeps each failure, so that one
+/// refusal names all of them rather than the first.
+#[derive(Debug, Default)]
+pub(crate) struct FieldChecks(Vec<InvalidField>);
+
+impl FieldChecks {
+    /// The value, or `None` with the failure kept under the error's field.
+    pub fn check<T>(&mut self, result: Result<T, DomainError>) -> Option<T> {
+        result
+            .map_err(|error| InvalidField {
+                field: error.field(),
+                error,
+            })
+            .map_err(|invalid| self.0.push(invalid))
+            .ok()
+    }
+
+    /// As [`FieldChecks::check`], under the field's own name (`given_name`
+    /// where the error says `name`).
+    pub fn check_as<T>(
+        &mut self,
+        field: &'static str,
+        result: Result<T, DomainError>,
+    ) -> Option<T> {
+        result
+            .map_err(|error| self.0.push(InvalidField { field, error }))
+            .ok()
+    }
+
+    /// Every failure kept, as one refusal; `Ok` when there was none.
+    pub fn finish(self) -> Result<(), AdminError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(AdminError::InvalidFields(self.0))
+        }
+    }
+
+    /// The refusal naming every failure kept; the caller found a `None`.
+    pub fn refusal(self) -> AdminError {
+        if self.0.is_empty() {
+            return AdminError::Failed("a field check failed without a reason".into());
+        }
+        AdminError::InvalidFields(self.0)
+    }
 }
 
 impl AdminError {

@@ -7,10 +7,11 @@ use serde_json::json;
 
 use super::page::{self, Page};
 use super::sessions::end_user_sessions;
-use super::{AdminError, event, hash_password};
+use super::{AdminError, FieldChecks, event, hash_password};
 use crate::domain::crypto::random_token;
 use crate::domain::{
-    Actor, ClientId, Email, EndReason, Profile, Secret, SessionsEnded, User, UserId, Username,
+    Actor, ClientId, DomainError, Email, EndReason, PasswordHash, Profile, Secret, SessionsEnded,
+    User, UserId, Username,
 };
 use crate::store::{Consent, Store, Unit};
 
@@ -77,13 +78,13 @@ fn clean(value: Option<String>) -> Option<String> {
 }
 
 /// A display name: at most 200 characters, none of them a control character.
-fn name(value: Option<String>) -> Result<Option<String>, AdminError> {
+fn name(value: Option<String>) -> Result<Option<String>, DomainError> {
     let value = clean(value);
     if value
         .as_deref()
         .is_some_and(|v| v.chars().count() > 200 || !crate::domain::user::is_displayable(v))
     {
-        return Err(AdminError::Invalid(crate::domain::DomainError::InvalidName));
+        return Err(DomainError::InvalidName);
     }
     Ok(value)
 }
@@ -99,12 +100,31 @@ pub async fn create_user(
     actor: &Actor,
     now: i64,
 ) -> Result<CreatedUser, AdminError> {
-    let username = Username::parse(&new.username)?;
-    let email = clean(new.email).map(|e| Email::parse(&e)).transpose()?;
+    let mut checks = FieldChecks::default();
+    let username = checks.check(Username::parse(&new.username));
+    let email = checks.check(clean(new.email).map(|e| Email::parse(&e)).transpose());
+    let display_name = checks.check(name(new.name));
+    let given_name = checks.check_as("given_name", name(new.given_name));
+    let family_name = checks.check_as("family_name", name(new.family_name));
+    let password_allowed = checks.check(
+        new.password
+            .as_ref()
+            .map_or(Ok(()), PasswordHash::check_policy),
+    );
+    let (Some(username), Some(email), Some(name), Some(given_name), Some(family_name), Some(())) = (
+        username,
+        email,
+        display_name,
+        given_name,
+        family_name,
+        password_allowed,
+    ) else {
+        return Err(checks.refusal());
+    };
     let profile = Profile {
-        name: name(new.name)?,
-        given_name: name(new.given_name)?,
-        family_name: name(new.family_name)?,
+        name,
+        given_name,
+        family_name,
     };
     let (password, generated_password) = match new.password {
         Some(password) => (password, None),
@@ -191,21 +211,35 @@ pub async fn update_user(
     now: i64,
 ) -> Result<User, AdminError> {
     let mut user = find_user(store, who).await?;
-    if let Some(email) = update.email {
-        user.email = clean(Some(email)).map(|e| Email::parse(&e)).transpose()?;
+    let mut checks = FieldChecks::default();
+    if let Some(email) = update.email
+        && let Some(email) = checks.check(clean(Some(email)).map(|e| Email::parse(&e)).transpose())
+    {
+        user.email = email;
     }
     if let Some(verified) = update.email_verified {
         user.email_verified = verified;
     }
-    for (field, value) in [
-        (&mut user.profile.name, update.name),
-        (&mut user.profile.given_name, update.given_name),
-        (&mut user.profile.family_name, update.family_name),
+    for (field_name, field, value) in [
+        ("name", &mut user.profile.name, update.name),
+        (
+            "given_name",
+            &mut user.profile.given_name,
+            update.given_name,
+        ),
+        (
+            "family_name",
+            &mut user.profile.family_name,
+            update.family_name,
+        ),
     ] {
-        if let Some(value) = value {
-            *field = name(Some(value))?;
+        if let Some(value) = value
+            && let Some(value) = checks.check_as(field_name, name(Some(value)))
+        {
+            *field = value;
         }
     }
+    checks.finish()?;
     user.updated_at = now;
     let mut unit = store.unit().await?;
     unit.update_profile(&user, now).await?;

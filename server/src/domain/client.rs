@@ -221,6 +221,19 @@ pub struct ClientSpec {
 }
 
 impl Client {
+    /// A client's display name: 1 to 200 displayable characters.
+    pub fn check_name(name: &str) -> Result<(), DomainError> {
+        if name.trim().is_empty()
+            || name.chars().count() > 200
+            || !super::user::is_displayable(name)
+        {
+            return Err(DomainError::InvalidClient(
+                "the name must be 1 to 200 characters long",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn new(spec: ClientSpec) -> Result<Self, DomainError> {
         match (spec.auth_method, &spec.secret_hash) {
             (AuthMethod::None, Some(_)) => {
@@ -233,14 +246,7 @@ impl Client {
             }
             _ => {}
         }
-        if spec.name.trim().is_empty()
-            || spec.name.chars().count() > 200
-            || !super::user::is_displayable(&spec.name)
-        {
-            return Err(DomainError::InvalidClient(
-                "the name must be 1 to 200 characters long",
-            ));
-        }
+        Self::check_name(&spec.name)?;
         if spec.grant_types.is_empty() {
             return Err(DomainError::InvalidClient(
                 "at least one grant type is required",

@@ -19,6 +19,12 @@ impl PasswordHash {
 
     /// Hash a new password after checking the length policy. CPU-bound.
     pub fn create(password: &Secret) -> Result<Self, DomainError> {
+        Self::check_policy(password)?;
+        Self::hash(password)
+    }
+
+    /// The length policy of a new password, checked without hashing.
+    pub fn check_policy(password: &Secret) -> Result<(), DomainError> {
         let len = password.expose().chars().count();
         if len < Self::MIN_PASSWORD_LEN {
             return Err(DomainError::InvalidPassword(
@@ -30,7 +36,7 @@ impl PasswordHash {
                 "it must be at most 1024 bytes long",
             ));
         }
-        Self::hash(password)
+        Ok(())
     }
 
     /// Hash without the policy check: for the dummy hash that unknown users are

@@ -26,7 +26,7 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -49,8 +49,9 @@ pub enum ApiError {
     /// A rule forbids it in the current state (the last administrator).
     #[error("{0}")]
     Refused(String),
-    #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    /// Each invalid field of the input, and why.
+    #[error("{}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<FieldError>),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -59,10 +60,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::Invalid {
+        ApiError::Invalid(vec![FieldError {
             field: field.into(),
             message: message.into(),
-        }
+        }])
     }
 
     fn title(&self) -> &'static str {
@@ -72,7 +73,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "Bad request",
             ApiError::NotFound(_) => "Not found",
             ApiError::Conflict(_) | ApiError::Refused(_) => "Conflict",
-            ApiError::Invalid { .. } => "Invalid input",
+            ApiError::Invalid(_) => "Invalid input",
             ApiError::Unavailable(_) => "Service unavailable",
             ApiError::Internal => "Internal error",
         }
@@ -83,6 +84,15 @@ impl From<AdminError> for ApiError {
     fn from(err: AdminError) -> Self {
         match err {
             AdminError::Invalid(domain) => ApiError::invalid(domain.field(), domain.to_string()),
+            AdminError::InvalidFields(fields) => ApiError::Invalid(
+                fields
+                    .into_iter()
+                    .map(|f| FieldError {
+                        field: f.field.to_string(),
+                        message: f.error.to_string(),
+                    })
+                    .collect(),
+            ),
             AdminError::NotFound(what) => ApiError::NotFound(what),
             AdminError::Conflict(what) => ApiError::Conflict(what),
             AdminError::Refused(reason) => ApiError::Refused(reason.to_string()),
@@ -141,7 +151,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) | ApiError::Refused(_) => StatusCode::CONFLICT,
-            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -150,10 +160,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let errors = match self {
-            ApiError::Invalid { field, message } => vec![FieldError {
-                field: field.clone(),
-                message: message.clone(),
-            }],
+            ApiError::Invalid(errors) => errors.clone(),
             _ => Vec::new(),
         };
         let problem = Problem {

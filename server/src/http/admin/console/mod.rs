@@ -199,17 +199,16 @@ async fn console_form(
 
 /// A use-case's failure as a console page.
 fn failed(err: AdminError) -> HttpError {
+    let text = err.to_string();
     match err {
         AdminError::NotFound(what) => HttpError::page(
             StatusCode::NOT_FOUND,
             "Not found",
             &format!("{what} not found."),
         ),
-        AdminError::Invalid(e) => HttpError::page(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Invalid input",
-            &e.to_string(),
-        ),
+        AdminError::Invalid(_) | AdminError::InvalidFields(_) => {
+            HttpError::page(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", &text)
+        }
         AdminError::Conflict(what) => HttpError::page(
             StatusCode::CONFLICT,
             "Already exists",
