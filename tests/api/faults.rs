@@ -1,7 +1,8 @@
 //! Faults to inject: a TCP proxy between Tessera and Redis that can cut
 //! every connection and refuse new ones, then let them through again, as a
-//! Redis that stopped answering and came back; and wiping what one test's
-//! Tessera keeps in Redis, as a Redis restarted empty.
+//! Redis that stopped answering and came back; wiping what one test's
+//! Tessera keeps in Redis, as a Redis restarted empty; and a PostgreSQL
+//! server of the tests' own, to stop and start.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -182,4 +183,94 @@ pub async fn mark_redis_complete(prefix: &str) {
         .query_async(&mut conn)
         .await
         .expect("SET");
+}
+
+/// A PostgreSQL cluster of the tests' own (`tessera_faults`, port 5439,
+/// trust authentication on loopback), made with Debian's
+/// `pg_createcluster` the first time and run with `pg_ctlcluster`, so that
+/// a test can stop and start a real PostgreSQL server without touching the
+/// one every other test shares. Needs root, as `.ci/run` has.
+pub struct DedicatedPostgres {
+    version: String,
+}
+
+impl DedicatedPostgres {
+    const NAME: &str = "tessera_faults";
+    const PORT: u16 = 5439;
+
+    /// The cluster, created if missing and started if stopped.
+    pub fn ensure() -> Self {
+        let version = std::fs::read_dir("/etc/postgresql")
+            .expect("Debian's PostgreSQL (/etc/postgresql) is required")
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .max()
+            .expect("a PostgreSQL version under /etc/postgresql");
+        let cluster = DedicatedPostgres { version };
+        if !std::path::Path::new(&format!(
+            "/etc/postgresql/{}/{}",
+            cluster.version,
+            Self::NAME
+        ))
+        .exists()
+        {
+            run(std::process::Command::new("pg_createcluster").args([
+                cluster.version.as_str(),
+                Self::NAME,
+                "--port",
+                &Self::PORT.to_string(),
+                "--",
+                "--auth=trust",
+            ]));
+        }
+        if !cluster.is_up() {
+            cluster.start();
+        }
+        cluster
+    }
+
+    /// Where a test connects to create its database.
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", Self::PORT)
+    }
+
+    fn ctl(&self, action: &str) -> std::process::Command {
+        let mut command = std::process::Command::new("pg_ctlcluster");
+        command.args([
+            "--skip-systemctl-redirect",
+            &self.version,
+            Self::NAME,
+            action,
+        ]);
+        command
+    }
+
+    fn is_up(&self) -> bool {
+        self.ctl("status")
+            .output()
+            .map(|out| out.status.success())
+            .unwrap_or(false)
+    }
+
+    /// Stop the server (fast mode: open transactions are rolled back and
+    /// every connection closed), as an operator's restart begins.
+    pub fn stop(&self) {
+        run(&mut self.ctl("stop"));
+    }
+
+    pub fn start(&self) {
+        run(&mut self.ctl("start"));
+    }
+}
+
+fn run(command: &mut std::process::Command) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -53,29 +53,34 @@ impl TestDatabase {
     }
 
     pub async fn create_on(postgres: bool) -> (Self, String) {
-        let id = uuid::Uuid::new_v4().simple().to_string();
         if postgres {
             let admin_url = std::env::var("TESSERA_TEST_POSTGRES_URL")
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-            let name = format!("tessera_test_{id}");
-            let admin = Database::connect(&admin_url)
-                .await
-                .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required: {e}"));
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await
-                .expect("create test database");
-            admin.close().await.expect("close admin connection");
-            let mut url = Url::parse(&admin_url).expect("postgres url");
-            url.set_path(&name);
-            (TestDatabase::Postgres { admin_url, name }, url.to_string())
+            Self::postgres_at(admin_url).await
         } else {
+            let id = uuid::Uuid::new_v4().simple().to_string();
             let dir = std::env::temp_dir().join("tessera-tests");
             std::fs::create_dir_all(&dir).expect("temp dir");
             let path = dir.join(format!("{id}.db"));
             let url = format!("sqlite://{}?mode=rwc", path.display());
             (TestDatabase::Sqlite { path }, url)
         }
+    }
+
+    /// A fresh database on the PostgreSQL server that `admin_url` reaches.
+    pub async fn postgres_at(admin_url: String) -> (Self, String) {
+        let name = format!("tessera_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required: {e}"));
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        admin.close().await.expect("close admin connection");
+        let mut url = Url::parse(&admin_url).expect("postgres url");
+        url.set_path(&name);
+        (TestDatabase::Postgres { admin_url, name }, url.to_string())
     }
 }
 
@@ -154,6 +159,17 @@ pub async fn spawn_replicated_app_with(configure: impl FnOnce(&mut Settings)) ->
 
 async fn spawn_app_on(postgres: bool, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let (database, database_url) = TestDatabase::create_on(postgres).await;
+    spawn_app_on_database(database, database_url, configure).await
+}
+
+/// Start Tessera on `database` (reached at `database_url`) and, for
+/// PostgreSQL, the tests' Redis.
+pub async fn spawn_app_on_database(
+    database: TestDatabase,
+    database_url: String,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let postgres = matches!(database, TestDatabase::Postgres { .. });
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
     let port = listener.local_addr().expect("local addr").port();
     let issuer = format!("http://{AUTH_HOST}:{port}");

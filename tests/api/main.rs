@@ -34,6 +34,7 @@ mod logout;
 mod logs;
 mod oauth;
 mod outages;
+mod postgres_restart;
 mod races;
 mod refresh;
 mod relying_party;

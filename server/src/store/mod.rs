@@ -209,6 +209,10 @@ impl Store {
     }
 }
 
+/// How long a request waits for a PostgreSQL connection (a new one
+/// included) before it is answered 503.
+pub const POSTGRES_DEADLINE: Duration = Duration::from_secs(1);
+
 /// Open the database named by `url` (`sqlite://…` or `postgres://…`). For a
 /// SQLite file, the parent directory is created and WAL journaling enabled.
 pub async fn connect_database(url: &str) -> Result<DatabaseConnection, StoreError> {
@@ -241,7 +245,13 @@ pub async fn connect_database(url: &str) -> Result<DatabaseConnection, StoreErro
     if url.starts_with("sqlite:") {
         options.max_connections(8);
     } else {
-        options.max_connections(20);
+        // A PostgreSQL that is down or restarting refuses connections; sqlx
+        // retries until the acquire deadline, so the deadline is what a
+        // request waits before its 503.
+        options
+            .max_connections(20)
+            .connect_timeout(POSTGRES_DEADLINE)
+            .acquire_timeout(POSTGRES_DEADLINE);
     }
     Database::connect(options).await.map_err(StoreError::from)
 }
