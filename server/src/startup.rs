@@ -270,11 +270,17 @@ impl Application {
         let keys = load_keys(&store, &KeySealer::new(pepper.clone()), now).await?;
         keys.self_test(&settings.issuer)
             .context("signing self-test failed")?;
-        announce_bootstrap(
-            bootstrap::ensure_admin(&store, settings.bootstrap_admin_password.clone(), now).await?,
-        );
         let queue = usize::try_from(settings.password_hash_queue).unwrap_or(usize::MAX);
         let passwords = PasswordService::new(num_hashers(), queue)?;
+        announce_bootstrap(
+            bootstrap::ensure_admin(
+                &store,
+                &passwords,
+                settings.bootstrap_admin_password.clone(),
+                now,
+            )
+            .await?,
+        );
 
         let config = ProviderConfig {
             issuer: settings.issuer.clone(),

@@ -2,6 +2,7 @@
 //! read and write scopes, problem documents, keyset pages, and every
 //! operation of the console.
 
+use futures_util::future::join_all;
 use tessera::admin::clients::NewClient;
 use tessera::domain::GrantType;
 
@@ -1228,4 +1229,46 @@ async fn apis_roles_and_client_allowances_are_managed_through_the_api() {
     );
     assert_eq!(api.delete(&format!("/apis/{encoded}")).await.status(), 204);
     problem(api.get(&format!("/apis/{encoded}")).await, 404).await;
+}
+
+/// Passwords set through the API are hashed on the same bounded hashers
+/// as sign-ins: a burst beyond them and their queue is told 503 with
+/// `Retry-After` at once, and nothing is half-created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_passwords_beyond_the_hashers_and_their_queue_gets_503() {
+    let app = spawn_app_with(|s| s.password_hash_queue = 1).await;
+    let api = writer(&app).await;
+    let answers = join_all((0..16).map(|n| {
+        let api = &api;
+        async move {
+            let response = api
+                .post(
+                    "/users",
+                    serde_json::json!({ "username": format!("burst{n}"), "password": "a long enough password" }),
+                )
+                .await;
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap_or_default().to_string());
+            (status, retry_after)
+        }
+    }))
+    .await;
+    let created = answers.iter().filter(|a| a.0 == 201).count();
+    let refused = answers.iter().filter(|a| a.0 == 503).count();
+    assert_eq!(created + refused, answers.len(), "{answers:?}");
+    assert!(created >= 1 && refused >= 1, "{answers:?}");
+    for (status, retry_after) in &answers {
+        if *status == 503 {
+            assert_eq!(retry_after.as_deref(), Some("1"));
+        }
+    }
+    let listed = json_of(api.get("/users?search=burst&limit=100").await, 200).await;
+    assert_eq!(
+        listed["items"].as_array().expect("items").len(),
+        created,
+        "exactly the users answered 201 exist"
+    );
 }

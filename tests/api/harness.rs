@@ -359,6 +359,7 @@ impl TestApp {
     pub async fn create_user(&self, username: &str) -> User {
         create_user(
             &self.services.store,
+            self.state.provider.passwords(),
             NewUser {
                 username: username.into(),
                 password: Some(Secret::new(PASSWORD)),

@@ -94,6 +94,7 @@ async fn a_new_password_or_a_disabled_account_ends_every_session() {
 
     let ended = set_password(
         &app.services.store,
+        app.state.provider.passwords(),
         "alice",
         Secret::new("a brand new passphrase"),
         Actor::Cli,

@@ -4,6 +4,7 @@ use super::AdminError;
 use super::users::{NewUser, create_user};
 use crate::domain::Actor;
 use crate::domain::Secret;
+use crate::oauth::passwords::PasswordService;
 use crate::store::Store;
 
 pub const BOOTSTRAP_USERNAME: &str = "admin";
@@ -21,6 +22,7 @@ pub enum Bootstrap {
 
 pub async fn ensure_admin(
     store: &Store,
+    passwords: &PasswordService,
     password: Option<Secret>,
     now: i64,
 ) -> Result<Bootstrap, AdminError> {
@@ -34,7 +36,7 @@ pub async fn ensure_admin(
         is_admin: true,
         ..NewUser::default()
     };
-    match create_user(store, new, &Actor::System, now).await {
+    match create_user(store, passwords, new, &Actor::System, now).await {
         Ok(created) => Ok(match created.generated_password {
             Some(password) => Bootstrap::CreatedWithPassword(password),
             None => Bootstrap::Created,

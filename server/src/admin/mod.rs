@@ -19,6 +19,7 @@ pub mod users;
 use thiserror::Error;
 
 use crate::domain::{Actor, AuditEvent, DomainError};
+use crate::oauth::passwords::{Busy, PasswordService};
 use crate::store::StoreError;
 
 #[derive(Debug, Error)]
@@ -38,6 +39,9 @@ pub enum AdminError {
     /// A rule of the deployment forbids it (the last administrator, say).
     #[error("{0}")]
     Refused(&'static str),
+    /// Every password hasher is busy and its queue full: try again.
+    #[error("too many password checks are under way; try again in a moment")]
+    Busy,
     /// More than one field of an input is invalid; each is named.
     #[error("{}", .0.iter().map(|f| f.error.to_string()).collect::<Vec<_>>().join("; "))]
     InvalidFields(Vec<InvalidField>),
@@ -138,12 +142,15 @@ pub(crate) fn event(
     }
 }
 
-/// Hash a password on the blocking pool (argon2id is CPU-bound).
+/// Hash a new password on the password hashers (argon2id is CPU-bound and
+/// holds 19 MiB), after its length policy.
 async fn hash_password(
+    passwords: &PasswordService,
     password: crate::domain::Secret,
 ) -> Result<crate::domain::PasswordHash, AdminError> {
-    tokio::task::spawn_blocking(move || crate::domain::PasswordHash::create(&password))
+    passwords
+        .hash_new(password)
         .await
-        .map_err(|_| AdminError::Invalid(DomainError::PasswordHashing))?
+        .map_err(|Busy| AdminError::Busy)?
         .map_err(AdminError::Invalid)
 }

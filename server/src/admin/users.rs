@@ -13,6 +13,7 @@ use crate::domain::{
     Actor, ClientId, DomainError, Email, EndReason, PasswordHash, Profile, Secret, SessionsEnded,
     User, UserId, Username,
 };
+use crate::oauth::passwords::PasswordService;
 use crate::store::{Consent, Store, Unit};
 
 #[derive(Debug, Default)]
@@ -96,6 +97,7 @@ fn target(user: &User) -> Option<String> {
 /// Create a user, with an audit record of who did it.
 pub async fn create_user(
     store: &Store,
+    passwords: &PasswordService,
     new: NewUser,
     actor: &Actor,
     now: i64,
@@ -139,7 +141,7 @@ pub async fn create_user(
         email,
         email_verified: new.email_verified,
         profile,
-        password_hash: hash_password(password).await?,
+        password_hash: hash_password(passwords, password).await?,
         is_admin: new.is_admin,
         disabled: false,
         created_at: now,
@@ -254,13 +256,14 @@ pub async fn update_user(
 /// new hash, the ending and the audit record commit together.
 pub async fn set_password<'a>(
     store: &Store,
+    passwords: &PasswordService,
     who: impl Into<UserRef<'a>>,
     password: Secret,
     actor: Actor,
     now: i64,
 ) -> Result<SessionsEnded, AdminError> {
     let user = find_user(store, who.into()).await?;
-    let hash = hash_password(password).await?;
+    let hash = hash_password(passwords, password).await?;
     let mut unit = store.unit().await?;
     unit.set_password_hash(&user.id, &hash, now)
         .await

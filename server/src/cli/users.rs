@@ -1,5 +1,6 @@
 //! `tessera user …`
 
+use crate::oauth::passwords::PasswordService;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -117,6 +118,7 @@ pub async fn run(
             };
             let created = admin::users::create_user(
                 store,
+                &PasswordService::new(1, 0)?,
                 NewUser {
                     username: args.username,
                     password,
@@ -177,9 +179,16 @@ pub async fn run(
             } else {
                 (Secret::new(crate::domain::crypto::random_token(18)), true)
             };
-            let ended =
-                admin::users::set_password(store, &username, password.clone(), Actor::Cli, now)
-                    .await?;
+            let passwords = PasswordService::new(1, 0)?;
+            let ended = admin::users::set_password(
+                store,
+                &passwords,
+                &username,
+                password.clone(),
+                Actor::Cli,
+                now,
+            )
+            .await?;
             let mut value = json!({ "username": username, "password_changed": true });
             value["ended"] = ended_json(&ended);
             let mut text = format!("Password of {username} changed. {}", ended_text(&ended));

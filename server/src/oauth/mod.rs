@@ -139,6 +139,11 @@ impl Provider {
         self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
+    /// The password hashers, for an administrator setting a password.
+    pub fn passwords(&self) -> &PasswordService {
+        &self.passwords
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -88,6 +88,20 @@ impl PasswordService {
         Ok(verified.unwrap_or(false) && known)
     }
 
+    /// The hash of a new password (its length policy checked first), made
+    /// on a hasher thread like any check: for an administrator setting a
+    /// user's password, and the first administrator's.
+    pub async fn hash_new(
+        &self,
+        password: Secret,
+    ) -> Result<Result<PasswordHash, DomainError>, Busy> {
+        if let Err(refused) = PasswordHash::check_policy(&password) {
+            return Ok(Err(refused));
+        }
+        let hashed = self.run(move || PasswordHash::create(&password)).await?;
+        Ok(hashed.unwrap_or(Err(DomainError::PasswordHashing)))
+    }
+
     /// Run `work` on a hasher thread once one is free; `None` if it
     /// panicked.
     async fn run<T: Send + 'static>(

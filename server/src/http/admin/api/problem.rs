@@ -3,7 +3,7 @@
 //! errors (422).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, WWW_AUTHENTICATE};
+use actix_web::http::header::{CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -96,6 +96,7 @@ impl From<AdminError> for ApiError {
             AdminError::NotFound(what) => ApiError::NotFound(what),
             AdminError::Conflict(what) => ApiError::Conflict(what),
             AdminError::Refused(reason) => ApiError::Refused(reason.to_string()),
+            AdminError::Busy => ApiError::Unavailable(AdminError::Busy.to_string()),
             AdminError::BadCursor => ApiError::BadRequest(err_text(&AdminError::BadCursor)),
             AdminError::Store(store) => store.into(),
             AdminError::Failed(reason) => {
@@ -192,6 +193,9 @@ impl ResponseError for ApiError {
                     WWW_AUTHENTICATE,
                     "Bearer realm=\"tessera-admin\", error=\"insufficient_scope\"",
                 ));
+            }
+            ApiError::Unavailable(_) => {
+                response.insert_header((RETRY_AFTER, "1"));
             }
             _ => {}
         }

@@ -72,6 +72,7 @@ pub async fn users_create(
     let input: NewUserIn = json(&req, &body)?;
     let made = users::create_user(
         state.provider.store(),
+        state.provider.passwords(),
         NewUser {
             username: input.username,
             password: input.password.map(Secret::new),
@@ -210,6 +211,7 @@ pub async fn users_password(
     };
     let ended = users::set_password(
         state.provider.store(),
+        state.provider.passwords(),
         &id,
         password.clone(),
         caller.actor,

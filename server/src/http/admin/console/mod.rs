@@ -219,6 +219,11 @@ fn failed(err: AdminError) -> HttpError {
             "Not allowed",
             &format!("Refused: {reason}."),
         ),
+        AdminError::Busy => HttpError::page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Busy",
+            "Too many password checks are under way. Try again in a moment.",
+        ),
         AdminError::BadCursor => HttpError::page(
             StatusCode::BAD_REQUEST,
             "Invalid page",

@@ -155,7 +155,15 @@ pub async fn users_create_post(
         is_admin: checked(&form, "admin"),
     };
     let mut chrome = Chrome::new("users", &console, &state, &Params::default());
-    match users::create_user(state.provider.store(), new, &actor(&console), state.now()).await {
+    match users::create_user(
+        state.provider.store(),
+        state.provider.passwords(),
+        new,
+        &actor(&console),
+        state.now(),
+    )
+    .await
+    {
         Ok(created) => {
             let back = format!("/admin/users/{}", created.user.id);
             match created.generated_password {
@@ -355,7 +363,8 @@ pub async fn user_action_post(
             let user = users::find_user(store, UserRef::Id(&id))
                 .await
                 .map_err(failed)?;
-            let result = users::set_password(store, &id, password.clone(), who, now)
+            let passwords = state.provider.passwords();
+            let result = users::set_password(store, passwords, &id, password.clone(), who, now)
                 .await
                 .map_err(failed)?;
             if generated {
