@@ -4,6 +4,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends cmake clang pkg
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
 COPY server server
 COPY migration migration
 COPY examples examples
