@@ -4,8 +4,8 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 
 use super::entities::{grants, refresh_tokens, sessions, users};
@@ -239,6 +239,30 @@ impl Store {
             .await?
             .map(RefreshTokenRecord::try_from)
             .transpose()
+    }
+
+    /// A refresh token and its grant (none if the grant is gone), in one
+    /// query: what a refresh reads before it rotates the token.
+    pub async fn refresh_token_with_grant(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(RefreshTokenRecord, Option<Grant>)>, StoreError> {
+        let to_grant = refresh_tokens::Entity::belongs_to(grants::Entity)
+            .from(refresh_tokens::Column::GrantId)
+            .to(grants::Column::Id)
+            .into();
+        let Some((token, grant)) = refresh_tokens::Entity::find_by_id(token_hash)
+            .join(JoinType::LeftJoin, to_grant)
+            .select_also(grants::Entity)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            RefreshTokenRecord::try_from(token)?,
+            grant.map(Grant::try_from).transpose()?,
+        )))
     }
 
     /// Mark `old_hash` used and store its successor, in one transaction whose

@@ -22,7 +22,7 @@ impl Provider {
         let invalid =
             || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
         let token_hash = sha256_hex(refresh_token.expose().as_bytes());
-        let Some(record) = self.store.refresh_token_by_hash(&token_hash).await? else {
+        let Some((record, grant)) = self.store.refresh_token_with_grant(&token_hash).await? else {
             return Err(invalid());
         };
         if record.client_id != client.id {
@@ -30,7 +30,7 @@ impl Provider {
                 "the refresh token was issued to another client",
             ));
         }
-        let Some(grant) = self.store.grant_by_id(&record.grant_id).await? else {
+        let Some(grant) = grant else {
             return Err(invalid());
         };
         if grant.is_revoked() || record.is_expired(now) {
