@@ -168,3 +168,18 @@ pub fn field(body: &serde_json::Value, name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} in {body}"))
         .to_string()
 }
+
+/// How many refresh families in the database at `database_url` hold more
+/// than one unused token: a token rotated twice forks its family.
+pub async fn forked_refresh_families(database_url: &str) -> usize {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(database_url).await.expect("database");
+    db.query_all_raw(Statement::from_string(
+        db.get_database_backend(),
+        "SELECT grant_id FROM refresh_tokens WHERE used_at IS NULL \
+         GROUP BY grant_id HAVING COUNT(*) > 1",
+    ))
+    .await
+    .expect("query")
+    .len()
+}

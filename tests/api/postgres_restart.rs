@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use sea_orm::{ConnectionTrait, Database, Statement};
 use tokio::sync::Mutex;
 
 use crate::faults::DedicatedPostgres;
@@ -264,18 +263,8 @@ async fn a_postgresql_restart_under_load_is_a_503_while_down_and_heals_by_itself
     assert!(count(BEFORE, 200) > 0, "the load ran before the restart");
 
     // No token was rotated twice, and every family's last token is alive.
-    let db = Database::connect(&replicas[0].settings.database_url)
-        .await
-        .expect("database");
-    let forks = db
-        .query_all_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT grant_id FROM refresh_tokens WHERE used_at IS NULL \
-             GROUP BY grant_id HAVING COUNT(*) > 1",
-        ))
-        .await
-        .expect("query");
-    assert!(forks.is_empty(), "{} families forked", forks.len());
+    let forks = forked_refresh_families(&replicas[0].settings.database_url).await;
+    assert_eq!(forks, 0, "{forks} families forked");
     for (family, token) in last_tokens.iter().enumerate() {
         let (status, _) = refresh(&https[1], &replicas[1], &client, token).await;
         assert_eq!(status, 200, "family {family} is alive");
