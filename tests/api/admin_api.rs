@@ -89,6 +89,16 @@ async fn json_of(response: reqwest::Response, status: u16) -> serde_json::Value 
     body
 }
 
+/// The fields a validation problem names, in order.
+fn invalid_fields(problem: &serde_json::Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field").to_string())
+        .collect()
+}
+
 /// A problem document with `status`.
 async fn problem(response: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(response.status().as_u16(), status);
@@ -305,14 +315,6 @@ async fn users_are_managed_through_the_api() {
     )
     .await;
     assert_eq!(bad_email["errors"][0]["field"], "email");
-    let fields = |problem: &serde_json::Value| -> Vec<String> {
-        problem["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .map(|e| e["field"].as_str().expect("field").to_string())
-            .collect()
-    };
     let everything_wrong = problem(
         api.post(
             "/users",
@@ -323,7 +325,7 @@ async fn users_are_managed_through_the_api() {
     )
     .await;
     assert_eq!(
-        fields(&everything_wrong),
+        invalid_fields(&everything_wrong),
         ["username", "email", "given_name", "password"],
         "each invalid field is named: {everything_wrong}"
     );
@@ -612,14 +614,8 @@ async fn clients_are_managed_through_the_api() {
         422,
     )
     .await;
-    let named: Vec<&str> = everything_wrong["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .map(|e| e["field"].as_str().expect("field"))
-        .collect();
     assert_eq!(
-        named,
+        invalid_fields(&everything_wrong),
         [
             "id",
             "name",
@@ -1248,11 +1244,7 @@ async fn a_burst_of_passwords_beyond_the_hashers_and_their_queue_gets_503() {
                 )
                 .await;
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap_or_default().to_string());
-            (status, retry_after)
+            (status, retry_after(&response))
         }
     }))
     .await;

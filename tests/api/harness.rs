@@ -502,3 +502,11 @@ pub async fn delivery_pass(
         })
         .await
 }
+
+/// The `Retry-After` header of `response`, if any.
+pub fn retry_after(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap_or_default().to_string())
+}

@@ -361,10 +361,7 @@ async fn a_burst_of_sign_ins_beyond_the_hashers_and_their_queue_gets_503_at_once
                 )
                 .await;
             let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .map(|v| v.to_str().unwrap_or_default().to_string());
+            let retry_after = retry_after(&response);
             let page = response.text().await.unwrap_or_default();
             (status, retry_after, page)
         }
