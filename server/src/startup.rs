@@ -111,10 +111,11 @@ pub async fn open_services(settings: &Settings, clock: SharedClock) -> anyhow::R
             .with_context(|| "invalid Redis URL (setting `redis_url`)")?,
         None => Ephemeral::memory(clock.clone()),
     };
-    Ok(Services {
-        store: Store::new(db, ephemeral, secs(settings.access_token_lifetime), clock),
-        pepper,
-    })
+    let mut store = Store::new(db, ephemeral, secs(settings.access_token_lifetime), clock);
+    if let Some(path) = sqlite_file_path(&settings.database_url) {
+        store = store.with_sqlite_file(&path);
+    }
+    Ok(Services { store, pepper })
 }
 
 /// When keys rotate and retire, from the configured lifetimes.
@@ -259,6 +260,7 @@ impl Application {
         let started = Instant::now();
         settings.validate()?;
         let Services { store, pepper } = open_services(&settings, clock.clone()).await?;
+        store.serving();
         if store.ephemeral_is_shared() {
             store
                 .ping()

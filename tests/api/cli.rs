@@ -272,6 +272,64 @@ async fn bad_input_and_bad_configuration_fail_with_a_clear_message() {
 }
 
 #[tokio::test]
+async fn what_the_command_line_changes_the_server_answers_with_next() {
+    let app = spawn_app().await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    let access = tokens["access_token"].as_str().expect("at").to_string();
+    let name_at_userinfo = || async {
+        let response = userinfo(&app, &access).await;
+        assert_eq!(response.status(), 200);
+        let claims: serde_json::Value = response.json().await.expect("claims");
+        claims["name"].as_str().map(str::to_string)
+    };
+    // Asked twice, so that the second answer may come from what the server
+    // remembers; its clock stands still from here on.
+    for _ in 0..2 {
+        assert_ne!(name_at_userinfo().await.as_deref(), Some("Alice Liddell"));
+        assert_eq!(
+            introspect(&app, &client, &access, None).await["active"],
+            true
+        );
+    }
+
+    json_of(&tessera(
+        &app,
+        &[
+            "--json",
+            "user",
+            "update",
+            "alice",
+            "--name",
+            "Alice Liddell",
+        ],
+        None,
+    ));
+    // Without Redis the next request sees it; with Redis the replica hears
+    // of it on the change channel.
+    if app.settings.redis_url.is_none() {
+        assert_eq!(name_at_userinfo().await.as_deref(), Some("Alice Liddell"));
+    } else {
+        within_a_second("the new name at /userinfo", || async {
+            name_at_userinfo().await.as_deref() == Some("Alice Liddell")
+        })
+        .await;
+    }
+
+    json_of(&tessera(
+        &app,
+        &["--json", "user", "disable", "alice"],
+        None,
+    ));
+    assert_eq!(userinfo(&app, &access).await.status(), 401);
+    assert_eq!(
+        introspect(&app, &client, &access, None).await["active"],
+        false
+    );
+}
+
+#[tokio::test]
 async fn sessions_are_listed_and_ended_from_the_command_line() {
     let app = spawn_app().await;
     app.create_user("alice").await;

@@ -540,27 +540,6 @@ async fn an_internal_jwt_is_never_taken_for_an_access_token() {
     assert_eq!(admin.status(), 401);
 }
 
-/// Poll `check` for up to a second: a change must reach every replica
-/// within that. The clock stands still meanwhile, so nothing remembered
-/// expires on its own: only the change channel can make `check` hold.
-async fn within_a_second<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
-    loop {
-        if check().await {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{what} within a second"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-}
-
 /// Until `replica` trusts its copies (it hears the change channel) or not.
 async fn trusting(replica: &TestApp, trusted: bool) {
     eventually("the replica's trust in its gateway copies", || async {

@@ -441,6 +441,27 @@ where
     panic!("timed out waiting for {what}");
 }
 
+/// Poll `check` for up to a second: a change must reach every replica
+/// within that. The clock stands still meanwhile, so nothing remembered
+/// expires on its own: only the change channel can make `check` hold.
+pub async fn within_a_second<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} within a second"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 /// Run `tessera --json <args>` against `app`'s database, with `stdin`.
 pub fn tessera(app: &TestApp, args: &[&str], stdin: Option<&str>) -> std::process::Output {
     let dir = tempfile_dir();

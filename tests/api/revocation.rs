@@ -165,3 +165,38 @@ async fn a_public_client_revokes_its_own_tokens() {
     assert_eq!(revoke(&app, &spa, &refresh_token, None).await.status(), 200);
     assert_eq!(refresh(&app, &spa, &refresh_token).await.status(), 400);
 }
+
+/// Without Redis, the server believes the database's "not revoked" for at
+/// most a second: a revocation that reached the database by a way that told
+/// the server nothing (here, SQL by hand) counts a second later.
+#[tokio::test]
+async fn without_redis_a_not_revoked_is_believed_for_at_most_a_second() {
+    let (database, url) = TestDatabase::create_on(false).await;
+    let app = spawn_app_on_database(database, url.clone(), |_| {}).await;
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let tokens = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+    let access = tokens["access_token"].as_str().expect("at");
+    for _ in 0..2 {
+        assert_eq!(userinfo(&app, access).await.status(), 200);
+        assert_eq!(
+            introspect(&app, &client, access, None).await["active"],
+            true
+        );
+    }
+    let db = tessera::store::connect_database(&url)
+        .await
+        .expect("the database");
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        &format!("UPDATE grants SET revoked_at = {}", app.now()),
+    )
+    .await
+    .expect("revoke by hand");
+    app.clock.advance(1);
+    assert_eq!(userinfo(&app, access).await.status(), 401);
+    assert_eq!(
+        introspect(&app, &client, access, None).await["active"],
+        false
+    );
+}

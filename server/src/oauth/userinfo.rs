@@ -29,9 +29,9 @@ impl Provider {
         })?;
         let user = self
             .store
-            .user_by_id(&user_id)
+            .user_described(&user_id, now)
             .await?
-            .filter(User::can_sign_in)
+            .filter(|user| user.can_sign_in())
             .ok_or_else(|| OAuthError::invalid_token("the token's user no longer exists"))?;
         let mut claims = user_claims(&user, &scope);
         if let Some(groups) = self.groups_claim(&user.id, &scope).await? {

@@ -137,6 +137,7 @@ impl Store {
     ) -> Result<Option<Resource>, StoreError> {
         let key = format!("{client}\0{identifier}");
         let now = self.clock.now();
+        self.notice_other_writers();
         if let Some(known) = self.local.resources.get(&key, now) {
             return Ok(known);
         }

@@ -240,6 +240,7 @@ impl Store {
             return Ok(None);
         };
         let now = self.clock.now();
+        self.notice_other_writers();
         if let Some(known) = self.local.clients.get(&id.to_string(), now) {
             return Ok(known);
         }

@@ -1,7 +1,7 @@
 //! What forward-auth decisions read: the identity behind a gateway cookie
 //! (session, user and groups in one query) and the application behind a
 //! host, both remembered by this replica for at most a second of the
-//! injected clock.
+//! injected clock; and, the same way, the users `/userinfo` describes.
 //!
 //! Every write that changes an answer (a session ended or renewed, a user
 //! changed, disabled or deleted, a group membership, an application)
@@ -26,7 +26,9 @@ use super::cache::TtlCache;
 use super::entities::{groups, sessions, user_groups, users};
 use super::ephemeral::Ephemeral;
 use super::{Store, StoreError, Unit};
-use crate::domain::{App, AppHost, Email, GatewayIdentity, GroupName, SessionId, UserId, Username};
+use crate::domain::{
+    App, AppHost, Email, GatewayIdentity, GroupName, SessionId, User, UserId, Username,
+};
 
 /// How long (seconds of the injected clock) a replica believes what it
 /// read: an answer is at most this old, whatever reaches it or not.
@@ -85,6 +87,8 @@ impl GatewayChange {
 pub(super) struct GatewayCaches {
     identities: TtlCache<String, Arc<GatewayIdentity>>,
     apps: TtlCache<String, Option<Arc<App>>>,
+    /// Users as `/userinfo` describes them, by id.
+    users: TtlCache<String, Arc<User>>,
     /// The second (injected clock) the change channel was last heard;
     /// `i64::MIN` while not listening.
     heard_at: AtomicI64,
@@ -95,6 +99,7 @@ impl Default for GatewayCaches {
         Self {
             identities: TtlCache::new("gateway_sessions", CACHED_IDENTITIES),
             apps: TtlCache::new("gateway_hosts", CACHED_HOSTS),
+            users: TtlCache::new("users", CACHED_IDENTITIES),
             heard_at: AtomicI64::new(i64::MIN),
         }
     }
@@ -104,15 +109,22 @@ impl GatewayCaches {
     fn apply(&self, change: &GatewayChange) {
         match change {
             GatewayChange::Session(sid) => self.identities.retain(|_, i| i.sid.as_str() != sid),
-            GatewayChange::User(id) => self.identities.retain(|_, i| i.user_id.as_str() != id),
-            GatewayChange::Everyone => self.identities.clear(),
+            GatewayChange::User(id) => {
+                self.identities.retain(|_, i| i.user_id.as_str() != id);
+                self.users.remove(id);
+            }
+            GatewayChange::Everyone => {
+                self.identities.clear();
+                self.users.clear();
+            }
             GatewayChange::Apps => self.apps.clear(),
         }
     }
 
-    fn forget_everything(&self) {
+    pub(super) fn forget_everything(&self) {
         self.identities.clear();
         self.apps.clear();
+        self.users.clear();
     }
 }
 
@@ -121,9 +133,11 @@ impl Store {
     /// it sees every change it makes; with Redis, only while it hears the
     /// change channel.
     pub fn gateway_copies_trusted(&self, now: i64) -> bool {
-        !self.ephemeral.is_shared()
-            || now.saturating_sub(self.local.gateway.heard_at.load(Ordering::SeqCst))
-                <= SILENCE_SECS
+        if !self.ephemeral.is_shared() {
+            self.notice_other_writers();
+            return true;
+        }
+        now.saturating_sub(self.local.gateway.heard_at.load(Ordering::SeqCst)) <= SILENCE_SECS
     }
 
     /// The live identity behind a gateway cookie's hash: its session (not
@@ -316,6 +330,30 @@ impl Store {
                 .insert(key, app.clone(), now + BELIEVE_SECS, now);
         }
         Ok(app)
+    }
+
+    /// User `id` as `/userinfo` describes it, remembered like identities:
+    /// every change to a user forgets it.
+    pub async fn user_described(
+        &self,
+        id: &UserId,
+        now: i64,
+    ) -> Result<Option<Arc<User>>, StoreError> {
+        let trusted = self.gateway_copies_trusted(now);
+        let key = id.as_str().to_string();
+        if trusted && let Some(user) = self.local.gateway.users.get(&key, now) {
+            return Ok(Some(user));
+        }
+        let Some(user) = self.user_by_id(id).await?.map(Arc::new) else {
+            return Ok(None);
+        };
+        if trusted {
+            self.local
+                .gateway
+                .users
+                .insert(key, user.clone(), now + BELIEVE_SECS, now);
+        }
+        Ok(Some(user))
     }
 
     /// The groups `user` belongs to, by name.

@@ -11,6 +11,7 @@ mod admin_sessions;
 mod apis;
 mod apps;
 mod audit;
+mod beacon;
 mod cache;
 mod clients;
 mod codes;
@@ -72,6 +73,25 @@ pub struct Store {
     /// of every write path). Readers never take it (WAL lets them read
     /// beside the writer). PostgreSQL writes concurrently without it.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// With a SQLite file: how processes sharing it learn of each other's
+    /// writes (see `beacon`).
+    beacon: Option<Arc<beacon::Beacon>>,
+}
+
+/// A turn at writing, from [`Store::writing`]: ends when dropped, after the
+/// write it was taken for.
+pub(crate) struct WriteTurn {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    beacon: Option<Arc<beacon::Beacon>>,
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        self.guard.take();
+        if let Some(beacon) = &self.beacon {
+            beacon.announce();
+        }
+    }
 }
 
 /// The longest a write waits for the one writer before giving up with
@@ -84,6 +104,9 @@ const WRITER_WAIT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 struct Local {
     revoked: cache::TtlCache<String, ()>,
+    /// Access tokens (by `jti`) the database said were not revoked, for a
+    /// second (without Redis only: see `revocations`).
+    not_revoked: cache::TtlCache<String, ()>,
     usernames: users::UsernameCache,
     clients: cache::TtlCache<String, Option<crate::domain::Client>>,
     /// A client's view of an API, by "client\0identifier".
@@ -97,6 +120,7 @@ impl Local {
     fn new() -> Self {
         Self {
             revoked: cache::TtlCache::new("revocations", revocations::CACHED_REVOCATIONS),
+            not_revoked: cache::TtlCache::new("not_revoked", revocations::CACHED_REVOCATIONS),
             usernames: users::UsernameCache::default(),
             clients: cache::TtlCache::new("clients", clients::CACHED_CLIENTS),
             resources: cache::TtlCache::new("resources", apis::CACHED_RESOURCES),
@@ -104,6 +128,15 @@ impl Local {
             outbox: tokio::sync::Notify::new(),
             gateway: gateway::GatewayCaches::default(),
         }
+    }
+
+    /// Forget every copy of what may change (not revocations, which never
+    /// change back).
+    fn forget_copies(&self) {
+        self.not_revoked.clear();
+        self.clients.clear();
+        self.resources.clear();
+        self.gateway.forget_everything();
     }
 }
 
@@ -123,23 +156,53 @@ impl Store {
             access_token_ttl,
             clock,
             writer,
+            beacon: None,
         }
     }
 
-    /// Take the one writer (SQLite), held until the guard drops; `None`
+    /// Processes sharing the SQLite file `path` tell each other of their
+    /// writes (see `beacon`).
+    pub fn with_sqlite_file(mut self, path: &str) -> Self {
+        self.beacon = Some(Arc::new(beacon::Beacon::beside(path)));
+        self
+    }
+
+    /// This process is the server: it keeps its own writes to itself.
+    pub fn serving(&self) {
+        if let Some(beacon) = &self.beacon {
+            beacon.stop_announcing();
+        }
+    }
+
+    /// Before believing a copy: if another process wrote the database since
+    /// this one last looked, forget every copy.
+    pub(super) fn notice_other_writers(&self) {
+        if let Some(beacon) = &self.beacon
+            && beacon.moved()
+        {
+            self.local.forget_copies();
+        }
+    }
+
+    /// Take the one writer (SQLite), held until the turn drops (which,
+    /// outside the server, tells the server of the write); nothing to take
     /// with PostgreSQL.
-    pub(crate) async fn writing(
-        &self,
-    ) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, StoreError> {
+    pub(crate) async fn writing(&self) -> Result<WriteTurn, StoreError> {
         let Some(writer) = &self.writer else {
-            return Ok(None);
+            return Ok(WriteTurn {
+                guard: None,
+                beacon: None,
+            });
         };
         let asked = std::time::Instant::now();
         let guard = tokio::time::timeout(WRITER_WAIT, writer.clone().lock_owned())
             .await
             .map_err(|_| StoreError::Unavailable("the database writer is busy".into()))?;
         crate::metrics::write_wait(asked.elapsed().as_secs_f64());
-        Ok(Some(guard))
+        Ok(WriteTurn {
+            guard: Some(guard),
+            beacon: self.beacon.clone(),
+        })
     }
 
     /// The database pool: (connections open, of which idle).

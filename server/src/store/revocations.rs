@@ -26,8 +26,12 @@
 //!   replica asks the database until it has flushed what was queued meanwhile.
 //!
 //! Otherwise, and whenever Redis fails to answer, the database answers.
-//! Without Redis, the database answers every time; revocations this process
-//! has seen are remembered in memory until their tokens expire.
+//!
+//! Without Redis there is one server. Revocations it has seen are
+//! remembered in memory until their tokens expire, and the database's "not
+//! revoked" for a second; its own revocations count at once (they are
+//! checked first), and so do those of the command line, whose writes make
+//! the server forget every "not revoked" (see `beacon`).
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
@@ -45,6 +49,10 @@ use super::{Ephemeral, Store, StoreError};
 /// Revocations this process remembers at most (each until the tokens it
 /// covers expire).
 pub(super) const CACHED_REVOCATIONS: usize = 100_000;
+/// Without Redis, how long (seconds of the injected clock) a "not revoked"
+/// from the database is believed; revocations this process makes, and
+/// those another process announces (see `beacon`), count at once.
+const NOT_REVOKED_SECS: i64 = 1;
 /// Set in Redis by a sync once every mark is there.
 const READY_KEY: &str = "revoked:ready";
 /// How long `revoked:ready` lives unless a sync renews it (real time).
@@ -288,6 +296,13 @@ impl Store {
         {
             return Ok(true);
         }
+        let alone = !self.ephemeral.is_shared();
+        if alone {
+            self.notice_other_writers();
+            if self.local.not_revoked.get(&jti.to_string(), now).is_some() {
+                return Ok(false);
+            }
+        }
         if let Some(redis) = self.redis()
             && self.local.mark_trust.trusted(now)
         {
@@ -313,6 +328,11 @@ impl Store {
             self.local
                 .revoked
                 .insert(keys.swap_remove(0), (), expires_at, now);
+        } else if alone {
+            let until = std::cmp::min(now + NOT_REVOKED_SECS, expires_at);
+            self.local
+                .not_revoked
+                .insert(jti.to_string(), (), until, now);
         }
         Ok(revoked)
     }

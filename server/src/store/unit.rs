@@ -13,7 +13,7 @@ use crate::domain::AuditEvent;
 pub struct Unit<'a> {
     pub(super) store: &'a Store,
     /// The one writer (SQLite), held until the commit or the rollback.
-    writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    writer: super::WriteTurn,
     pub(super) txn: DatabaseTransaction,
     /// Revocations made in this unit, to publish once it has committed.
     pub(super) marks: Vec<Mark>,
