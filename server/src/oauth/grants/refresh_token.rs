@@ -51,7 +51,9 @@ impl Provider {
                 ));
             }
         };
-        let user = self.store.user_by_id(&grant.user_id).await?;
+        // A user disabled or deleted has had this grant revoked already (read
+        // above from the database); the user is read as `/userinfo` reads it.
+        let user = self.store.user_described(&grant.user_id, now).await?;
         if !user.is_some_and(|u| u.can_sign_in()) {
             return Err(invalid());
         }
