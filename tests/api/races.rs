@@ -59,6 +59,57 @@ async fn one_refresh_token_used_in_parallel_rotates_once() {
     }
 }
 
+/// Refreshes of many families at once (with SQLite, committed together):
+/// each family's token rotates exactly once, the request that rotated it
+/// gets a successor that works, and a token presented twice at once
+/// rotates for one request only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_families_refreshed_at_once_each_rotate_exactly_once() {
+    let app = Arc::new(spawn_app().await);
+    app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let mut tokens = Vec::new();
+    for _ in 0..PARALLEL {
+        let issued = login_and_exchange(&app, &app.browser(), &client, "alice").await;
+        tokens.push(field(&issued, "refresh_token"));
+    }
+    let refresh = |token: String| {
+        let (app, client) = (app.clone(), client.clone());
+        async move {
+            let response = token_request(
+                &app,
+                &client,
+                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+            )
+            .await;
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.expect("json");
+            (status, body["refresh_token"].as_str().map(str::to_string))
+        }
+    };
+    // Every family once, at once, round after round on the successors.
+    for _ in 0..ROUNDS {
+        let answers = in_parallel(|i| refresh(tokens[i].clone())).await;
+        for (i, (status, successor)) in answers.into_iter().enumerate() {
+            assert_eq!(status, 200, "family {i}");
+            tokens[i] = successor.expect("a successor");
+        }
+    }
+    // Half the families, each token presented by two requests at once.
+    let families = PARALLEL / 2;
+    let answers = in_parallel(|i| refresh(tokens[i % families].clone())).await;
+    let mut rotated = vec![0; families];
+    for (i, (status, _)) in answers.iter().enumerate() {
+        match status {
+            200 => rotated[i % families] += 1,
+            400 => {}
+            other => panic!("status {other}"),
+        }
+    }
+    assert_eq!(rotated, vec![1; families], "each family rotated once");
+    assert_eq!(forked_refresh_families(&app.settings.database_url).await, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_code_redeemed_in_parallel_works_once() {
     let app = Arc::new(spawn_app().await);

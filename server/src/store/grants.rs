@@ -85,7 +85,7 @@ fn grant_model(grant: &Grant) -> Result<grants::ActiveModel, StoreError> {
     })
 }
 
-fn refresh_model(token: &RefreshTokenRecord) -> refresh_tokens::ActiveModel {
+pub(super) fn refresh_model(token: &RefreshTokenRecord) -> refresh_tokens::ActiveModel {
     refresh_tokens::ActiveModel {
         token_hash: Set(token.token_hash.clone()),
         grant_id: Set(token.grant_id.clone()),
@@ -95,14 +95,6 @@ fn refresh_model(token: &RefreshTokenRecord) -> refresh_tokens::ActiveModel {
         expires_at: Set(token.expires_at),
         used_at: Set(token.used_at),
     }
-}
-
-/// The result of trying to rotate a refresh token.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RotateOutcome {
-    Rotated,
-    /// Someone used the token first: reuse.
-    AlreadyUsed,
 }
 
 impl Store {
@@ -263,34 +255,6 @@ impl Store {
             RefreshTokenRecord::try_from(token)?,
             grant.map(Grant::try_from).transpose()?,
         )))
-    }
-
-    /// Mark `old_hash` used and store its successor, in one transaction whose
-    /// first statement is the conditional write.
-    pub async fn rotate_refresh_token(
-        &self,
-        old_hash: &str,
-        successor: &RefreshTokenRecord,
-        now: i64,
-    ) -> Result<RotateOutcome, StoreError> {
-        let _writer = self.writing().await?;
-        let txn = self.db.begin().await?;
-        let marked = refresh_tokens::Entity::update_many()
-            .set(refresh_tokens::ActiveModel {
-                used_at: Set(Some(now)),
-                ..Default::default()
-            })
-            .filter(refresh_tokens::Column::TokenHash.eq(old_hash))
-            .filter(refresh_tokens::Column::UsedAt.is_null())
-            .exec(&txn)
-            .await?;
-        if marked.rows_affected == 0 {
-            txn.rollback().await?;
-            return Ok(RotateOutcome::AlreadyUsed);
-        }
-        refresh_model(successor).insert(&txn).await?;
-        txn.commit().await?;
-        Ok(RotateOutcome::Rotated)
     }
 }
 

@@ -27,6 +27,7 @@ mod opaque;
 mod outbox;
 mod pending;
 mod revocations;
+mod rotations;
 mod sessions;
 mod startup_lock;
 mod throttle;
@@ -51,7 +52,7 @@ pub use consents::Consent;
 pub use ephemeral::Ephemeral;
 pub use error::StoreError;
 pub use gateway::{GatewayChange, HEARTBEAT_EVERY as GATEWAY_HEARTBEAT_EVERY};
-pub use grants::RotateOutcome;
+pub use rotations::RotateOutcome;
 pub use sessions::SessionFilter;
 pub use startup_lock::StartupLock;
 pub use unit::Unit;
@@ -114,6 +115,7 @@ struct Local {
     mark_trust: revocations::MarkTrust,
     outbox: tokio::sync::Notify,
     gateway: gateway::GatewayCaches,
+    rotations: rotations::RotationQueue,
 }
 
 impl Local {
@@ -127,6 +129,7 @@ impl Local {
             mark_trust: revocations::MarkTrust::default(),
             outbox: tokio::sync::Notify::new(),
             gateway: gateway::GatewayCaches::default(),
+            rotations: rotations::RotationQueue::default(),
         }
     }
 

@@ -50,7 +50,9 @@ impl Provider {
             }
         };
         check_code(&record, client, redirect_uri, code_verifier, now)?;
-        let user = self.store.user_by_id(&record.user_id).await?;
+        // Read as `/userinfo` reads it; a user disabled or deleted since has
+        // no session left, which `create_grant` checks in the database.
+        let user = self.store.user_described(&record.user_id, now).await?;
         if !user.is_some_and(|u| u.can_sign_in()) {
             return Err(OAuthError::invalid_grant("the user can no longer sign in"));
         }
