@@ -76,7 +76,7 @@ async fn introspection(
 async fn a_postgresql_restart_under_load_is_a_503_while_down_and_heals_by_itself_on_postgres_and_redis()
  {
     const FAMILIES: usize = 8;
-    let cluster = DedicatedPostgres::ensure();
+    let cluster = Arc::new(DedicatedPostgres::ensure());
     let (database, url) = TestDatabase::postgres_at(cluster.admin_url()).await;
     let first = spawn_app_on_database(database, url, |_| {}).await;
     let second = first.replica().await;
@@ -134,12 +134,13 @@ async fn a_postgresql_restart_under_load_is_a_503_while_down_and_heals_by_itself
                 let asked = Instant::now();
                 let (status, active) =
                     introspection(&https[1 - at], &replicas[1 - at], &client, &access_token).await;
+                let took = asked.elapsed();
                 answers.lock().await.push(Answer {
                     phase: now,
                     what: "introspect",
                     replica: 1 - at,
                     status,
-                    took: asked.elapsed(),
+                    took,
                     active,
                 });
                 tokio::time::sleep(Duration::from_millis(5)).await;
@@ -159,7 +160,12 @@ async fn a_postgresql_restart_under_load_is_a_503_while_down_and_heals_by_itself
         async move {
             tokio::time::sleep(Duration::from_millis(800)).await;
             let stopping = Instant::now();
-            tokio::task::block_in_place(|| cluster.stop());
+            // Off this task: the workers are polled by it too, and must go
+            // on (and have their answers timed) while pg_ctlcluster runs.
+            let stopper = cluster.clone();
+            tokio::task::spawn_blocking(move || stopper.stop())
+                .await
+                .expect("pg_ctlcluster stop");
             phase.store(DOWN, Ordering::SeqCst);
             println!(
                 "PostgreSQL stopped in {} ms",
@@ -190,7 +196,10 @@ async fn a_postgresql_restart_under_load_is_a_503_while_down_and_heals_by_itself
                     .expect("ready");
                 assert_eq!(ready.status(), 503, "not ready while PostgreSQL is down");
             }
-            tokio::task::block_in_place(|| cluster.start());
+            let starter = cluster.clone();
+            tokio::task::spawn_blocking(move || starter.start())
+                .await
+                .expect("pg_ctlcluster start");
             phase.store(BACK, Ordering::SeqCst);
             let restarted = Instant::now();
             // Back once every family has rotated on both replicas again.
