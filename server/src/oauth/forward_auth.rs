@@ -28,7 +28,10 @@ pub const INTERNAL_JWT_TYP: &str = "tessera-internal+jwt";
 pub const INTERNAL_JWT_LIFETIME: i64 = 60;
 /// An internal JWT is handed out again until this long before it expires.
 pub const REUSE_MARGIN_SECS: i64 = 10;
-const CACHED_JWTS: usize = 100_000;
+/// Minted JWTs remembered at once (about a kilobyte each): enough for the
+/// sessions that are browsing right now; another session's JWT is minted
+/// again, which costs one signature.
+const CACHED_JWTS: usize = 4_096;
 /// Unknown hosts are logged once per host per this many seconds...
 const UNKNOWN_HOST_LOG_SECS: i64 = 60;
 /// ...and at most this many lines a minute in all.
