@@ -274,6 +274,25 @@ def rss_mib(pid):
     return 0.0
 
 
+async def sample_rss(pids, samples, stop):
+    """Every half second: (time, RSS of each replica)."""
+    while not stop.is_set():
+        samples.append((time.monotonic(), [rss_mib(pid) for pid in pids]))
+        try:
+            await asyncio.wait_for(stop.wait(), 0.5)
+        except asyncio.TimeoutError:
+            pass
+
+
+def rss_window(samples, until, seconds, replicas):
+    """Each replica's lowest and highest RSS over the `seconds` before `until`.
+    A password hash holds 19 MiB while it runs, so one reading says more
+    about whether a hash was running than about what the process keeps; the
+    lowest over a window is what it keeps."""
+    window = [rss for t, rss in samples if until - seconds <= t <= until] or [samples[-1][1]]
+    return [(min(r[i] for r in window), max(r[i] for r in window)) for i in range(replicas)]
+
+
 def psql(url, sql):
     return subprocess.run(["psql", url, "-tAc", sql], check=True, capture_output=True, text=True).stdout.strip()
 
@@ -305,11 +324,18 @@ async def main():
     stats.latencies.clear()
     first = min(60, args.seconds // 3)
     started = time.monotonic()
+    samples, stop = [], asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(args.pids, samples, stop))
     done = await run_users(users, first, rate)
-    rss_first = [rss_mib(pid) for pid in args.pids]
+    first_at = time.monotonic()
     done += await run_users(users, args.seconds - first, rate)
-    elapsed = time.monotonic() - started
-    rss_end = [rss_mib(pid) for pid in args.pids]
+    end_at = time.monotonic()
+    elapsed = end_at - started
+    stop.set()
+    await sampler
+    window = min(30, first)
+    rss_first = rss_window(samples, first_at, window, len(args.pids))
+    rss_end = rss_window(samples, end_at, window, len(args.pids))
 
     # What was written stays written.
     problems = []
@@ -341,13 +367,14 @@ async def main():
     print("requests: " + ", ".join(f"{op} {n}" for op, n in sorted(stats.ops.items())))
     print("statuses: " + ", ".join(f"{s}: {n}" for s, n in sorted(stats.statuses.items())))
     print(f"5xx: {len(stats.server_errors)}; sign-ins {stats.sign_ins}, audited {audited}")
-    growth = [(end - first_) / first_ for first_, end in zip(rss_first, rss_end)]
+    growth = [(end[0] - first_[0]) / first_[0] for first_, end in zip(rss_first, rss_end)]
     for pid, a, b, g in zip(args.pids, rss_first, rss_end, growth):
-        print(f"replica {pid}: RSS {a:.1f} MiB after {first} s, {b:.1f} MiB at the end ({g:+.1%})")
+        print(f"replica {pid}: RSS over the {window} s up to {first} s {a[0]:.1f}-{a[1]:.1f} MiB, "
+              f"over the last {window} s {b[0]:.1f}-{b[1]:.1f} MiB (lowest {g:+.1%})")
     if stats.server_errors:
         problems.append(f"{len(stats.server_errors)} answers were 5xx: {stats.server_errors[:5]}")
     if args.seconds >= 300 and any(g > 0.10 for g in growth):
-        problems.append("RSS grew by more than 10% after the first minute")
+        problems.append("RSS (the lowest of a window) grew by more than 10% after the first minute")
     for problem in problems:
         print("PROBLEM: " + problem, file=sys.stderr)
     sys.exit(1 if problems else 0)
