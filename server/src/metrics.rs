@@ -42,6 +42,14 @@ const BUCKETS: &[f64] = &[
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// Fold recorded histogram samples into their buckets (a scrape does it
+/// too); see `background::metrics_upkeep`.
+pub fn upkeep() {
+    if let Some(handle) = HANDLE.get() {
+        handle.run_upkeep();
+    }
+}
+
 /// Install the process-wide recorder (once; later calls reuse it).
 pub fn install() -> anyhow::Result<PrometheusHandle> {
     if let Some(handle) = HANDLE.get() {

@@ -387,6 +387,9 @@ impl Application {
             tokio::spawn(background::sweep(state.clone())),
             tokio::spawn(background::reload_keys(state.clone())),
         ];
+        if metrics.is_some() {
+            tasks.push(tokio::spawn(background::metrics_upkeep(state.clone())));
+        }
         if state.provider.store().ephemeral_is_shared() {
             tasks.push(tokio::spawn(background::sync_revocation_marks(
                 state.clone(),
@@ -573,6 +576,8 @@ mod background {
     /// How often keys added elsewhere (another replica, the command line)
     /// are picked up; a new key is published minutes before it signs.
     const RELOAD_KEYS_EVERY: i64 = crate::oauth::keys::KEY_RELOAD_SECS;
+    /// Seconds between folds of the metrics' histogram samples.
+    const METRICS_UPKEEP_EVERY: i64 = 5;
 
     /// How long a stopping server waits for back-channel attempts under
     /// way (each gives up after 5 s).
@@ -663,6 +668,16 @@ mod background {
             // A failure shows as silence on the channel, which is the point.
             let _ = state.provider.store().gateway_heartbeat().await;
             tokio::time::sleep(crate::store::GATEWAY_HEARTBEAT_EVERY).await;
+        }
+    }
+
+    /// Fold the latency samples recorded since into the histograms. The
+    /// recorder keeps each sample until then, so with nobody scraping
+    /// `/metrics` its memory would grow with every request.
+    pub async fn metrics_upkeep(state: web::Data<AppState>) {
+        loop {
+            state.clock.sleep(METRICS_UPKEEP_EVERY).await;
+            crate::metrics::upkeep();
         }
     }
 
