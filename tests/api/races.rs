@@ -155,6 +155,150 @@ async fn one_code_redeemed_in_parallel_works_once() {
     }
 }
 
+/// Code redemptions and refreshes at once (with SQLite, committed
+/// together): each code of a live session gives tokens whose refresh token
+/// then rotates, each code whose session ended before it was redeemed is
+/// refused, and each refresh rotates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn codes_and_refreshes_at_once_each_commit_or_are_refused() {
+    let app = Arc::new(spawn_app().await);
+    app.create_user("alice").await;
+    app.create_user("bob").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    let (alice, bob) = (app.browser(), app.browser());
+    let mut refresh_tokens: Vec<String> = Vec::new();
+    for _ in 0..PARALLEL / 4 {
+        let issued = login_and_exchange(&app, &alice, &client, "alice").await;
+        refresh_tokens.push(field(&issued, "refresh_token"));
+    }
+    for _ in 0..ROUNDS {
+        // Half the requests redeem alice's codes, a quarter bob's, whose
+        // session ends first; the rest refresh.
+        let mut codes = Vec::new();
+        for i in 0..PARALLEL * 3 / 4 {
+            let (browser, user) = if i % 3 == 2 {
+                (&bob, "bob")
+            } else {
+                (&alice, "alice")
+            };
+            let (verifier, challenge) = pkce_pair();
+            let redirect = browser
+                .authorize_through(&code_params(&client, &challenge, "s", "n"), user)
+                .await;
+            codes.push((redirect.param("code").expect("code"), verifier, user));
+        }
+        assert!(bob.sign_out().await.status().is_success());
+        let answers = in_parallel(|i| {
+            let (app, client) = (app.clone(), client.clone());
+            let code = codes.get(i).cloned();
+            let token = i
+                .checked_sub(codes.len())
+                .and_then(|n| refresh_tokens.get(n).cloned());
+            async move {
+                let response = match code {
+                    Some((code, verifier, _)) => {
+                        exchange_code(&app, &client, &code, &verifier).await
+                    }
+                    None => {
+                        let token = token.expect("a refresh token");
+                        token_request(
+                            &app,
+                            &client,
+                            &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+                        )
+                        .await
+                    }
+                };
+                let status = response.status().as_u16();
+                let body: serde_json::Value = response.json().await.expect("json");
+                (status, body)
+            }
+        })
+        .await;
+        for (i, (status, body)) in answers.iter().enumerate() {
+            match codes.get(i) {
+                Some((_, _, "bob")) => {
+                    assert_eq!(*status, 400, "bob's code {i}: {body}");
+                    assert_eq!(body["error"], "invalid_grant");
+                }
+                Some(_) => {
+                    assert_eq!(*status, 200, "alice's code {i}: {body}");
+                    // Its grant and refresh token were stored.
+                    let token = field(body, "refresh_token");
+                    assert_eq!(refresh_status(&app, &client, &token).await, 200);
+                }
+                None => {
+                    assert_eq!(*status, 200, "refresh {i}: {body}");
+                    refresh_tokens[i - codes.len()] = field(body, "refresh_token");
+                }
+            }
+        }
+    }
+    assert_eq!(forked_refresh_families(&app.settings.database_url).await, 0);
+}
+
+/// A write that cannot be stored (here, a grant for a client deleted since)
+/// fails alone: the writes committed beside it are stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_grant_that_cannot_be_stored_fails_alone() {
+    use tessera::domain::{ClientId, Grant, RefreshTokenRecord, Scopes};
+    let app = Arc::new(spawn_app().await);
+    let alice = app.create_user("alice").await;
+    let client = app.confidential_client("app1", APP1_HOST).await;
+    for round in 0..ROUNDS {
+        let now = app.now();
+        let user_id = alice.id.clone();
+        let grant = move |i: usize| {
+            let client_id = if i == 0 { "deleted-client" } else { "app1" };
+            Grant {
+                id: format!("grant-{round}-{i}"),
+                client_id: ClientId::parse(client_id).expect("client id"),
+                user_id: user_id.clone(),
+                session_sid: None,
+                scope: Scopes::parse("openid offline_access").expect("scope"),
+                auth_time: now,
+                amr: vec!["pwd".into()],
+                created_at: now,
+                revoked_at: None,
+                resources: Vec::new(),
+            }
+        };
+        let results = in_parallel(|i| {
+            let (app, grant) = (app.clone(), grant(i));
+            async move {
+                let token = RefreshTokenRecord {
+                    token_hash: format!("{:064x}", round * PARALLEL + i),
+                    grant_id: grant.id.clone(),
+                    client_id: grant.client_id.clone(),
+                    scope: grant.scope.clone(),
+                    issued_at: now,
+                    expires_at: now + 3600,
+                    used_at: None,
+                };
+                app.services.store.create_grant(&grant, Some(&token)).await
+            }
+        })
+        .await;
+        assert!(
+            results[0].is_err(),
+            "a grant for a client that does not exist"
+        );
+        for (i, result) in results.iter().enumerate().skip(1) {
+            assert!(result.is_ok(), "grant {i}: {result:?}");
+            let stored = app
+                .services
+                .store
+                .grant_by_id(&format!("grant-{round}-{i}"))
+                .await
+                .expect("grant");
+            assert_eq!(
+                stored.map(|g| g.client_id.as_str().to_string()),
+                Some(client.id.clone())
+            );
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn parallel_wrong_passwords_get_no_more_guesses_than_the_limit() {
     let app = Arc::new(spawn_app_with(|s| s.login_max_failures_per_account = 5).await);

@@ -4,11 +4,10 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
-    QueryFilter, QuerySelect, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect,
 };
 
-use super::entities::{grants, refresh_tokens, sessions, users};
+use super::entities::{grants, refresh_tokens, users};
 use super::revocations::Mark;
 use super::{Store, StoreError, Unit, from_json, to_json};
 use crate::domain::{
@@ -63,7 +62,7 @@ impl TryFrom<refresh_tokens::Model> for RefreshTokenRecord {
     }
 }
 
-fn grant_model(grant: &Grant) -> Result<grants::ActiveModel, StoreError> {
+pub(super) fn grant_model(grant: &Grant) -> Result<grants::ActiveModel, StoreError> {
     Ok(grants::ActiveModel {
         id: Set(grant.id.clone()),
         client_id: Set(grant.client_id.as_str().to_string()),
@@ -98,39 +97,15 @@ pub(super) fn refresh_model(token: &RefreshTokenRecord) -> refresh_tokens::Activ
 }
 
 impl Store {
-    /// Record a new grant and its first refresh token together.
-    /// `SessionEnded` means its session ended since the code was issued.
-    ///
-    /// The session is read after the grant is written, under a share lock:
-    /// either ending the session waits for this transaction and then revokes
-    /// the new grant with the others, or this one sees the session gone.
+    /// Record a new grant and its first refresh token together (see
+    /// `group_commit`). `SessionEnded` means its session ended since the
+    /// code was issued.
     pub async fn create_grant(
         &self,
         grant: &Grant,
         refresh: Option<&RefreshTokenRecord>,
     ) -> Result<(), StoreError> {
-        let _writer = self.writing().await?;
-        let txn = self.db.begin().await?;
-        grant_model(grant)?.insert(&txn).await?;
-        if let Some(token) = refresh {
-            refresh_model(token).insert(&txn).await?;
-        }
-        if let Some(sid) = &grant.session_sid {
-            let live = sessions::Entity::find()
-                .select_only()
-                .column(sessions::Column::Sid)
-                .filter(sessions::Column::Sid.eq(sid.as_str()))
-                .lock_shared()
-                .into_tuple::<String>()
-                .one(&txn)
-                .await?;
-            if live.is_none() {
-                txn.rollback().await?;
-                return Err(StoreError::SessionEnded);
-            }
-        }
-        txn.commit().await?;
-        Ok(())
+        self.create_grant_batched(grant, refresh).await
     }
 
     pub async fn grant_by_id(&self, id: &str) -> Result<Option<Grant>, StoreError> {

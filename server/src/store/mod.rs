@@ -21,13 +21,13 @@ pub mod ephemeral;
 mod error;
 mod gateway;
 mod grants;
+mod group_commit;
 mod groups;
 mod keys;
 mod opaque;
 mod outbox;
 mod pending;
 mod revocations;
-mod rotations;
 mod sessions;
 mod startup_lock;
 mod throttle;
@@ -52,7 +52,7 @@ pub use consents::Consent;
 pub use ephemeral::Ephemeral;
 pub use error::StoreError;
 pub use gateway::{GatewayChange, HEARTBEAT_EVERY as GATEWAY_HEARTBEAT_EVERY};
-pub use rotations::RotateOutcome;
+pub use group_commit::RotateOutcome;
 pub use sessions::SessionFilter;
 pub use startup_lock::StartupLock;
 pub use unit::Unit;
@@ -115,7 +115,7 @@ struct Local {
     mark_trust: revocations::MarkTrust,
     outbox: tokio::sync::Notify,
     gateway: gateway::GatewayCaches,
-    rotations: rotations::RotationQueue,
+    writes: group_commit::WriteQueue,
 }
 
 impl Local {
@@ -129,7 +129,7 @@ impl Local {
             mark_trust: revocations::MarkTrust::default(),
             outbox: tokio::sync::Notify::new(),
             gateway: gateway::GatewayCaches::default(),
-            rotations: rotations::RotationQueue::default(),
+            writes: group_commit::WriteQueue::default(),
         }
     }
 

@@ -204,20 +204,24 @@ impl Store {
         }
     }
 
-    /// After a commit: remember the marks here and, with Redis, write them
-    /// there and take them off the outbox. A failure is logged and left to
-    /// the sync worker; the revocation itself is already durable.
+    /// After a commit: without Redis, remember the marks here; with Redis,
+    /// write them there and take them off the outbox. A failure is logged
+    /// and left to the sync worker (this replica asks the database until
+    /// then); the revocation itself is already durable. With Redis the marks
+    /// are not kept here too: every replica asks Redis, so a copy would only
+    /// hold memory (a busy replica ends a hundred grants a second, each mark
+    /// kept for an access token's lifetime).
     pub(super) async fn publish_marks(&self, marks: &[Mark]) {
         if marks.is_empty() {
             return;
         }
         let now = self.clock.now();
-        for mark in marks {
-            self.local
-                .revoked
-                .insert(mark.key(), (), mark.expires_at, now);
-        }
         let Some(redis) = self.redis() else {
+            for mark in marks {
+                self.local
+                    .revoked
+                    .insert(mark.key(), (), mark.expires_at, now);
+            }
             return;
         };
         if let Err(err) = super::ephemeral::within(self.push(redis, marks, now)).await {
