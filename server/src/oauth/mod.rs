@@ -103,8 +103,9 @@ pub struct Provider {
     forward: forward_auth::ForwardAuthState,
     /// Access tokens whose signature checked out, by the SHA-256 of the
     /// token, until they expire (see [`Provider::verify_access_token`]).
-    /// With the `kid` that signed them (still asked to be published).
-    verified: crate::store::TtlCache<Vec<u8>, (String, tokens::AccessTokenClaims)>,
+    /// Only the digest is kept, inline: the claims are read again from the
+    /// token, so an entry holds no memory of its own.
+    verified: crate::store::TtlCache<[u8; 32], ()>,
 }
 
 impl Provider {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{KeySet, VerifyError};
 use super::{OAuthError, Provider};
-use crate::domain::crypto::{b64url, random_token, sha256, sha256_hex, sha512};
+use crate::domain::crypto::{b64url, random_token, sha256, sha256_array, sha256_hex, sha512};
 use crate::domain::scope::{EMAIL, GROUPS, is_admin_scope};
 use crate::domain::{
     Client, Entitlements, Grant, OpaqueToken, Resource, Scopes, SigningAlg, TokenFormat, UserId,
@@ -25,8 +25,8 @@ pub fn is_opaque_token(token: &str) -> bool {
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 pub(super) const ACCESS_TOKEN_TYPES: [&str; 2] = [ACCESS_TOKEN_TYP, "application/at+jwt"];
 
-/// Verified access tokens remembered at once, per process (a few hundred
-/// bytes each).
+/// Verified access tokens remembered at once, per process (by digest: 48
+/// bytes each in the map, nothing beside).
 pub const CACHED_VERIFICATIONS: usize = 10_000;
 
 /// The claims of a JWT access token (RFC 9068 §2.2).
@@ -333,24 +333,24 @@ impl Provider {
         let (claims, kid) = if is_opaque_token(token) {
             (self.opaque_claims(token, now).await?, None)
         } else {
-            let digest = sha256(token.as_bytes());
+            let digest = sha256_array(token.as_bytes());
             let keys = self.keys();
-            match self.verified.get(&digest, now) {
-                // Its key must still be published: a retired or revoked key
-                // vouches for nothing, however recently it was checked.
-                Some((kid, claims)) if keys.publishes(&kid, now) => (claims, Some(kid)),
-                _ => {
+            // A signature checked before: its key must still be published,
+            // since a retired or revoked key vouches for nothing, however
+            // recently it was checked.
+            let remembered = self
+                .verified
+                .get(&digest, now)
+                .and_then(|()| keys.reread::<AccessTokenClaims>(token, now));
+            match remembered {
+                Some((claims, kid)) => (claims, Some(kid)),
+                None => {
                     let claims: AccessTokenClaims = keys
                         .verify(token, &ACCESS_TOKEN_TYPES, &self.config.issuer, now)
                         .map_err(|e: VerifyError| OAuthError::invalid_token(e.to_string()))?;
                     let kid = KeySet::kid_of(token);
-                    if let Some(kid) = &kid {
-                        self.verified.insert(
-                            digest,
-                            (kid.clone(), claims.clone()),
-                            claims.exp,
-                            now,
-                        );
+                    if kid.is_some() {
+                        self.verified.insert(digest, (), claims.exp, now);
                     }
                     (claims, kid)
                 }
