@@ -1,9 +1,9 @@
 use clap::Parser;
 
 /// mimalloc rather than the system allocator: each password check holds a
-/// 19 MiB argon2 buffer on a blocking thread, and glibc's malloc keeps such
-/// freed buffers in that thread's arena (memory grew by ~19 MiB per thread
-/// that ever hashed); mimalloc gives them back to the system.
+/// 7 MiB argon2 buffer on a thread of its own, and glibc's malloc keeps
+/// such freed buffers in that thread's arena (memory grew by a buffer per
+/// thread that ever hashed); mimalloc gives them back to the system.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

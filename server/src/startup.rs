@@ -710,7 +710,7 @@ fn security_headers() -> DefaultHeaders {
         .add(("Referrer-Policy", "no-referrer"))
 }
 
-/// How many argon2 hashes may run at once (each needs ~19 MiB and a core):
+/// How many argon2 hashes may run at once (each needs ~7 MiB and a core):
 /// one per core this process may run on.
 fn num_hashers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -2,7 +2,7 @@
 //! cookie's attributes, and a session that outlives a restart.
 
 use tessera::admin::users::set_disabled;
-use tessera::domain::Actor;
+use tessera::domain::{Actor, PasswordHash, Secret, Username};
 
 use crate::helpers::*;
 
@@ -97,6 +97,64 @@ async fn wrong_passwords_and_unknown_users_get_the_same_answer() {
         !wrong_html.contains(PASSWORD) && !wrong_html.contains("wrong password"),
         "the password is not echoed"
     );
+}
+
+/// `PASSWORD` hashed with argon2id's parameters before 7 MiB, five passes:
+/// m=19456 KiB, t=2, p=1.
+const OLD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$6sFbvjUhJaxyf1F+grXnWQ$h6F/hKePm6J9owdtsu6T3U7RdtPUdUR124DU64j960s";
+
+async fn stored_hash(app: &TestApp, username: &str) -> PasswordHash {
+    app.services
+        .store
+        .user_by_username(&Username::parse(username).expect("name"))
+        .await
+        .expect("read")
+        .expect("user")
+        .password_hash
+}
+
+#[tokio::test]
+async fn a_password_hashed_with_older_parameters_is_hashed_again_at_sign_in() {
+    let app = spawn_app().await;
+    let alice = app.create_user("alice").await;
+    let mut unit = app.services.store.unit().await.expect("unit");
+    unit.set_password_hash(
+        &alice.id,
+        &PasswordHash::from_trusted(OLD_HASH.into()),
+        app.now(),
+    )
+    .await
+    .expect("old hash");
+    unit.commit().await.expect("commit");
+    let client = app.confidential_client("app1", APP1_HOST).await;
+
+    // A wrong password changes nothing.
+    let browser = app.browser();
+    let url = login_url(&app, &browser, &client).await;
+    let wrong = browser.submit_login(&url, "alice", "wrong password").await;
+    assert_eq!(wrong.status(), 401);
+    assert_eq!(stored_hash(&app, "alice").await.as_str(), OLD_HASH);
+
+    // The right one signs in, and the hash is made again with today's
+    // parameters: the same password, a new salt.
+    let first = app.browser();
+    login_and_exchange(&app, &first, &client, "alice").await;
+    let rehashed = stored_hash(&app, "alice").await;
+    assert!(
+        rehashed
+            .as_str()
+            .starts_with("$argon2id$v=19$m=7168,t=5,p=1$"),
+        "{}",
+        rehashed.as_str()
+    );
+    assert!(rehashed.verify(&Secret::new(PASSWORD)));
+
+    // Not a password change: the session stays, and the next sign-in uses
+    // the new hash as it is.
+    let second = app.browser();
+    login_and_exchange(&app, &second, &client, "alice").await;
+    assert_eq!(stored_hash(&app, "alice").await, rehashed);
+    assert!(signed_in(&first, &client).await);
 }
 
 #[tokio::test]

@@ -143,7 +143,7 @@ pub(crate) fn event(
 }
 
 /// Hash a new password on the password hashers (argon2id is CPU-bound and
-/// holds 19 MiB), after its length policy.
+/// holds 7 MiB), after its length policy.
 async fn hash_password(
     passwords: &PasswordService,
     password: crate::domain::Secret,

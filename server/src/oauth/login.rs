@@ -6,6 +6,7 @@
 //! parallel guesses get no more tries than serial ones. Counter keys are
 //! bounded: the account's is a hash of the normalized username.
 
+use super::passwords::Checked;
 use super::session::{ClientInfo, SessionTokens};
 use super::{OAuthError, Provider};
 use crate::domain::crypto::sha256_hex;
@@ -144,7 +145,6 @@ impl Provider {
                         .await?;
                 }
                 crate::metrics::sign_in(SignIn::Throttled);
-                crate::metrics::sign_in(SignIn::Throttled);
                 return Err(LoginError::Throttled);
             }
         }
@@ -167,7 +167,7 @@ impl Provider {
             None => None,
         };
         let hash = user.as_ref().map(|u| u.password_hash.clone());
-        let verified = self
+        let checked = self
             .passwords
             .verify(hash, attempt.password.clone())
             .await
@@ -175,6 +175,7 @@ impl Provider {
                 crate::metrics::sign_in(SignIn::Busy);
                 LoginError::Busy
             })?;
+        let verified = checked.is_right();
         let user = match user {
             Some(user) if verified && user.can_sign_in() => user,
             other => {
@@ -197,6 +198,11 @@ impl Provider {
                 return Err(LoginError::InvalidCredentials);
             }
         };
+        if let Checked::Rehashed(rehashed) = &checked {
+            self.store
+                .upgrade_password_hash(&user.id, &user.password_hash, rehashed)
+                .await?;
+        }
         if let Some(key) = &account_key {
             self.store.clear_attempts(key).await?;
         }

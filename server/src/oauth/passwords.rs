@@ -1,14 +1,14 @@
 //! Password hashing off the async runtime, on a bounded pool. Each argon2id
-//! run holds ~19 MiB and takes tens of milliseconds of one core, so at most
+//! run holds ~7 MiB and takes tens of milliseconds of one core, so at most
 //! `hashers` run at once (one per core), at most `queue` more wait their
 //! turn, and anything beyond is refused at once ([`Busy`]): a burst of
 //! sign-ins neither starves the token endpoints of CPU nor grows memory.
 //!
 //! The hashes run on `hashers` threads of their own, not on the runtime's
-//! blocking pool: an allocator keeps a thread's freed 19 MiB for that
+//! blocking pool: an allocator keeps a thread's freed buffer for that
 //! thread's next use, so hashing on whichever blocking thread is free left
-//! ~19 MiB behind on every thread that ever hashed. On threads of their
-//! own, memory for hashing stays at `hashers` × 19 MiB.
+//! a buffer behind on every thread that ever hashed. On threads of their
+//! own, memory for hashing stays at `hashers` × 7 MiB.
 
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -20,13 +20,29 @@ use crate::domain::{DomainError, PasswordHash, Secret};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Busy;
 
+/// How a password check went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Checked {
+    Wrong,
+    Right,
+    /// Right, and here is the password hashed with today's parameters: the
+    /// stored hash was made with others.
+    Rehashed(PasswordHash),
+}
+
+impl Checked {
+    pub fn is_right(&self) -> bool {
+        !matches!(self, Self::Wrong)
+    }
+}
+
 type Job = Box<dyn FnOnce() + Send>;
 
 /// What a sign-in with an unknown username is checked against, so that it
 /// costs what a wrong password costs: an argon2id hash with the parameters
 /// every new hash gets (a test holds them equal) of a random password that
-/// nobody kept. A constant, so that starting makes no 19 MiB hash.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$XazkMn9u3RB9gIaMvxSX+Q$Wv4FMZxtexMAN0yFZKmUPCFCXn/NzutJALicOuLTwpg";
+/// nobody kept. A constant, so that starting makes no hash.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=7168,t=5,p=1$X986lVulwXCTKjfKDmTxow$f65b9Tgnn9vgPu0AtnIpAPW4dyzeS74x46GDkXSJJzw";
 
 #[derive(Clone)]
 pub struct PasswordService {
@@ -79,13 +95,32 @@ impl PasswordService {
         })
     }
 
-    /// True if `password` matches `hash`; with no hash, runs the same work
-    /// against the dummy and returns false.
-    pub async fn verify(&self, hash: Option<PasswordHash>, password: Secret) -> Result<bool, Busy> {
+    /// Whether `password` matches `hash`; with no hash, the same work runs
+    /// against the dummy and the answer is [`Checked::Wrong`]. A right
+    /// password whose hash has outdated parameters is hashed again in the
+    /// same turn, for the caller to store.
+    pub async fn verify(
+        &self,
+        hash: Option<PasswordHash>,
+        password: Secret,
+    ) -> Result<Checked, Busy> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.clone());
-        let verified = self.run(move || hash.verify(&password)).await?;
-        Ok(verified.unwrap_or(false) && known)
+        let checked = self
+            .run(move || {
+                if !hash.verify(&password) {
+                    Checked::Wrong
+                } else if hash.is_outdated() {
+                    PasswordHash::hash(&password).map_or(Checked::Right, Checked::Rehashed)
+                } else {
+                    Checked::Right
+                }
+            })
+            .await?;
+        Ok(match checked {
+            Some(checked) if known => checked,
+            _ => Checked::Wrong,
+        })
     }
 
     /// The hash of a new password (its length policy checked first), made
@@ -182,7 +217,10 @@ mod tests {
             (0..10).map(|_| service.verify(Some(hash.clone()), Secret::new("correct horse")));
         let outcomes = futures_util::future::join_all(attempts).await;
         assert_eq!(
-            outcomes.iter().filter(|o| **o == Ok(true)).count(),
+            outcomes
+                .iter()
+                .filter(|o| **o == Ok(Checked::Right))
+                .count(),
             3,
             "{outcomes:?}"
         );
@@ -194,7 +232,35 @@ mod tests {
         // Once they are done, the pool is whole again.
         assert_eq!(
             service.verify(Some(hash), Secret::new("wrong horse")).await,
-            Ok(false)
+            Ok(Checked::Wrong)
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_right_password_with_an_outdated_hash_is_hashed_again() -> Result<(), DomainError> {
+        let service = PasswordService::new(1, 0)?;
+        // argon2id, m=19456 KiB, t=2, p=1, of "correct horse".
+        let old = PasswordHash::from_trusted("$argon2id$v=19$m=19456,t=2,p=1$z1yzkcmplaBgl/zMyFf+Sw$jjE8IAF4mS6AaoRN+m9VnOzDHeYFXt4spk/GVgzU5TM".into());
+        let Ok(Checked::Rehashed(new)) = service
+            .verify(Some(old.clone()), Secret::new("correct horse"))
+            .await
+        else {
+            panic!("not rehashed");
+        };
+        assert!(!new.is_outdated());
+        assert!(new.verify(&Secret::new("correct horse")));
+        assert_eq!(
+            service
+                .verify(Some(old), Secret::new("battery staple"))
+                .await,
+            Ok(Checked::Wrong)
+        );
+        assert_eq!(
+            service
+                .verify(Some(new), Secret::new("correct horse"))
+                .await,
+            Ok(Checked::Right)
         );
         Ok(())
     }

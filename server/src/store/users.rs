@@ -223,6 +223,26 @@ impl Store {
             .collect())
     }
 
+    /// Replace a user's password hash by the same password's hash made
+    /// with today's parameters, unless the hash changed meanwhile (a new
+    /// password set in between wins). Not a password change: no session
+    /// ends and `updated_at` stays. True if it was replaced.
+    pub async fn upgrade_password_hash(
+        &self,
+        id: &UserId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        let _writer = self.writing().await?;
+        let result = users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(new.as_str()))
+            .filter(users::Column::Id.eq(id.as_str()))
+            .filter(users::Column::PasswordHash.eq(old.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
     pub async fn count_users(&self) -> Result<u64, StoreError> {
         Ok(users::Entity::find().count(&self.db).await?)
     }
