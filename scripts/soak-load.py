@@ -286,7 +286,7 @@ async def sample_rss(pids, samples, stop):
 
 def rss_window(samples, until, seconds, replicas):
     """Each replica's lowest and highest RSS over the `seconds` before `until`.
-    A password hash holds 19 MiB while it runs, so one reading says more
+    A password hash holds 7 MiB while it runs, so one reading says more
     about whether a hash was running than about what the process keeps; the
     lowest over a window is what it keeps."""
     window = [rss for t, rss in samples if until - seconds <= t <= until] or [samples[-1][1]]
@@ -371,6 +371,14 @@ async def main():
     for pid, a, b, g in zip(args.pids, rss_first, rss_end, growth):
         print(f"replica {pid}: RSS over the {window} s up to {first} s {a[0]:.1f}-{a[1]:.1f} MiB, "
               f"over the last {window} s {b[0]:.1f}-{b[1]:.1f} MiB (lowest {g:+.1%})")
+    # The course between: each minute's lowest, to tell growth from a level.
+    for i, pid in enumerate(args.pids):
+        minutes = []
+        for minute in range(1, int(elapsed // 60) + 1):
+            low = rss_window(samples, started + 60 * minute, 60, len(args.pids))[i][0]
+            minutes.append(f"{low:.1f}")
+        if minutes:
+            print(f"replica {pid}: lowest RSS of each minute, MiB: {' '.join(minutes)}")
     if stats.server_errors:
         problems.append(f"{len(stats.server_errors)} answers were 5xx: {stats.server_errors[:5]}")
     if args.seconds >= 300 and any(g > 0.10 for g in growth):

@@ -4,9 +4,10 @@
 
 use std::fmt;
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{PasswordHasher, phc};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 
+use super::crypto::constant_time_eq;
 use super::{DomainError, Secret};
 
 /// Every new hash's parameters: argon2id with 7 MiB and five passes
@@ -23,6 +24,28 @@ const PREFIX: &str = "$argon2id$v=19$m=7168,t=5,p=1$";
 fn hasher() -> Result<Argon2<'static>, DomainError> {
     let params = PARAMS.map_err(|_| DomainError::PasswordHashing)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// The memory of argon2id runs, kept from one run to the next: a hasher
+/// thread that holds one keeps 7 MiB for as long as it lives, rather than
+/// taking 7 MiB from the allocator for each check and leaving it to the
+/// allocator when to give it back (which made a replica's memory move by
+/// 7 MiB a hasher, at random). A hash made with more memory than
+/// [`PARAMS`] gets memory of its own for that run only.
+#[derive(Default)]
+pub struct HashMemory(Vec<Block>);
+
+impl HashMemory {
+    fn with<T>(&mut self, blocks: usize, run: impl FnOnce(&mut [Block]) -> T) -> T {
+        let kept = PARAMS.as_ref().map_or(0, Params::block_count);
+        if blocks > kept {
+            return run(&mut vec![Block::default(); blocks]);
+        }
+        if self.0.len() < blocks {
+            self.0.resize(blocks, Block::default());
+        }
+        run(&mut self.0[..blocks])
+    }
 }
 
 /// A PHC-format argon2id hash of a user's password.
@@ -82,15 +105,44 @@ impl PasswordHash {
     /// CPU-bound; false for a wrong password or an unparseable hash. The
     /// parameters are the hash's own.
     pub fn verify(&self, password: &Secret) -> bool {
+        self.verify_in(password, &mut HashMemory::default())
+    }
+
+    /// [`verify`](Self::verify), running in `memory`.
+    pub fn verify_in(&self, password: &Secret, memory: &mut HashMemory) -> bool {
         if password.expose().len() > Self::MAX_PASSWORD_LEN {
             return false;
         }
-        match phc::PasswordHash::new(&self.0) {
-            Ok(parsed) => Argon2::default()
-                .verify_password(password.expose().as_bytes(), &parsed)
-                .is_ok(),
-            Err(_) => false,
+        let Ok(parsed) = phc::PasswordHash::new(&self.0) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
+            return false;
+        };
+        if parsed.algorithm != ARGON2ID_IDENT {
+            return false;
         }
+        let version = match parsed.version.map(Version::try_from) {
+            None => Version::V0x13,
+            Some(Ok(version)) => version,
+            Some(Err(_)) => return false,
+        };
+        // The hash's own parameters, its output length among them.
+        let Ok(params) = Params::try_from(&parsed) else {
+            return false;
+        };
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(Algorithm::Argon2id, version, params);
+        let mut computed = vec![0u8; expected.len()];
+        let hashed = memory.with(blocks, |memory| {
+            argon2.hash_password_into_with_memory(
+                password.expose().as_bytes(),
+                salt.as_ref(),
+                &mut computed,
+                memory,
+            )
+        });
+        hashed.is_ok() && constant_time_eq(&computed, expected.as_bytes())
     }
 }
 
@@ -107,6 +159,8 @@ mod tests {
     /// argon2id with m=19456 KiB, t=2, p=1 (before 7 MiB, five passes) of
     /// "correct horse".
     const OLD: &str = "$argon2id$v=19$m=19456,t=2,p=1$z1yzkcmplaBgl/zMyFf+Sw$jjE8IAF4mS6AaoRN+m9VnOzDHeYFXt4spk/GVgzU5TM";
+    /// The same password with today's parameters.
+    const NEW: &str = "$argon2id$v=19$m=7168,t=5,p=1$FQQ/8IE8A9Z7LTHtj9a58Q$WevXDSrmeC+qGKUSjqWgnwRGIOOHj1Cq80p+PJSXZbo";
 
     #[test]
     fn a_hash_verifies_its_own_password_only() {
@@ -129,6 +183,42 @@ mod tests {
         assert!(old.verify(&Secret::new("correct horse")));
         assert!(!old.verify(&Secret::new("battery staple")));
         assert!(old.is_outdated());
+    }
+
+    /// The same check as the argon2 crate's own, on hashes made elsewhere.
+    #[test]
+    fn a_check_in_kept_memory_agrees_with_the_argon2_crate() {
+        use argon2::password_hash::PasswordVerifier;
+        let mut memory = HashMemory::default();
+        // Made by the reference implementation (argon2-cffi), both settings.
+        for phc in [OLD, NEW] {
+            let hash = PasswordHash::from_trusted(phc.to_string());
+            assert!(hash.verify_in(&Secret::new("correct horse"), &mut memory));
+            assert!(!hash.verify_in(&Secret::new("correct horsf"), &mut memory));
+            let parsed = phc::PasswordHash::new(phc).expect("phc");
+            assert!(
+                Argon2::default()
+                    .verify_password(b"correct horse", &parsed)
+                    .is_ok()
+            );
+        }
+        // The memory kept is the new setting's, not the old one's.
+        assert_eq!(memory.0.len(), 7168);
+        let new = PasswordHash::create(&Secret::new("battery staple")).expect("hash");
+        assert!(new.verify_in(&Secret::new("battery staple"), &mut memory));
+        // Other algorithms, versions or mangled hashes never verify.
+        for mangled in [
+            NEW.replace("argon2id", "argon2i"),
+            NEW.replace("v=19", "v=18"),
+            NEW.replace("t=5", "t=4"),
+            NEW.trim_end_matches(|c| c != '$').to_string(),
+        ] {
+            assert!(
+                !PasswordHash::from_trusted(mangled.clone())
+                    .verify_in(&Secret::new("correct horse"), &mut memory),
+                "{mangled}"
+            );
+        }
     }
 
     #[test]

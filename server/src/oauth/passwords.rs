@@ -5,15 +5,16 @@
 //! sign-ins neither starves the token endpoints of CPU nor grows memory.
 //!
 //! The hashes run on `hashers` threads of their own, not on the runtime's
-//! blocking pool: an allocator keeps a thread's freed buffer for that
-//! thread's next use, so hashing on whichever blocking thread is free left
-//! a buffer behind on every thread that ever hashed. On threads of their
-//! own, memory for hashing stays at `hashers` × 7 MiB.
+//! blocking pool: each hasher keeps the memory of its checks from one to the
+//! next ([`HashMemory`]), so memory for hashing stays at `hashers` × 7 MiB
+//! once they have run, whatever the allocator does with memory it is given
+//! back.
 
 use std::sync::{Arc, Mutex, mpsc};
 
 use tokio::sync::{Semaphore, oneshot};
 
+use crate::domain::password::HashMemory;
 use crate::domain::{DomainError, PasswordHash, Secret};
 
 /// Every hasher is busy and the queue is full: try again in a moment.
@@ -36,7 +37,7 @@ impl Checked {
     }
 }
 
-type Job = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce(&mut HashMemory) + Send>;
 
 /// What a sign-in with an unknown username is checked against, so that it
 /// costs what a wrong password costs: an argon2id hash with the parameters
@@ -69,6 +70,7 @@ impl PasswordService {
             std::thread::Builder::new()
                 .name(format!("argon2-{n}"))
                 .spawn(move || {
+                    let mut memory = HashMemory::default();
                     loop {
                         // Holding the lock only to take the next job.
                         let job = match receiver.lock() {
@@ -78,7 +80,10 @@ impl PasswordService {
                         match job {
                             // A panicking hash loses its answer, not the thread.
                             Ok(job) => {
-                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                                let _ =
+                                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                        job(&mut memory)
+                                    }));
                             }
                             Err(_) => return,
                         }
@@ -107,8 +112,8 @@ impl PasswordService {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy.clone());
         let checked = self
-            .run(move || {
-                if !hash.verify(&password) {
+            .run(move |memory| {
+                if !hash.verify_in(&password, memory) {
                     Checked::Wrong
                 } else if hash.is_outdated() {
                     PasswordHash::hash(&password).map_or(Checked::Right, Checked::Rehashed)
@@ -133,7 +138,7 @@ impl PasswordService {
         if let Err(refused) = PasswordHash::check_policy(&password) {
             return Ok(Err(refused));
         }
-        let hashed = self.run(move || PasswordHash::create(&password)).await?;
+        let hashed = self.run(move |_| PasswordHash::create(&password)).await?;
         Ok(hashed.unwrap_or(Err(DomainError::PasswordHashing)))
     }
 
@@ -141,7 +146,7 @@ impl PasswordService {
     /// panicked.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut HashMemory) -> T + Send + 'static,
     ) -> Result<Option<T>, Busy> {
         let Ok(admitted) = self.admitted.try_acquire() else {
             crate::metrics::password_hashes(self.capacity);
@@ -156,8 +161,8 @@ impl PasswordService {
             return Err(Busy);
         };
         let (done, result) = oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = done.send(work());
+        let job: Job = Box::new(move |memory| {
+            let _ = done.send(work(memory));
         });
         if self.jobs.send(job).is_err() {
             return Ok(None);
