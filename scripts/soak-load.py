@@ -286,9 +286,9 @@ async def sample_rss(pids, samples, stop):
 
 def rss_window(samples, until, seconds, replicas):
     """Each replica's lowest and highest RSS over the `seconds` before `until`.
-    A password hash holds 7 MiB while it runs, so one reading says more
-    about whether a hash was running than about what the process keeps; the
-    lowest over a window is what it keeps."""
+    Memory in use comes and goes with the requests under way, so one
+    reading says more about that moment than about what the process keeps;
+    the lowest over a window is what it keeps."""
     window = [rss for t, rss in samples if until - seconds <= t <= until] or [samples[-1][1]]
     return [(min(r[i] for r in window), max(r[i] for r in window)) for i in range(replicas)]
 
