@@ -157,6 +157,32 @@ async fn a_password_hashed_with_older_parameters_is_hashed_again_at_sign_in() {
     assert!(signed_in(&first, &client).await);
 }
 
+/// A rehash stores only over the hash it was made from: a password set
+/// in the meantime is not overwritten by the old password's new hash.
+#[tokio::test]
+async fn a_rehash_never_overwrites_a_password_set_in_the_meantime() {
+    let app = spawn_app().await;
+    let alice = app.create_user("alice").await;
+    let set_meanwhile = stored_hash(&app, "alice").await;
+    let old = PasswordHash::from_trusted(OLD_HASH.into());
+    let rehashed = PasswordHash::create(&Secret::new(PASSWORD)).expect("hash");
+    let store = &app.services.store;
+    assert!(
+        !store
+            .upgrade_password_hash(&alice.id, &old, &rehashed)
+            .await
+            .expect("upgrade")
+    );
+    assert_eq!(stored_hash(&app, "alice").await, set_meanwhile);
+    assert!(
+        store
+            .upgrade_password_hash(&alice.id, &set_meanwhile, &rehashed)
+            .await
+            .expect("upgrade")
+    );
+    assert_eq!(stored_hash(&app, "alice").await, rehashed);
+}
+
 #[tokio::test]
 async fn a_disabled_user_cannot_sign_in() {
     let app = spawn_app().await;
