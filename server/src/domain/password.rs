@@ -153,12 +153,12 @@ impl fmt::Debug for PasswordHash {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// argon2id with m=19456 KiB, t=2, p=1 (before 7 MiB, five passes) of
     /// "correct horse".
-    const OLD: &str = "$argon2id$v=19$m=19456,t=2,p=1$z1yzkcmplaBgl/zMyFf+Sw$jjE8IAF4mS6AaoRN+m9VnOzDHeYFXt4spk/GVgzU5TM";
+    pub(crate) const OLD: &str = "$argon2id$v=19$m=19456,t=2,p=1$z1yzkcmplaBgl/zMyFf+Sw$jjE8IAF4mS6AaoRN+m9VnOzDHeYFXt4spk/GVgzU5TM";
     /// The same password with today's parameters.
     const NEW: &str = "$argon2id$v=19$m=7168,t=5,p=1$FQQ/8IE8A9Z7LTHtj9a58Q$WevXDSrmeC+qGKUSjqWgnwRGIOOHj1Cq80p+PJSXZbo";
 

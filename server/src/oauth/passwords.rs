@@ -245,8 +245,7 @@ mod tests {
     #[tokio::test]
     async fn a_right_password_with_an_outdated_hash_is_hashed_again() -> Result<(), DomainError> {
         let service = PasswordService::new(1, 0)?;
-        // argon2id, m=19456 KiB, t=2, p=1, of "correct horse".
-        let old = PasswordHash::from_trusted("$argon2id$v=19$m=19456,t=2,p=1$z1yzkcmplaBgl/zMyFf+Sw$jjE8IAF4mS6AaoRN+m9VnOzDHeYFXt4spk/GVgzU5TM".into());
+        let old = PasswordHash::from_trusted(crate::domain::password::tests::OLD.into());
         let Ok(Checked::Rehashed(new)) = service
             .verify(Some(old.clone()), Secret::new("correct horse"))
             .await
